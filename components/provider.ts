@@ -1,0 +1,31 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { AwsConfig, PROJECT } from "../config";
+
+export interface AccountProviderArgs {
+    aws: AwsConfig;
+    /** What the stack is for: "shared", or the environment's name. Tagged on every resource. */
+    role: string;
+}
+
+/**
+ * The one AWS provider of a stack: pinned to the stack's account (a deployment with credentials for any
+ * other account fails before changing anything), assuming the deploy role when one is configured.
+ */
+export function accountProvider(name: string, args: AccountProviderArgs): aws.Provider {
+    return new aws.Provider(name, {
+        region: args.aws.region as aws.Region,
+        allowedAccountIds: [args.aws.accountId],
+        assumeRoles: args.aws.deployRoleArn
+            ? [{ roleArn: args.aws.deployRoleArn, sessionName: `${PROJECT}-${pulumi.getStack()}`.slice(0, 64) }]
+            : undefined,
+        defaultTags: {
+            tags: {
+                Project: PROJECT,
+                Stack: pulumi.getStack(),
+                Role: args.role,
+                ManagedBy: "pulumi",
+            },
+        },
+    });
+}

@@ -1,0 +1,483 @@
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/**
+ * The whole stack configuration: one zod schema, parsed once per program run.
+ * This is the only module that reads Pulumi config; everything else receives typed objects.
+ */
+
+export const PROJECT = "ecs-loadlab";
+
+/** Immutable tags the promotion command writes to remember what an environment tag pointed at. */
+export const HISTORY_TAG_PREFIX = "history-";
+
+const CLOUDWATCH_LOG_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Fargate task sizes: cpu units → allowed memory (MiB). */
+const FARGATE_MEMORY_BY_CPU: Record<number, readonly number[]> = {
+    256: [512, 1024, 2048],
+    512: range(1024, 4096, 1024),
+    1024: range(2048, 8192, 1024),
+    2048: range(4096, 16384, 1024),
+    4096: range(8192, 30720, 1024),
+    8192: range(16384, 61440, 4096),
+    16384: range(32768, 122880, 8192),
+};
+
+function range(from: number, to: number, step: number): number[] {
+    const values: number[] = [];
+    for (let v = from; v <= to; v += step) values.push(v);
+    return values;
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+    z.number().int(`must be a whole number`).min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`);
+
+const accountId = z
+    .string({ error: 'must be a 12-digit AWS account id written as a quoted string, e.g. "111111111111"' })
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id written as a quoted string, e.g. "111111111111"');
+
+const environmentName = z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,29}$/, "must be lowercase letters, digits and dashes, starting with a letter (≤ 30 chars)")
+    .refine((name) => !name.startsWith(HISTORY_TAG_PREFIX), `must not start with "${HISTORY_TAG_PREFIX}" (reserved for promotion history tags)`);
+
+const logRetentionDays = z
+    .number()
+    .refine((days) => (CLOUDWATCH_LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be a CloudWatch Logs retention period: one of ${CLOUDWATCH_LOG_RETENTION_DAYS.join(", ")}`,
+    });
+
+const awsSchema = z
+    .strictObject({
+        region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "must be an AWS region code such as eu-west-1"),
+        accountId,
+        /** Role the deployment assumes in the stack's account; omit to use the ambient credentials as they are. */
+        deployRoleArn: z
+            .string()
+            .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN, arn:aws:iam::<account>:role/<name>")
+            .optional(),
+    })
+    .superRefine((aws, ctx) => {
+        if (aws.deployRoleArn && aws.deployRoleArn.split(":")[4] !== aws.accountId) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["deployRoleArn"],
+                message: `must be a role in the stack's account ${aws.accountId}`,
+                input: aws.deployRoleArn,
+            });
+        }
+    });
+
+// ---------------------------------------------------------------- shared stack
+
+const registrySchema = z
+    .strictObject({
+        repositoryName: z
+            .string()
+            .regex(
+                /^(?=.{2,256}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
+                "must be an ECR repository name: lowercase letters, digits, and . _ - / separators",
+            )
+            .default("ecs-loadlab/prime-counter"),
+        /** `aws-managed`: KMS with the AWS-managed aws/ecr key; `customer-managed`: a key this stack creates. */
+        encryption: z.enum(["aws-managed", "customer-managed"]).default("aws-managed"),
+        /** Version tags start with this prefix (the build script tags `sha-<git sha>`). */
+        versionTagPrefix: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a tag prefix: lowercase letters, digits, . _ -")
+            .default("sha-"),
+        untaggedExpiryDays: int(1).default(7),
+        versionImagesToKeep: int(1).default(30),
+        historyImagesToKeep: int(1).default(20),
+    })
+    .prefault({});
+
+const workloadEnvironmentsSchema = z
+    .array(z.strictObject({ name: environmentName, accountId }))
+    .min(1, "must list at least one workload environment")
+    .superRefine((environments, ctx) => {
+        const seen = new Set<string>();
+        environments.forEach((environment, index) => {
+            if (seen.has(environment.name)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: [index, "name"],
+                    message: `duplicate environment name "${environment.name}": each environment appears once`,
+                    input: environment.name,
+                });
+            }
+            seen.add(environment.name);
+        });
+    });
+
+const sharedStackSchema = z
+    .strictObject({
+        role: z.literal("shared"),
+        aws: awsSchema,
+        registry: registrySchema,
+        /** The workload environments: their tag names in the registry and the accounts allowed to pull. */
+        environments: workloadEnvironmentsSchema,
+    })
+    .superRefine((config, ctx) => {
+        config.environments.forEach((environment, index) => {
+            if (environment.name.startsWith(config.registry.versionTagPrefix)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["environments", index, "name"],
+                    message: `must not start with the version tag prefix "${config.registry.versionTagPrefix}": environment tags move, version tags are immutable`,
+                    input: environment.name,
+                });
+            }
+        });
+    });
+
+// ---------------------------------------------------------------- environment stack
+
+const environmentSchema = z.strictObject({
+    name: environmentName,
+    /** Fully qualified name of the shared stack, `<org>/ecs-loadlab/shared`. */
+    sharedStack: z
+        .string()
+        .regex(/^[\w.-]+\/[\w.-]+\/[\w.-]+$/, "must be a fully qualified stack name, <organization>/<project>/<stack>"),
+    /** Registry tag this environment deploys; defaults to the environment's name. */
+    imageTag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be a valid image tag").optional(),
+    /** Pins the image to a digest instead of resolving the tag (rollback, hotfix). */
+    imageDigest: z.string().regex(/^sha256:[a-f0-9]{64}$/, "must be sha256: followed by 64 lowercase hex digits").optional(),
+});
+
+const networkSchema = z
+    .strictObject({
+        cidrBlock: z.string().default("10.0.0.0/16"),
+        availabilityZones: int(2, 6).default(2),
+        /** Prefix length of each public and private subnet carved from cidrBlock. */
+        subnetPrefixLength: int(16, 28).default(20),
+        natGateways: z.enum(["None", "Single", "OnePerAz"]).default("Single"),
+        flowLogs: z
+            .strictObject({ enabled: z.boolean().default(true), retentionDays: logRetentionDays.default(90) })
+            .prefault({}),
+    })
+    .prefault({})
+    .superRefine((network, ctx) => {
+        const prefix = parseCidr(network.cidrBlock);
+        if (prefix === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["cidrBlock"],
+                message: "must be an IPv4 CIDR block such as 10.0.0.0/16, with no host bits set",
+                input: network.cidrBlock,
+            });
+            return;
+        }
+        if (prefix < 16 || prefix > 28) {
+            ctx.addIssue({ code: "custom", path: ["cidrBlock"], message: "a VPC's prefix length must be /16 to /28", input: network.cidrBlock });
+            return;
+        }
+        const subnets = 2 * network.availabilityZones;
+        const available = network.subnetPrefixLength >= prefix ? 2 ** (network.subnetPrefixLength - prefix) : 0;
+        if (available < subnets) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["cidrBlock"],
+                message: `is too small: ${subnets} subnets (public and private in ${network.availabilityZones} AZs) of /${network.subnetPrefixLength} need at least a /${network.subnetPrefixLength - Math.ceil(Math.log2(subnets))}`,
+                input: network.cidrBlock,
+            });
+        }
+    });
+
+/** Prefix length of a well-formed IPv4 CIDR without host bits, or undefined. */
+export function parseCidr(cidr: string): number | undefined {
+    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    if (!match) return undefined;
+    const octets = match.slice(1, 5).map(Number);
+    const prefix = Number(match[5]);
+    if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+    const hostBits = 2 ** (32 - prefix);
+    return address % hostBits === 0 ? prefix : undefined;
+}
+
+const domainSchema = z
+    .strictObject({
+        /** The service's public name, e.g. dev.example.com. */
+        name: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name"),
+        /** An existing public Route 53 hosted zone the name lives in; it is looked up, never created. */
+        hostedZone: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name"),
+    })
+    .superRefine((domain, ctx) => {
+        if (domain.name !== domain.hostedZone && !domain.name.endsWith(`.${domain.hostedZone}`)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["name"],
+                message: `must be ${domain.hostedZone} or a name under it: the certificate is validated in that hosted zone`,
+                input: domain.name,
+            });
+        }
+    });
+
+const loadBalancerSchema = z
+    .strictObject({
+        deletionProtection: z.boolean().default(true),
+        idleTimeoutSeconds: int(1, 4000).default(60),
+        /** Priority of this service's listener rule, so several services can share the load balancer. */
+        listenerRulePriority: int(1, 50000).default(100),
+        sslPolicy: z
+            .string()
+            .regex(/^ELBSecurityPolicy-TLS13-/, "must be a TLS 1.3 policy, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06")
+            .default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+        accessLogs: z
+            .strictObject({ enabled: z.boolean().default(true), expireAfterDays: int(1).default(90) })
+            .prefault({}),
+    })
+    .prefault({});
+
+const healthCheckSchema = z
+    .strictObject({
+        path: z.string().regex(/^\/\S*$/, "must be an absolute path").default("/api/health"),
+        intervalSeconds: int(5, 300).default(15),
+        timeoutSeconds: int(2, 120).default(5),
+        healthyThreshold: int(2, 10).default(2),
+        unhealthyThreshold: int(2, 10).default(5),
+    })
+    .prefault({})
+    .superRefine((check, ctx) => {
+        if (check.timeoutSeconds >= check.intervalSeconds) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["timeoutSeconds"],
+                message: `must be less than intervalSeconds (${check.intervalSeconds})`,
+                input: check.timeoutSeconds,
+            });
+        }
+    });
+
+const serviceSchema = z
+    .strictObject({
+        name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes (≤ 32 chars)").default("prime-counter"),
+        containerPort: int(1024, 65535).default(8000),
+        cpu: int(256).default(256),
+        memory: int(512).default(512),
+        /** Initial task count only: autoscaling owns the desired count after creation. */
+        desiredCount: int(1).default(1),
+        /** Prime-counting worker threads per task; unset = one per vCPU the task sees. */
+        workers: int(1, 64).optional(),
+        healthCheckGracePeriodSeconds: int(0, 7200).default(60),
+        deregistrationDelaySeconds: int(0, 3600).default(30),
+        stopTimeoutSeconds: int(2, 120).default(30),
+        logRetentionDays: logRetentionDays.default(30),
+        healthCheck: healthCheckSchema,
+    })
+    .prefault({})
+    .superRefine((service, ctx) => {
+        const allowed = FARGATE_MEMORY_BY_CPU[service.cpu];
+        if (!allowed) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["cpu"],
+                message: `must be a Fargate cpu size: one of ${Object.keys(FARGATE_MEMORY_BY_CPU).join(", ")}`,
+                input: service.cpu,
+            });
+        } else if (!allowed.includes(service.memory)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["memory"],
+                message: `is not allowed with cpu ${service.cpu} on Fargate: use one of ${allowed.join(", ")}`,
+                input: service.memory,
+            });
+        }
+    });
+
+const capacity = {
+    minCapacity: int(1).default(1),
+    maxCapacity: int(1).default(4),
+};
+
+const stepScalingSchema = z.strictObject({
+    mode: z.literal("step"),
+    ...capacity,
+    statistic: z.enum(["Average", "Maximum"]).default("Average"),
+    /** CPU % below which one task is removed, and above which one is added. */
+    threshold: z.number().gt(0).lt(100).default(40),
+    /** CPU % above which the steeper scale-out applies. */
+    upperThreshold: z.number().gt(0).lt(100).default(70),
+    scaleInAdjustment: int(-100, -1).default(-1),
+    scaleOutAdjustment: int(1, 100).default(1),
+    steepScaleOutAdjustment: int(1, 100).default(2),
+    cooldownSeconds: int(0, 3600).default(60),
+    scaleOutEvaluationPeriods: int(1, 60).default(1),
+    scaleInEvaluationPeriods: int(1, 60).default(3),
+});
+
+const targetTrackingSchema = z.strictObject({
+    mode: z.literal("target-tracking"),
+    ...capacity,
+    metric: z.enum(["cpu", "memory", "requests-per-target"]).default("cpu"),
+    /** Utilization % for cpu and memory; requests per target per minute for requests-per-target. */
+    targetValue: z.number().gt(0).default(50),
+    scaleOutCooldownSeconds: int(0, 3600).default(60),
+    scaleInCooldownSeconds: int(0, 3600).default(300),
+    disableScaleIn: z.boolean().default(false),
+});
+
+const scalingSchema = z
+    .discriminatedUnion("mode", [stepScalingSchema, targetTrackingSchema], {
+        error: 'must be "step" or "target-tracking"',
+    })
+    .prefault({ mode: "step" })
+    .superRefine((scaling, ctx) => {
+        if (scaling.minCapacity > scaling.maxCapacity) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["minCapacity"],
+                message: `must be ≤ maxCapacity (${scaling.maxCapacity})`,
+                input: scaling.minCapacity,
+            });
+        }
+        if (scaling.mode === "step") {
+            if (scaling.threshold >= scaling.upperThreshold) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["threshold"],
+                    message: `must be below upperThreshold (${scaling.upperThreshold})`,
+                    input: scaling.threshold,
+                });
+            }
+            if (scaling.steepScaleOutAdjustment < scaling.scaleOutAdjustment) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["steepScaleOutAdjustment"],
+                    message: `must be ≥ scaleOutAdjustment (${scaling.scaleOutAdjustment})`,
+                    input: scaling.steepScaleOutAdjustment,
+                });
+            }
+        } else if (scaling.metric !== "requests-per-target" && (scaling.targetValue < 1 || scaling.targetValue > 100)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["targetValue"],
+                message: `is a utilization percentage for metric "${scaling.metric}": must be within 1–100`,
+                input: scaling.targetValue,
+            });
+        }
+    });
+
+const alarmsSchema = z
+    .strictObject({
+        /** Address subscribed to the alarm topic; AWS sends it a confirmation mail first. */
+        email: z.email("must be an email address").optional(),
+        cpuCriticalPercent: z.number().gt(0).max(100).default(90),
+        /** Target 5xx responses per minute that count as a breach. */
+        target5xxPerMinute: int(1).default(10),
+    })
+    .prefault({});
+
+const environmentStackSchema = z
+    .strictObject({
+        role: z.literal("environment"),
+        aws: awsSchema,
+        environment: environmentSchema,
+        network: networkSchema,
+        domain: domainSchema,
+        loadBalancer: loadBalancerSchema,
+        service: serviceSchema,
+        scaling: scalingSchema,
+        alarms: alarmsSchema,
+    })
+    .superRefine((config, ctx) => {
+        const { minCapacity, maxCapacity } = config.scaling;
+        if (config.service.desiredCount < minCapacity || config.service.desiredCount > maxCapacity) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["service", "desiredCount"],
+                message: `must be within scaling.minCapacity..maxCapacity (${minCapacity}..${maxCapacity})`,
+                input: config.service.desiredCount,
+            });
+        }
+    });
+
+const stackConfigSchema = z.discriminatedUnion("role", [sharedStackSchema, environmentStackSchema], {
+    error: (issue) =>
+        (issue.input as { role?: unknown } | undefined)?.role === undefined
+            ? `is missing: set ${PROJECT}:role to "shared" or "environment"`
+            : `must be "shared" or "environment"`,
+});
+
+export type AwsConfig = z.infer<typeof awsSchema>;
+export type RegistryConfig = z.infer<typeof registrySchema>;
+export type WorkloadEnvironment = z.infer<typeof workloadEnvironmentsSchema>[number];
+export type SharedStackConfig = z.infer<typeof sharedStackSchema>;
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type NetworkConfig = z.infer<typeof networkSchema>;
+export type DomainConfig = z.infer<typeof domainSchema>;
+export type LoadBalancerConfig = z.infer<typeof loadBalancerSchema>;
+export type HealthCheckConfig = z.infer<typeof healthCheckSchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type ScalingConfig = z.infer<typeof scalingSchema>;
+export type StepScalingConfig = z.infer<typeof stepScalingSchema>;
+export type TargetTrackingConfig = z.infer<typeof targetTrackingSchema>;
+export type AlarmsConfig = z.infer<typeof alarmsSchema>;
+export type EnvironmentStackConfig = z.infer<typeof environmentStackSchema>;
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+/** A stack configuration that does not validate; the message lists every problem, one per line. */
+export class ConfigError extends Error {
+    constructor(readonly problems: string[], source: string) {
+        super(`Invalid stack configuration (${source}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+function describeInput(input: unknown): string {
+    if (input === undefined) return "nothing";
+    const json = JSON.stringify(input);
+    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string[] {
+    // A discriminated union that matched no branch reports the whole object as its input: show the discriminator's value.
+    if (issue.code === "invalid_union" && "discriminator" in issue && typeof issue.discriminator === "string") {
+        issue = { ...issue, input: (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator] };
+    }
+    const path = [PROJECT, ...issue.path.map(String)].join(".").replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+    const keyPath = (key: string) => `${path}.${key}`.replace(`${PROJECT}.`, `${PROJECT}:`);
+    if (issue.code === "unrecognized_keys") {
+        return issue.keys.map((key) => `${keyPath(key)}: unknown key; remove it or check its spelling and section`);
+    }
+    const shown = path.replace(`${PROJECT}.`, `${PROJECT}:`);
+    return [`${shown}: ${issue.message} (given: ${describeInput(issue.input)})`];
+}
+
+/**
+ * Validates raw stack config (keys without the `ecs-loadlab:` namespace) and applies defaults.
+ * Throws a ConfigError naming every problem at once, before any resource exists.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, source = "stack config"): StackConfig {
+    const result = stackConfigSchema.safeParse(raw, { reportInput: true });
+    if (!result.success) throw new ConfigError(result.error.issues.flatMap(formatIssue), source);
+    return result.data;
+}
+
+/** Reads and validates a stack file such as Pulumi.dev.yaml (tests, command-line tools). */
+export function loadStackConfigFile(path: string): StackConfig {
+    const document = parseYaml(fs.readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | null;
+    return parseStackConfig(projectKeys(document?.config ?? {}, (value) => value), path);
+}
+
+/** Reads and validates the running Pulumi stack's config. */
+export function loadStackConfig(): StackConfig {
+    // Objects arrive JSON-encoded; plain strings (the role) arrive as they are.
+    const decode = (value: unknown) => (typeof value === "string" && /^[[{]/.test(value) ? JSON.parse(value) : value);
+    return parseStackConfig(projectKeys(pulumi.runtime.allConfig(), decode), `stack ${pulumi.getStack()}`);
+}
+
+function projectKeys(config: Record<string, unknown>, decode: (value: unknown) => unknown): Record<string, unknown> {
+    const prefix = `${PROJECT}:`;
+    return Object.fromEntries(
+        Object.entries(config)
+            .filter(([key]) => key.startsWith(prefix))
+            .map(([key, value]) => [key.slice(prefix.length), decode(value)]),
+    );
+}

@@ -1,0 +1,340 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The one Pulumi mocks module of the test suite. `setMocks` is global to the process, so every test file
+ * goes through `useMocks()`, and each test starts from `mocks.reset()`.
+ *
+ * Resources get realistic ids and ARNs in the account and region of the provider that manages them,
+ * so tests can assert on wiring (an ARN flowing from one resource into another) rather than on echoes.
+ */
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+    id: string;
+    /** Provider reference (`urn::id`) as given to the engine; undefined for component resources. */
+    provider?: string;
+    custom: boolean;
+}
+
+export interface RecordedCall {
+    token: string;
+    inputs: Record<string, any>;
+    provider?: string;
+}
+
+const DEFAULT_ACCOUNT = "999999999999";
+const DEFAULT_REGION = "eu-west-1";
+
+/** Outputs of the shared stack as environment stacks read them through a StackReference. */
+export const SHARED_STACK_OUTPUTS = {
+    registryAccountId: "111111111111",
+    registryRegion: "eu-west-1",
+    repositoryName: "ecs-loadlab/prime-counter",
+    repositoryUrl: "111111111111.dkr.ecr.eu-west-1.amazonaws.com/ecs-loadlab/prime-counter",
+};
+
+/** The digest every environment tag resolves to in the mocked registry. */
+export const MOCK_IMAGE_DIGEST = `sha256:${hex("mock-image", 64)}`;
+
+function hex(seed: string, length: number): string {
+    let out = "";
+    for (let i = 0; out.length < length; i++) out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
+    return out.slice(0, length);
+}
+
+function uuid(seed: string): string {
+    const h = hex(seed, 32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+interface Placement {
+    account: string;
+    region: string;
+}
+
+type StateFor = (name: string, inputs: Record<string, any>, at: Placement) => { id: string; state: Record<string, any> };
+
+const arn = (service: string, at: Placement, resource: string) => `arn:aws:${service}:${at.region}:${at.account}:${resource}`;
+
+/** Physical name: what AWS would call it (the explicit name input, or Pulumi's auto-name with a suffix). */
+const physicalName = (name: string, inputs: Record<string, any>, key = "name") =>
+    (inputs[key] as string | undefined) ?? `${name}-${hex(name, 7)}`;
+
+const STATE_BY_TYPE: Record<string, StateFor> = {
+    "aws:ecr/repository:Repository": (name, inputs, at) => {
+        const repo = physicalName(name, inputs);
+        return {
+            id: repo,
+            state: {
+                name: repo,
+                arn: arn("ecr", at, `repository/${repo}`),
+                registryId: at.account,
+                repositoryUrl: `${at.account}.dkr.ecr.${at.region}.amazonaws.com/${repo}`,
+            },
+        };
+    },
+    "aws:kms/key:Key": (name, _inputs, at) => {
+        const id = uuid(name);
+        return { id, state: { keyId: id, arn: arn("kms", at, `key/${id}`) } };
+    },
+    "aws:kms/alias:Alias": (name, inputs, at) => {
+        const alias = physicalName(name, inputs);
+        return { id: alias, state: { arn: arn("kms", at, alias) } };
+    },
+    "aws:sns/topic:Topic": (name, inputs, at) => {
+        const topic = physicalName(name, inputs);
+        return { id: arn("sns", at, topic), state: { name: topic, arn: arn("sns", at, topic) } };
+    },
+    "aws:sns/topicSubscription:TopicSubscription": (name, _inputs, at) => {
+        const id = arn("sns", at, `${name}:${uuid(name)}`);
+        return { id, state: { arn: id } };
+    },
+    "aws:iam/role:Role": (name, inputs, at) => {
+        const role = physicalName(name, inputs);
+        return { id: role, state: { name: role, arn: `arn:aws:iam::${at.account}:role/${role}`, uniqueId: `AROA${hex(name, 17).toUpperCase()}` } };
+    },
+    "aws:cloudwatch/logGroup:LogGroup": (name, inputs, at) => {
+        const group = physicalName(name, inputs);
+        return { id: group, state: { name: group, arn: arn("logs", at, `log-group:${group}`) } };
+    },
+    "aws:ecs/cluster:Cluster": (name, inputs, at) => {
+        const cluster = physicalName(name, inputs);
+        const clusterArn = arn("ecs", at, `cluster/${cluster}`);
+        return { id: clusterArn, state: { name: cluster, arn: clusterArn } };
+    },
+    "aws:ecs/taskDefinition:TaskDefinition": (name, inputs, at) => {
+        const family = (inputs.family as string | undefined) ?? physicalName(name, {});
+        const taskArn = arn("ecs", at, `task-definition/${family}:1`);
+        return { id: family, state: { arn: taskArn, arnWithoutRevision: arn("ecs", at, `task-definition/${family}`), revision: 1 } };
+    },
+    "aws:ecs/service:Service": (name, inputs, at) => {
+        const service = physicalName(name, inputs);
+        return { id: arn("ecs", at, `service/${service}`), state: { name: service } };
+    },
+    "aws:ec2/securityGroup:SecurityGroup": (name) => ({ id: `sg-${hex(name, 17)}`, state: {} }),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (name) => ({ id: `sgr-${hex(name, 17)}`, state: {} }),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (name) => ({ id: `sgr-${hex(name, 17)}`, state: {} }),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": (name) => ({ id: `vpce-${hex(name, 17)}`, state: {} }),
+    "aws:ec2/flowLog:FlowLog": (name) => ({ id: `fl-${hex(name, 17)}`, state: {} }),
+    "aws:lb/loadBalancer:LoadBalancer": (name, inputs, at) => {
+        const lb = physicalName(name, inputs).slice(0, 32);
+        const arnSuffix = `app/${lb}/${hex(name, 16)}`;
+        const lbArn = arn("elasticloadbalancing", at, `loadbalancer/${arnSuffix}`);
+        return {
+            id: lbArn,
+            state: { arn: lbArn, arnSuffix, dnsName: `${lb}-${parseInt(hex(name, 8), 16)}.${at.region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" },
+        };
+    },
+    "aws:lb/targetGroup:TargetGroup": (name, inputs, at) => {
+        const tg = physicalName(name, inputs).slice(0, 32);
+        const arnSuffix = `targetgroup/${tg}/${hex(name, 16)}`;
+        const tgArn = arn("elasticloadbalancing", at, arnSuffix);
+        return { id: tgArn, state: { arn: tgArn, arnSuffix, name: tg } };
+    },
+    "aws:lb/listener:Listener": (name, _inputs, at) => {
+        const listenerArn = arn("elasticloadbalancing", at, `listener/app/${name}/${hex(name, 16)}/${hex(`${name}/l`, 16)}`);
+        return { id: listenerArn, state: { arn: listenerArn } };
+    },
+    "aws:lb/listenerRule:ListenerRule": (name, _inputs, at) => {
+        const ruleArn = arn("elasticloadbalancing", at, `listener-rule/app/${name}/${hex(name, 16)}`);
+        return { id: ruleArn, state: { arn: ruleArn } };
+    },
+    "aws:acm/certificate:Certificate": (name, inputs, at) => {
+        const certArn = arn("acm", at, `certificate/${uuid(name)}`);
+        const domains = [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])];
+        return {
+            id: certArn,
+            state: {
+                arn: certArn,
+                domainValidationOptions: domains.map((domainName) => ({
+                    domainName,
+                    resourceRecordName: `_${hex(domainName, 32)}.${domainName}.`,
+                    resourceRecordType: "CNAME",
+                    resourceRecordValue: `_${hex(`${domainName}/v`, 32)}.xlfgrmvvlj.acm-validations.aws.`,
+                })),
+            },
+        };
+    },
+    "aws:acm/certificateValidation:CertificateValidation": (name, inputs) => ({
+        id: `${inputs.certificateArn ?? name}`,
+        state: {},
+    }),
+    "aws:route53/record:Record": (name, inputs) => ({
+        id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`,
+        state: { fqdn: String(inputs.name ?? name).replace(/\.$/, "") },
+    }),
+    "aws:s3/bucket:Bucket": (name, inputs) => {
+        const bucket = physicalName(name, inputs, "bucket");
+        return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
+    },
+    "aws:s3/bucketV2:BucketV2": (name, inputs) => {
+        const bucket = physicalName(name, inputs, "bucket");
+        return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
+    },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (name, inputs, at) => {
+        const alarm = physicalName(name, inputs);
+        return { id: alarm, state: { name: alarm, arn: arn("cloudwatch", at, `alarm:${alarm}`) } };
+    },
+    "aws:cloudwatch/dashboard:Dashboard": (name, inputs, at) => {
+        const dashboard = (inputs.dashboardName as string | undefined) ?? name;
+        return { id: dashboard, state: { dashboardArn: `arn:aws:cloudwatch::${at.account}:dashboard/${dashboard}` } };
+    },
+    "aws:appautoscaling/target:Target": (name, inputs, at) => ({
+        id: String(inputs.resourceId ?? name),
+        state: { arn: arn("application-autoscaling", at, `scalable-target/${hex(name, 32)}`) },
+    }),
+    "aws:appautoscaling/policy:Policy": (name, inputs, at) => {
+        const policy = physicalName(name, inputs);
+        return {
+            id: policy,
+            state: {
+                arn: arn("autoscaling", at, `scalingPolicy:${uuid(name)}:resource/${inputs.resourceId}:policyName/${policy}`),
+                alarmArns: [],
+            },
+        };
+    },
+    "awsx:ec2:Vpc": (name, inputs) => {
+        const azs = (inputs.numberOfAvailabilityZones as number | undefined) ?? 2;
+        const ids = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${hex(`${name}/${kind}/${i}`, 17)}`);
+        const vpcId = `vpc-${hex(name, 17)}`;
+        return { id: vpcId, state: { vpcId, publicSubnetIds: ids("public"), privateSubnetIds: ids("private"), isolatedSubnetIds: [] } };
+    },
+};
+
+export class LoadlabMocks implements pulumi.runtime.Mocks {
+    resources: RecordedResource[] = [];
+    calls: RecordedCall[] = [];
+    /** What the shared stack exports, as the StackReference returns it. */
+    sharedStackOutputs: Record<string, unknown> = { ...SHARED_STACK_OUTPUTS };
+    imageDigest = MOCK_IMAGE_DIGEST;
+    private placements = new Map<string, Placement>();
+
+    reset(): void {
+        this.resources = [];
+        this.calls = [];
+        this.sharedStackOutputs = { ...SHARED_STACK_OUTPUTS };
+        this.imageDigest = MOCK_IMAGE_DIGEST;
+        this.placements.clear();
+    }
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+        const inputs = args.inputs as Record<string, any>;
+        if (args.type === "pulumi:pulumi:StackReference") {
+            const result = { id: inputs.name as string, state: { name: inputs.name, outputs: this.sharedStackOutputs, secretOutputNames: [] } };
+            this.record(args, result);
+            return result;
+        }
+        if (args.type.startsWith("pulumi:providers:")) {
+            // Provider inputs reach the engine JSON-encoded; decode them so tests see the real values.
+            for (const [key, value] of Object.entries(inputs)) {
+                if (typeof value === "string" && /^[[{]/.test(value)) inputs[key] = JSON.parse(value);
+            }
+            const placement = {
+                account: (inputs.allowedAccountIds as string[] | undefined)?.[0] ?? DEFAULT_ACCOUNT,
+                region: (inputs.region as string | undefined) ?? DEFAULT_REGION,
+            };
+            const id = uuid(args.name);
+            this.placements.set(args.name, placement);
+            const result = { id, state: {} };
+            this.record(args, result);
+            return result;
+        }
+        const at = this.placementOf(args.provider);
+        const make = STATE_BY_TYPE[args.type];
+        const made = make ? make(args.name, inputs, at) : { id: `${args.name}-${hex(args.name, 12)}`, state: {} };
+        const result = { id: made.id, state: { ...inputs, ...made.state, ...(args.custom === false ? {} : { id: made.id }) } };
+        this.record(args, result);
+        return result;
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        const inputs = args.inputs as Record<string, any>;
+        this.calls.push({ token: args.token, inputs, provider: args.provider });
+        const at = this.placementOf(args.provider);
+        switch (args.token) {
+            case "aws:ecr/getImage:getImage":
+                return {
+                    ...inputs,
+                    id: `${inputs.repositoryName}@${this.imageDigest}`,
+                    imageDigest: this.imageDigest,
+                    imageTags: [inputs.imageTag, "sha-0123abc"].filter(Boolean),
+                    imageUri: `${inputs.registryId ?? at.account}.dkr.ecr.${at.region}.amazonaws.com/${inputs.repositoryName}@${this.imageDigest}`,
+                    imagePushedAt: 1764064800,
+                    imageSizeInBytes: 58_000_000,
+                };
+            case "aws:route53/getZone:getZone":
+                return { ...inputs, id: `Z${hex(String(inputs.name), 20).toUpperCase()}`, zoneId: `Z${hex(String(inputs.name), 20).toUpperCase()}`, name: inputs.name, arn: `arn:aws:route53:::hostedzone/Z${hex(String(inputs.name), 20).toUpperCase()}` };
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { accountId: at.account, arn: `arn:aws:sts::${at.account}:assumed-role/ecs-loadlab-deploy/session`, userId: "AROAEXAMPLE:session", id: at.account };
+            case "aws:index/getRegion:getRegion":
+                return { name: at.region, region: at.region, id: at.region, endpoint: `ec2.${at.region}.amazonaws.com`, description: at.region };
+            case "aws:index/getPartition:getPartition":
+                return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+            case "aws:index/getAvailabilityZones:getAvailabilityZones":
+                return { names: ["a", "b", "c"].map((z) => `${at.region}${z}`), zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`), id: at.region };
+            default:
+                return inputs;
+        }
+    }
+
+    /** Every recorded resource of a type, e.g. `aws:ecs/service:Service`. */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of a type; fails when there are none or several. */
+    one(type: string): RecordedResource {
+        const found = this.ofType(type);
+        if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+        return found[0];
+    }
+
+    private placementOf(providerRef: string | undefined): Placement {
+        // A provider reference is `<urn>::<id>`; the urn ends with `::<name>`.
+        const name = providerRef?.split("::")[3];
+        return (name && this.placements.get(name)) || { account: DEFAULT_ACCOUNT, region: DEFAULT_REGION };
+    }
+
+    private record(args: pulumi.runtime.MockResourceArgs, result: { id: string; state: Record<string, any> }): void {
+        this.resources.push({
+            type: args.type,
+            name: args.name,
+            inputs: args.inputs as Record<string, any>,
+            state: result.state,
+            id: result.id,
+            provider: args.provider,
+            custom: args.custom !== false,
+        });
+    }
+}
+
+export const mocks = new LoadlabMocks();
+
+let installed: Promise<void> | undefined;
+
+/** Installs the shared mocks once per process (stack `test`, not a preview); call it from a `before` hook. */
+export function useMocks(): Promise<void> {
+    installed ??= pulumi.runtime.setMocks(mocks, "ecs-loadlab", "test", false);
+    return installed;
+}
+
+/** Resolves an Output's value (under mocks, outputs are known). */
+export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((value) => resolve(value as T)));
+}
+
+/** Waits until the engine has received every registration the program started. */
+export async function settled(): Promise<void> {
+    let last = -1;
+    let stableRounds = 0;
+    while (stableRounds < 5) {
+        await new Promise((resolve) => setImmediate(resolve));
+        const count = mocks.resources.length + mocks.calls.length;
+        stableRounds = count === last ? stableRounds + 1 : 0;
+        last = count;
+    }
+}
