@@ -90,6 +90,10 @@ const registrySchema = z
         versionTagPrefix: z
             .string()
             .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a tag prefix: lowercase letters, digits, . _ -")
+            .refine(
+                (prefix) => !prefix.startsWith(HISTORY_TAG_PREFIX) && !HISTORY_TAG_PREFIX.startsWith(prefix),
+                `must not overlap the promotion history prefix "${HISTORY_TAG_PREFIX}": version and history tags are kept by separate lifecycle rules`,
+            )
             .default("sha-"),
         untaggedExpiryDays: int(1).default(7),
         versionImagesToKeep: int(1).default(30),
@@ -97,12 +101,32 @@ const registrySchema = z
     })
     .prefault({});
 
+/** ECR accepts at most this many tag-mutability exclusion filters, and each environment tag needs one. */
+export const MAX_WORKLOAD_ENVIRONMENTS = 5;
+
+/**
+ * Cross-field checks also run when other fields already have problems (zod skips them by default), so one run
+ * reports everything; they must then only look at values of the right shape.
+ */
+const alwaysCheck = { when: () => true };
+
 const workloadEnvironmentsSchema = z
-    .array(z.strictObject({ name: environmentName, accountId }))
+    .array(z.strictObject({ name: environmentName, accountId }), {
+        error: (issue) =>
+            issue.input === undefined
+                ? "is missing: list the workload environments, each { name, accountId }"
+                : "must be a list of workload environments, each { name, accountId }",
+    })
     .min(1, "must list at least one workload environment")
+    .max(
+        MAX_WORKLOAD_ENVIRONMENTS,
+        `must list at most ${MAX_WORKLOAD_ENVIRONMENTS} environments: each environment tag is one of ECR's at most ${MAX_WORKLOAD_ENVIRONMENTS} tag-mutability exclusions`,
+    )
     .superRefine((environments, ctx) => {
+        if (!Array.isArray(environments)) return;
         const seen = new Set<string>();
         environments.forEach((environment, index) => {
+            if (typeof environment?.name !== "string") return;
             if (seen.has(environment.name)) {
                 ctx.addIssue({
                     code: "custom",
@@ -113,7 +137,7 @@ const workloadEnvironmentsSchema = z
             }
             seen.add(environment.name);
         });
-    });
+    }, alwaysCheck);
 
 const sharedStackSchema = z
     .strictObject({
@@ -124,17 +148,19 @@ const sharedStackSchema = z
         environments: workloadEnvironmentsSchema,
     })
     .superRefine((config, ctx) => {
+        const prefix = config?.registry?.versionTagPrefix;
+        if (typeof prefix !== "string" || !Array.isArray(config.environments)) return;
         config.environments.forEach((environment, index) => {
-            if (environment.name.startsWith(config.registry.versionTagPrefix)) {
+            if (typeof environment?.name === "string" && environment.name.startsWith(prefix)) {
                 ctx.addIssue({
                     code: "custom",
                     path: ["environments", index, "name"],
-                    message: `must not start with the version tag prefix "${config.registry.versionTagPrefix}": environment tags move, version tags are immutable`,
+                    message: `must not start with the version tag prefix "${prefix}": environment tags move, version tags are immutable`,
                     input: environment.name,
                 });
             }
         });
-    });
+    }, alwaysCheck);
 
 // ---------------------------------------------------------------- environment stack
 

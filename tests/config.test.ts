@@ -1,0 +1,241 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { ConfigError, loadStackConfig, loadStackConfigFile, parseStackConfig } from "../config";
+
+const validShared = () => ({
+    role: "shared",
+    aws: { region: "eu-west-1", accountId: "111111111111" },
+    environments: [
+        { name: "dev", accountId: "222222222222" },
+        { name: "prod", accountId: "444444444444" },
+    ],
+});
+
+/** The problems a config is refused for, one line each; fails when it is accepted. */
+function problemsOf(raw: Record<string, unknown>): string[] {
+    try {
+        parseStackConfig(raw, "test config");
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+        assert.equal(error.message, `Invalid stack configuration (test config):\n${error.problems.map((p) => `  - ${p}`).join("\n")}`);
+        return error.problems;
+    }
+    assert.fail("the config was accepted");
+}
+
+/** The key path a problem line names, e.g. `ecs-loadlab:environments[1].name`. */
+const keyOf = (problem: string) => problem.slice(0, problem.indexOf(": "));
+
+function assertOneProblem(raw: Record<string, unknown>, key: string, says: RegExp): void {
+    const problems = problemsOf(raw);
+    assert.deepEqual(problems.map(keyOf), [key], problems.join("\n"));
+    assert.match(problems[0], says);
+}
+
+describe("stack config", () => {
+    describe("shipped stack files", () => {
+        const stackFiles = fs.readdirSync(".").filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file));
+
+        it("include the shared stack and at least one environment", () => {
+            assert.ok(stackFiles.includes("Pulumi.shared.yaml"));
+            assert.ok(stackFiles.includes("Pulumi.dev.yaml"));
+        });
+
+        for (const file of stackFiles) {
+            it(`${file} is valid and its role is explicit`, () => {
+                const config = loadStackConfigFile(file);
+                const raw = (parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
+                assert.equal(config.role, raw["ecs-loadlab:role"]);
+            });
+        }
+
+        it("Pulumi.shared.yaml reads as the registry account, the repository and three fake workload accounts", () => {
+            assert.deepEqual(loadStackConfigFile("Pulumi.shared.yaml"), {
+                role: "shared",
+                aws: { region: "eu-west-1", accountId: "111111111111", deployRoleArn: "arn:aws:iam::111111111111:role/ecs-loadlab-deploy" },
+                registry: {
+                    repositoryName: "ecs-loadlab/prime-counter",
+                    encryption: "aws-managed",
+                    versionTagPrefix: "sha-",
+                    untaggedExpiryDays: 7,
+                    versionImagesToKeep: 30,
+                    historyImagesToKeep: 20,
+                },
+                environments: [
+                    { name: "dev", accountId: "222222222222" },
+                    { name: "staging", accountId: "333333333333" },
+                    { name: "prod", accountId: "444444444444" },
+                ],
+            });
+        });
+    });
+
+    describe("defaults", () => {
+        it("fills in the whole registry section", () => {
+            const config = parseStackConfig(validShared());
+            assert.equal(config.role, "shared");
+            assert.deepEqual(config.role === "shared" && config.registry, {
+                repositoryName: "ecs-loadlab/prime-counter",
+                encryption: "aws-managed",
+                versionTagPrefix: "sha-",
+                untaggedExpiryDays: 7,
+                versionImagesToKeep: 30,
+                historyImagesToKeep: 20,
+            });
+        });
+
+        it("keeps what is given and defaults only the rest", () => {
+            const config = parseStackConfig({ ...validShared(), registry: { encryption: "customer-managed", versionImagesToKeep: 5 } });
+            assert.ok(config.role === "shared");
+            assert.equal(config.registry.encryption, "customer-managed");
+            assert.equal(config.registry.versionImagesToKeep, 5);
+            assert.equal(config.registry.untaggedExpiryDays, 7);
+        });
+    });
+
+    describe("from the Pulumi engine", () => {
+        let saved: Record<string, string>;
+        beforeEach(() => (saved = pulumi.runtime.allConfig()));
+        afterEach(() => pulumi.runtime.setAllConfig(saved));
+
+        it("decodes the structured values the engine passes as JSON text, and reads the same as the stack file", () => {
+            const file = (parseYaml(fs.readFileSync("Pulumi.shared.yaml", "utf8")) as { config: Record<string, unknown> }).config;
+            const engineConfig = Object.fromEntries(
+                Object.entries(file).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+            );
+            pulumi.runtime.setAllConfig({ ...engineConfig, "aws:region": "us-east-1" });
+            assert.deepEqual(loadStackConfig(), loadStackConfigFile("Pulumi.shared.yaml"));
+        });
+
+        it("refuses a bad engine config with a ConfigError naming the stack", () => {
+            pulumi.runtime.setAllConfig({ "ecs-loadlab:role": "shared" });
+            assert.throws(loadStackConfig, (error: unknown) => {
+                assert.ok(error instanceof ConfigError);
+                assert.match(error.message, /^Invalid stack configuration \(stack \w+\):/);
+                assert.deepEqual(error.problems.map(keyOf), ["ecs-loadlab:aws", "ecs-loadlab:environments"]);
+                return true;
+            });
+        });
+    });
+
+    describe("errors", () => {
+        it("a missing role says which key to set and to what", () => {
+            const { role: _role, ...withoutRole } = validShared();
+            assertOneProblem(withoutRole, "ecs-loadlab:role", /is missing: set ecs-loadlab:role to "shared" or "environment" \(given: nothing\)$/);
+        });
+
+        it("an unknown role shows what was given and what is allowed", () => {
+            assertOneProblem({ ...validShared(), role: "registry" }, "ecs-loadlab:role", /must be "shared" or "environment" \(given: "registry"\)$/);
+        });
+
+        it("an account id that is not 12 digits, or not a string, is refused where it appears", () => {
+            const problems = problemsOf({
+                ...validShared(),
+                aws: { region: "eu-west-1", accountId: "11111111111" },
+                environments: [
+                    { name: "dev", accountId: 222222222222 },
+                    { name: "prod", accountId: "44444444444a" },
+                ],
+            });
+            assert.deepEqual(problems.map(keyOf), [
+                "ecs-loadlab:aws.accountId",
+                "ecs-loadlab:environments[0].accountId",
+                "ecs-loadlab:environments[1].accountId",
+            ]);
+            assert.match(problems[0], /must be a 12-digit AWS account id .* \(given: "11111111111"\)$/);
+            assert.match(problems[1], /\(given: 222222222222\)$/);
+            assert.match(problems[2], /\(given: "44444444444a"\)$/);
+        });
+
+        it("a deploy role in another account is refused", () => {
+            assertOneProblem(
+                { ...validShared(), aws: { region: "eu-west-1", accountId: "111111111111", deployRoleArn: "arn:aws:iam::222222222222:role/deploy" } },
+                "ecs-loadlab:aws.deployRoleArn",
+                /must be a role in the stack's account 111111111111/,
+            );
+        });
+
+        it("a duplicate environment name names the second occurrence", () => {
+            assertOneProblem(
+                {
+                    ...validShared(),
+                    environments: [
+                        { name: "dev", accountId: "222222222222" },
+                        { name: "prod", accountId: "444444444444" },
+                        { name: "dev", accountId: "333333333333" },
+                    ],
+                },
+                "ecs-loadlab:environments[2].name",
+                /duplicate environment name "dev"/,
+            );
+        });
+
+        it("negative or zero retention numbers are refused, each by its key", () => {
+            const problems = problemsOf({ ...validShared(), registry: { untaggedExpiryDays: -1, versionImagesToKeep: 0, historyImagesToKeep: 2.5 } });
+            assert.deepEqual(problems, [
+                "ecs-loadlab:registry.untaggedExpiryDays: must be ≥ 1 (given: -1)",
+                "ecs-loadlab:registry.versionImagesToKeep: must be ≥ 1 (given: 0)",
+                "ecs-loadlab:registry.historyImagesToKeep: must be a whole number (given: 2.5)",
+            ]);
+        });
+
+        it("more environments than ECR has tag-mutability exclusions for are refused", () => {
+            const environments = ["a", "b", "c", "d", "e", "f"].map((name, index) => ({ name: `env-${name}`, accountId: `${index + 2}`.repeat(12) }));
+            assertOneProblem({ ...validShared(), environments }, "ecs-loadlab:environments", /must list at most 5 environments/);
+        });
+
+        it("no environments at all are refused", () => {
+            assertOneProblem({ ...validShared(), environments: [] }, "ecs-loadlab:environments", /must list at least one workload environment \(given: \[\]\)$/);
+            assertOneProblem({ ...validShared(), environments: undefined }, "ecs-loadlab:environments", /is missing/);
+        });
+
+        it("tag names that would collide are refused: environment vs version prefix, version prefix vs history prefix", () => {
+            assertOneProblem(
+                { ...validShared(), registry: { versionTagPrefix: "d" } },
+                "ecs-loadlab:environments[0].name",
+                /must not start with the version tag prefix "d"/,
+            );
+            assertOneProblem(
+                { ...validShared(), environments: [{ name: "history-dev", accountId: "222222222222" }] },
+                "ecs-loadlab:environments[0].name",
+                /must not start with "history-"/,
+            );
+            for (const versionTagPrefix of ["history-v", "hist"]) {
+                assertOneProblem({ ...validShared(), registry: { versionTagPrefix } }, "ecs-loadlab:registry.versionTagPrefix", /must not overlap the promotion history prefix/);
+            }
+        });
+
+        it("unknown keys are named with their section", () => {
+            const problems = problemsOf({ ...validShared(), registry: { repositoryNmae: "x" }, regsitry: {} });
+            assert.deepEqual(problems.map(keyOf), ["ecs-loadlab:registry.repositoryNmae", "ecs-loadlab:regsitry"]);
+            assert.ok(problems.every((problem) => problem.endsWith("unknown key; remove it or check its spelling and section")));
+        });
+
+        it("several problems at once are all listed, one line each naming its key", () => {
+            const problems = problemsOf({
+                role: "shared",
+                aws: { region: "Ireland", accountId: "1234" },
+                registry: { encryption: "sse-s3", untaggedExpiryDays: -7 },
+                environments: [
+                    { name: "dev", accountId: "222222222222" },
+                    { name: "Prod", accountId: "333333333333" },
+                    { name: "dev", accountId: "12" },
+                ],
+            });
+            assert.deepEqual(problems.map(keyOf), [
+                "ecs-loadlab:aws.region",
+                "ecs-loadlab:aws.accountId",
+                "ecs-loadlab:registry.encryption",
+                "ecs-loadlab:registry.untaggedExpiryDays",
+                "ecs-loadlab:environments[1].name",
+                "ecs-loadlab:environments[2].accountId",
+                "ecs-loadlab:environments[2].name",
+            ]);
+            assert.match(problems[0], /\(given: "Ireland"\)$/);
+            assert.match(problems[2], /\(given: "sse-s3"\)$/);
+            assert.match(problems[3], /must be ≥ 1 \(given: -7\)$/);
+        });
+    });
+});

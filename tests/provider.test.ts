@@ -1,0 +1,40 @@
+import * as assert from "node:assert/strict";
+import { accountProvider } from "../components/provider";
+import { loadStackConfigFile } from "../config";
+import { mocks, settled, useMocks } from "./mocks";
+
+describe("account provider", () => {
+    before(useMocks);
+    beforeEach(() => mocks.reset());
+
+    it("pins an environment stack's provider to its own account and region, tagging the environment", async () => {
+        const config = loadStackConfigFile("Pulumi.dev.yaml");
+        assert.equal(config.role, "environment");
+        accountProvider("dev", { aws: config.aws, role: "dev" });
+        await settled();
+        const provider = mocks.one("pulumi:providers:aws");
+        assert.deepEqual(
+            {
+                region: provider.inputs.region,
+                allowedAccountIds: provider.inputs.allowedAccountIds,
+                assumeRoles: provider.inputs.assumeRoles,
+                defaultTags: provider.inputs.defaultTags,
+            },
+            {
+                region: "eu-west-1",
+                allowedAccountIds: ["222222222222"],
+                assumeRoles: [{ roleArn: "arn:aws:iam::222222222222:role/ecs-loadlab-deploy", sessionName: "ecs-loadlab-test" }],
+                defaultTags: { tags: { Project: "ecs-loadlab", Stack: "test", Role: "dev", ManagedBy: "pulumi" } },
+            },
+        );
+    });
+
+    it("assumes no role when none is configured: the ambient credentials must then be the account's", async () => {
+        accountProvider("plain", { aws: { region: "ap-southeast-2", accountId: "555555555555" }, role: "shared" });
+        await settled();
+        const provider = mocks.one("pulumi:providers:aws");
+        assert.equal(provider.inputs.assumeRoles, undefined);
+        assert.deepEqual(provider.inputs.allowedAccountIds, ["555555555555"]);
+        assert.equal(provider.inputs.region, "ap-southeast-2");
+    });
+});

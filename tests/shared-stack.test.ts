@@ -1,0 +1,368 @@
+import * as assert from "node:assert/strict";
+import { HISTORY_TAG_PREFIX, loadStackConfigFile, parseStackConfig, SharedStackConfig, StackConfig } from "../config";
+import { accountProvider } from "../components/provider";
+import { Registry } from "../components/registry";
+import { buildSharedStack, SharedStackOutputs } from "../stacks/shared";
+import { expiredDigests, Image, LifecyclePolicy, lifecyclePolicyProblems } from "./ecr-lifecycle";
+import { mocks, RecordedResource, settled, SHARED_STACK_OUTPUTS, useMocks, valueOf } from "./mocks";
+
+const REPOSITORY = "aws:ecr/repository:Repository";
+const REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy";
+const LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy";
+const KMS_KEY = "aws:kms/key:Key";
+const KMS_ALIAS = "aws:kms/alias:Alias";
+
+function asShared(config: StackConfig): SharedStackConfig {
+    if (config.role !== "shared") throw new Error(`expected a shared stack config, got role ${config.role}`);
+    return config;
+}
+
+const shipped = () => asShared(loadStackConfigFile("Pulumi.shared.yaml"));
+
+const withCustomerManagedKey = (config: SharedStackConfig): SharedStackConfig => ({
+    ...config,
+    registry: { ...config.registry, encryption: "customer-managed" },
+});
+
+function parsedInput<T>(resource: RecordedResource, key: string): T {
+    const value = resource.inputs[key];
+    assert.equal(typeof value, "string", `${resource.name}.${key} should be a JSON string`);
+    return JSON.parse(value as string) as T;
+}
+
+const lifecyclePolicy = () => parsedInput<LifecyclePolicy>(mocks.one(LIFECYCLE_POLICY), "policy");
+
+/** `urn:pulumi:<stack>::<project>::pulumi:providers:aws::<name>::<id>` → its type, name and id. */
+function providerOf(reference: string | undefined): { type: string; name: string; id: string } {
+    const parts = (reference ?? "").split("::");
+    return { type: parts[2], name: parts[3], id: parts[4] };
+}
+
+async function exportedValues(outputs: SharedStackOutputs): Promise<Record<string, unknown>> {
+    return Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([key, value]) => [key, await valueOf(value)])));
+}
+
+/**
+ * A repository after many releases, the oldest images being the ones the environments still run:
+ * environment j runs image j; the next historyImagesToKeep + 5 images carry promotion history tags;
+ * every image has a version tag, one per day; plus one untagged image just past the expiry and one just before it.
+ * Returns the images and the digests the policy must expire, worked out from the rules' intent.
+ */
+function releaseHistory(config: SharedStackConfig): { images: Image[]; mustExpire: string[]; environmentDigests: string[] } {
+    const { versionTagPrefix, versionImagesToKeep, historyImagesToKeep, untaggedExpiryDays } = config.registry;
+    const environments = config.environments.map((environment) => environment.name);
+    const historyEnd = environments.length + historyImagesToKeep + 5;
+    const count = historyEnd + 5 + versionImagesToKeep;
+    const digest = (index: number) => `sha256:${String(index).padStart(64, "0")}`;
+    const images: Image[] = Array.from({ length: count }, (_, index) => ({
+        digest: digest(index),
+        ageDays: count - index,
+        tags: [
+            `${versionTagPrefix}${index}`,
+            ...(index < environments.length ? [environments[index]] : []),
+            ...(index >= environments.length && index < historyEnd ? [`${HISTORY_TAG_PREFIX}prod-20250101T0000${index}Z`] : []),
+        ],
+    }));
+    images.push(
+        { digest: "sha256:untagged-old", tags: [], ageDays: untaggedExpiryDays + 1 },
+        { digest: "sha256:untagged-new", tags: [], ageDays: untaggedExpiryDays - 1 },
+    );
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, offset) => digest(from + offset));
+    return {
+        images,
+        environmentDigests: range(0, environments.length),
+        mustExpire: [
+            // History images beyond the newest historyImagesToKeep.
+            ...range(environments.length, environments.length + 5),
+            // Version-only images beyond the newest versionImagesToKeep.
+            ...range(historyEnd, historyEnd + 5),
+            "sha256:untagged-old",
+        ],
+    };
+}
+
+function assertExpiresExactlyWhatItShould(policy: LifecyclePolicy, config: SharedStackConfig): void {
+    assert.deepEqual(lifecyclePolicyProblems(policy), []);
+    const { images, mustExpire } = releaseHistory(config);
+    assert.deepEqual([...expiredDigests(policy, images)].sort(), [...mustExpire].sort());
+}
+
+describe("shared stack", () => {
+    before(useMocks);
+    beforeEach(() => mocks.reset());
+
+    describe("as shipped in Pulumi.shared.yaml", () => {
+        let outputs: SharedStackOutputs;
+        beforeEach(async () => {
+            outputs = buildSharedStack(shipped());
+            await settled();
+        });
+
+        it("creates the provider, the registry component and its repository, pull policy and lifecycle policy; no key", () => {
+            assert.deepEqual(mocks.resources.map((resource) => resource.type).sort(), [
+                LIFECYCLE_POLICY,
+                REPOSITORY,
+                REPOSITORY_POLICY,
+                "ecs-loadlab:registry:Registry",
+                "pulumi:providers:aws",
+            ]);
+        });
+
+        it("pins the provider to the registry account and region, assuming the deploy role, with default tags", () => {
+            const provider = mocks.one("pulumi:providers:aws");
+            assert.equal(provider.name, "shared");
+            assert.equal(provider.inputs.region, "eu-west-1");
+            assert.deepEqual(provider.inputs.allowedAccountIds, ["111111111111"]);
+            assert.deepEqual(provider.inputs.assumeRoles, [
+                { roleArn: "arn:aws:iam::111111111111:role/ecs-loadlab-deploy", sessionName: "ecs-loadlab-test" },
+            ]);
+            assert.deepEqual(provider.inputs.defaultTags, {
+                tags: { Project: "ecs-loadlab", Stack: "test", Role: "shared", ManagedBy: "pulumi" },
+            });
+        });
+
+        it("manages every aws resource and data source through that provider", () => {
+            const provider = mocks.one("pulumi:providers:aws");
+            const managed = [
+                ...mocks.resources.filter((resource) => resource.type.startsWith("aws:")).map((r) => ({ what: r.type, provider: r.provider })),
+                ...mocks.calls.filter((call) => call.token.startsWith("aws:")).map((c) => ({ what: c.token, provider: c.provider })),
+            ];
+            assert.ok(managed.length >= 4, "the stack should have aws resources and data sources to check");
+            for (const { what, provider: reference } of managed) {
+                assert.deepEqual(providerOf(reference), { type: "pulumi:providers:aws", name: provider.name, id: provider.id }, what);
+            }
+        });
+
+        it("applies the pull and lifecycle policies to the repository it creates", () => {
+            const repository = mocks.one(REPOSITORY);
+            assert.equal(mocks.one(REPOSITORY_POLICY).inputs.repository, repository.id);
+            assert.equal(mocks.one(LIFECYCLE_POLICY).inputs.repository, repository.id);
+        });
+
+        it("creates the configured repository, scanned on push, encrypted by KMS with the AWS-managed key", () => {
+            const repository = mocks.one(REPOSITORY);
+            assert.equal(repository.inputs.name, "ecs-loadlab/prime-counter");
+            assert.deepEqual(repository.inputs.imageScanningConfiguration, { scanOnPush: true });
+            assert.deepEqual(repository.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
+            assert.equal(repository.inputs.forceDelete, undefined, "deleting the stack must not delete images");
+        });
+
+        it("keeps every tag immutable except exactly the environment tags", () => {
+            const repository = mocks.one(REPOSITORY);
+            assert.equal(repository.inputs.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
+            assert.deepEqual(repository.inputs.imageTagMutabilityExclusionFilters, [
+                { filter: "dev", filterType: "WILDCARD" },
+                { filter: "staging", filterType: "WILDCARD" },
+                { filter: "prod", filterType: "WILDCARD" },
+            ]);
+        });
+
+        it("lets exactly the workload accounts pull and describe images, nothing more", () => {
+            assert.deepEqual(parsedInput(mocks.one(REPOSITORY_POLICY), "policy"), {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "WorkloadAccountsPull",
+                        Effect: "Allow",
+                        Principal: {
+                            AWS: ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root", "arn:aws:iam::444444444444:root"],
+                        },
+                        Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages"],
+                    },
+                ],
+            });
+        });
+
+        it("orders the lifecycle rules: each environment tag alone first, then history, versions, untagged", () => {
+            const keep = (rulePriority: number, description: string, pattern: string, countNumber: number) => ({
+                rulePriority,
+                description,
+                selection: { tagStatus: "tagged", tagPatternList: [pattern], countType: "imageCountMoreThan", countNumber },
+                action: { type: "expire" },
+            });
+            assert.deepEqual(lifecyclePolicy(), {
+                rules: [
+                    keep(1, 'Never expire the image the "dev" environment tag points at', "dev", 1),
+                    keep(2, 'Never expire the image the "staging" environment tag points at', "staging", 1),
+                    keep(3, 'Never expire the image the "prod" environment tag points at', "prod", 1),
+                    keep(4, "Keep the newest 20 promotion history images", "history-*", 20),
+                    keep(5, "Keep the newest 30 version images", "sha-*", 30),
+                    {
+                        rulePriority: 6,
+                        description: "Expire untagged images 7 days after push",
+                        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+                        action: { type: "expire" },
+                    },
+                ],
+            });
+        });
+
+        it("never expires an image an environment runs, even the oldest, and expires the rest as configured", () => {
+            assertExpiresExactlyWhatItShould(lifecyclePolicy(), shipped());
+        });
+
+        it("would lose the environments' images with the protecting rules ordered last, or combined in one rule", () => {
+            // The model above can fail: the same rules in a wrong order, or with ANDed patterns, expire running images.
+            const policy = lifecyclePolicy();
+            const { images, environmentDigests } = releaseHistory(shipped());
+            const environmentRules = policy.rules.slice(0, 3);
+            const otherRules = policy.rules.slice(3);
+
+            const protectingLast = [...otherRules, ...environmentRules].map((rule, index) => ({ ...rule, rulePriority: index + 1 }));
+            const expiredWhenLast = expiredDigests({ rules: protectingLast }, images);
+            assert.ok(environmentDigests.every((digest) => expiredWhenLast.has(digest)));
+
+            const combined = {
+                ...environmentRules[0],
+                selection: { ...environmentRules[0].selection, tagPatternList: ["dev", "staging", "prod"] },
+            };
+            const expiredWhenCombined = expiredDigests({ rules: [combined, ...otherRules] }, images);
+            assert.ok(environmentDigests.every((digest) => expiredWhenCombined.has(digest)));
+        });
+
+        it("exports the registry account, region, repository name and URL environment stacks read, plus ARN and tags", async () => {
+            const exported = await exportedValues(outputs);
+            const { repositoryArn, environmentTags, ...contract } = exported;
+            assert.deepEqual(contract, SHARED_STACK_OUTPUTS);
+            assert.equal(repositoryArn, "arn:aws:ecr:eu-west-1:111111111111:repository/ecs-loadlab/prime-counter");
+            assert.deepEqual(environmentTags, ["dev", "staging", "prod"]);
+        });
+    });
+
+    describe("with a customer-managed key", () => {
+        beforeEach(async () => {
+            buildSharedStack(withCustomerManagedKey(shipped()));
+            await settled();
+        });
+
+        it("encrypts the repository with its own rotated key", () => {
+            const key = mocks.one(KMS_KEY);
+            assert.equal(key.inputs.enableKeyRotation, true);
+            assert.equal(key.inputs.deletionWindowInDays, 30);
+            assert.match(key.state.arn, /^arn:aws:kms:eu-west-1:111111111111:key\/[0-9a-f-]{36}$/);
+            assert.deepEqual(mocks.one(REPOSITORY).inputs.encryptionConfigurations, [{ encryptionType: "KMS", kmsKey: key.state.arn }]);
+        });
+
+        it("names the key after the repository", () => {
+            const alias = mocks.one(KMS_ALIAS);
+            assert.equal(alias.inputs.name, "alias/ecs-loadlab/prime-counter");
+            assert.equal(alias.inputs.targetKeyId, mocks.one(KMS_KEY).id);
+        });
+
+        it("lets the registry account administer the key and the workload accounts decrypt only through ECR", () => {
+            assert.deepEqual(parsedInput(mocks.one(KMS_KEY), "policy"), {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "RegistryAccountAdministers",
+                        Effect: "Allow",
+                        Principal: { AWS: ["arn:aws:iam::111111111111:root"] },
+                        Action: "kms:*",
+                        Resource: "*",
+                    },
+                    {
+                        Sid: "WorkloadAccountsDecryptThroughEcr",
+                        Effect: "Allow",
+                        Principal: {
+                            AWS: ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root", "arn:aws:iam::444444444444:root"],
+                        },
+                        Action: ["kms:Decrypt", "kms:DescribeKey"],
+                        Resource: "*",
+                        Condition: { StringEquals: { "kms:ViaService": "ecr.eu-west-1.amazonaws.com" } },
+                    },
+                ],
+            });
+        });
+
+        it("manages the key and its alias through the stack's provider too", () => {
+            const provider = mocks.one("pulumi:providers:aws");
+            for (const type of [KMS_KEY, KMS_ALIAS]) {
+                assert.deepEqual(providerOf(mocks.one(type).provider), { type: "pulumi:providers:aws", name: provider.name, id: provider.id });
+            }
+        });
+    });
+
+    describe("registry component", () => {
+        it("creates the repository and the key as its children", async () => {
+            const config = withCustomerManagedKey(shipped());
+            const registry = new Registry("images", {
+                registry: config.registry,
+                environments: config.environments,
+                region: config.aws.region,
+                accountId: config.aws.accountId,
+                provider: accountProvider("images-provider", { aws: config.aws, role: "shared" }),
+            });
+            const urns = [await valueOf(registry.repository.urn), await valueOf(registry.encryptionKey!.urn)];
+            assert.deepEqual(urns, [
+                "urn:pulumi:test::ecs-loadlab::ecs-loadlab:registry:Registry$aws:ecr/repository:Repository::images",
+                "urn:pulumi:test::ecs-loadlab::ecs-loadlab:registry:Registry$aws:kms/key:Key::images-key",
+            ]);
+        });
+    });
+
+    describe("with other environments, accounts and retention", () => {
+        const config = asShared(
+            parseStackConfig({
+                role: "shared",
+                aws: { region: "us-east-1", accountId: "123456789012" },
+                registry: { versionTagPrefix: "v", untaggedExpiryDays: 2, versionImagesToKeep: 5, historyImagesToKeep: 3 },
+                environments: [
+                    { name: "qa", accountId: "555555555555" },
+                    { name: "live", accountId: "555555555555" },
+                ],
+            }),
+        );
+        let outputs: SharedStackOutputs;
+        beforeEach(async () => {
+            outputs = buildSharedStack(config);
+            await settled();
+        });
+
+        it("has no deploy role to assume when none is configured", () => {
+            const provider = mocks.one("pulumi:providers:aws");
+            assert.equal(provider.inputs.assumeRoles, undefined);
+            assert.deepEqual(provider.inputs.allowedAccountIds, ["123456789012"]);
+            assert.equal(provider.inputs.region, "us-east-1");
+        });
+
+        it("names an account shared by two environments once", () => {
+            const policy = parsedInput<{ Statement: { Principal: { AWS: string[] } }[] }>(mocks.one(REPOSITORY_POLICY), "policy");
+            assert.deepEqual(policy.Statement[0].Principal.AWS, ["arn:aws:iam::555555555555:root"]);
+        });
+
+        it("moves only the configured environment tags", () => {
+            assert.deepEqual(mocks.one(REPOSITORY).inputs.imageTagMutabilityExclusionFilters, [
+                { filter: "qa", filterType: "WILDCARD" },
+                { filter: "live", filterType: "WILDCARD" },
+            ]);
+        });
+
+        it("builds the lifecycle rules from the configured tags and numbers", () => {
+            const rules = lifecyclePolicy().rules;
+            assert.deepEqual(
+                rules.map((rule) => [rule.rulePriority, rule.selection.tagPatternList ?? rule.selection.tagStatus, rule.selection.countNumber]),
+                [
+                    [1, ["qa"], 1],
+                    [2, ["live"], 1],
+                    [3, ["history-*"], 3],
+                    [4, ["v*"], 5],
+                    [5, "untagged", 2],
+                ],
+            );
+            assertExpiresExactlyWhatItShould(lifecyclePolicy(), config);
+        });
+
+        it("defaults the repository to the service's and exports it in the configured region and account", async () => {
+            const { repositoryName, repositoryUrl, registryAccountId, registryRegion } = await exportedValues(outputs);
+            assert.deepEqual(
+                { repositoryName, repositoryUrl, registryAccountId, registryRegion },
+                {
+                    repositoryName: "ecs-loadlab/prime-counter",
+                    repositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/ecs-loadlab/prime-counter",
+                    registryAccountId: "123456789012",
+                    registryRegion: "us-east-1",
+                },
+            );
+        });
+    });
+});
