@@ -102,7 +102,7 @@ const registrySchema = z
     .prefault({});
 
 /** ECR accepts at most this many tag-mutability exclusion filters, and each environment tag needs one. */
-export const MAX_WORKLOAD_ENVIRONMENTS = 5;
+const MAX_WORKLOAD_ENVIRONMENTS = 5;
 
 /**
  * Cross-field checks also run when other fields already have problems (zod skips them by default), so one run
