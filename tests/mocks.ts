@@ -193,7 +193,11 @@ const STATE_BY_TYPE: Record<string, StateFor> = {
             id: policy,
             state: {
                 arn: arn("autoscaling", at, `scalingPolicy:${uuid(name)}:resource/${inputs.resourceId}:policyName/${policy}`),
-                alarmArns: [],
+                // Target tracking creates its own high and low alarms; step policies are invoked by alarms made elsewhere.
+                alarmArns:
+                    inputs.policyType === "TargetTrackingScaling"
+                        ? ["AlarmHigh", "AlarmLow"].map((kind) => arn("cloudwatch", at, `alarm:TargetTracking-${inputs.resourceId}-${kind}-${uuid(`${name}/${kind}`)}`))
+                        : [],
             },
         };
     },
