@@ -1,0 +1,232 @@
+import * as assert from "node:assert/strict";
+import { DescribeImagesCommand } from "@aws-sdk/client-ecr";
+import { CommandContext, Connection, USAGE, main } from "../scripts/promote";
+import { FakeRegistry, ecrMock, mockedClient, sentCalls, steppingClock, writeCalls } from "./promote-fixtures";
+
+/** Runs the command in-process with captured output and a client factory that records how it would connect. */
+async function runCommand(...argv: string[]) {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const connections: Connection[] = [];
+    const context: CommandContext = {
+        print: (line) => stdout.push(line),
+        printError: (line) => stderr.push(line),
+        createClient: (connection) => {
+            connections.push(connection);
+            return mockedClient();
+        },
+        clock: steppingClock(),
+    };
+    const status = await main(argv, context);
+    return { status, stdout: stdout.join("\n"), stderr: stderr.join("\n"), connections };
+}
+
+const STACK_TRACE = /\n\s+at /;
+
+describe("promote command line", () => {
+    let registry: FakeRegistry;
+    beforeEach(() => {
+        registry = new FakeRegistry().install();
+    });
+
+    describe("argument errors: usage on stderr, exit 2, no AWS client", () => {
+        // node:util parseArgs words the first two; the tests only pin what they name.
+        const cases: [string[], string | RegExp][] = [
+            [[], "nothing to do"],
+            [["dev"], "a promotion takes <from> <to>, got 1 argument(s): dev"],
+            [["dev", "staging", "prod"], "a promotion takes <from> <to>, got 3 argument(s): dev staging prod"],
+            [["dev", "staging", "--bogus"], /'--bogus'/],
+            [["--rollback"], /'--rollback <value>' argument missing/],
+            [["dev", "staging", "--status"], "choose one of <from> <to>, --status"],
+            [["--rollback", "staging", "--status"], "choose one of --rollback, --status"],
+            [["--status", "--dry-run"], "--dry-run only goes with a promotion or --rollback"],
+            [["--status", "--force"], "--force only goes with a promotion"],
+            [["--rollback", "staging", "--force"], "--force only goes with a promotion"],
+            [["--status", "--registry-id", "1234"], '--registry-id must be a 12-digit account id, not "1234"'],
+            [["--status", "--role-arn", "deploy"], '--role-arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), not "deploy"'],
+        ];
+        for (const [argv, message] of cases) {
+            it(`${argv.join(" ") || "(no arguments)"} → ${String(message)}`, async () => {
+                const result = await runCommand(...argv);
+                assert.equal(result.status, 2);
+                const [problem, ...usage] = result.stderr.split("\n\n");
+                if (typeof message === "string") assert.equal(problem, `error: ${message}`);
+                else assert.match(problem, message);
+                assert.equal(usage.join("\n\n"), USAGE);
+                assert.equal(result.stdout, "");
+                assert.deepEqual(result.connections, []);
+            });
+        }
+
+        it("--help prints the usage on stdout and exits 0", async () => {
+            const result = await runCommand("--help");
+            assert.equal(result.status, 0);
+            assert.equal(result.stdout, USAGE);
+            assert.equal(result.stderr, "");
+        });
+    });
+
+    it("promotes with the registry of the shipped shared stack file and the standard credential chain", async () => {
+        const previous = registry.push("build-1", ["staging"]);
+        const candidate = registry.push("build-2", ["dev"]);
+
+        const result = await runCommand("dev", "staging");
+
+        assert.equal(result.status, 0);
+        assert.equal(
+            result.stdout,
+            [
+                "Promoted dev → staging, verified",
+                `  staging: ${previous} → ${candidate}`,
+                "  kept the previous image as history-staging-20250304T050607Z (for --rollback staging)",
+                "Roll it out: pulumi up -s staging",
+            ].join("\n"),
+        );
+        assert.equal(result.stderr, "");
+        assert.deepEqual(result.connections, [{ region: "eu-west-1", profile: undefined, roleArn: undefined }]);
+    });
+
+    it("connects with --profile and --role-arn, and addresses --region, --registry-id and --repository", async () => {
+        const result = await runCommand(
+            "--status",
+            ...["--profile", "loadlab-shared", "--role-arn", "arn:aws:iam::555555555555:role/release"],
+            ...["--region", "us-east-1", "--registry-id", "555555555555", "--repository", "other/repo"],
+        );
+
+        assert.deepEqual(result.connections, [{ region: "us-east-1", profile: "loadlab-shared", roleArn: "arn:aws:iam::555555555555:role/release" }]);
+        assert.deepEqual(
+            ecrMock.commandCalls(DescribeImagesCommand).map((call) => call.args[0].input),
+            [{ registryId: "555555555555", repositoryName: "other/repo", filter: { tagStatus: "TAGGED" }, nextToken: undefined }],
+        );
+        // The fake registry is 111111111111's ecs-loadlab/prime-counter: an AWS error, reported without a stack trace.
+        assert.equal(result.status, 1);
+        assert.equal(result.stderr, "error: RepositoryNotFoundException: The repository 'other/repo' does not exist in the registry '555555555555'.");
+    });
+
+    it("dry run: prints the plan and writes nothing", async () => {
+        const previous = registry.push("build-1", ["staging"]);
+        const candidate = registry.push("build-2", ["dev"]);
+
+        const result = await runCommand("dev", "staging", "--dry-run");
+
+        assert.equal(result.status, 0);
+        assert.equal(
+            result.stdout,
+            [
+                "Dry run: would promote dev → staging",
+                `  staging: ${previous} → ${candidate}`,
+                "  would keep the previous image as history-staging-20250304T050607Z (for --rollback staging)",
+                "Nothing was written.",
+            ].join("\n"),
+        );
+        assert.deepEqual(writeCalls(), []);
+    });
+
+    it("a repeat: says nothing changed, exit 0", async () => {
+        const digest = registry.push("build-1", ["dev", "staging"]);
+        const result = await runCommand("dev", "staging");
+        assert.equal(result.status, 0);
+        assert.equal(result.stdout, `staging already points at ${digest}, the image dev names: nothing changed.`);
+        assert.deepEqual(writeCalls(), []);
+    });
+
+    it("refusals exit 1 with the reason and no stack trace; --force overrides the order with a warning", async () => {
+        registry.push("build-1", ["dev"]);
+
+        const refused = await runCommand("dev", "prod");
+        assert.equal(refused.status, 1);
+        assert.equal(refused.stderr, "error: prod does not follow dev in the promotion order dev → staging → prod. Pass --force to promote out of order.");
+        assert.equal(refused.stdout, "");
+
+        const missing = await runCommand("staging", "prod");
+        assert.equal(missing.status, 1);
+        assert.equal(missing.stderr, "error: staging names no image in ecs-loadlab/prime-counter: nothing to promote");
+        assert.doesNotMatch(missing.stderr, STACK_TRACE);
+        assert.deepEqual(writeCalls(), []);
+
+        const forced = await runCommand("dev", "prod", "--force");
+        assert.equal(forced.status, 0);
+        assert.equal(forced.stderr, "warning: prod does not follow dev in the promotion order dev → staging → prod");
+    });
+
+    it("--rollback prints the move and the history it used", async () => {
+        const first = registry.push("build-1", ["dev"]);
+        await runCommand("dev", "staging");
+        const second = registry.push("build-2", ["dev"]);
+        await runCommand("dev", "staging");
+
+        const result = await runCommand("--rollback", "staging");
+
+        assert.equal(result.status, 0);
+        assert.equal(
+            result.stdout,
+            [
+                "Rolled back staging, verified",
+                `  staging: ${second} → ${first}`,
+                "  restored from history-staging-20250304T050607Z; history tags used up: history-staging-20250304T050607Z",
+                "Roll it out: pulumi up -s staging",
+            ].join("\n"),
+        );
+    });
+
+    it("--status prints a table of the environments", async () => {
+        const digest = registry.push("build-1", ["sha-111111111111", "dev"]);
+
+        const result = await runCommand("--status");
+
+        assert.equal(result.status, 0);
+        const pad = (text: string, width: number) => text.padEnd(width);
+        assert.equal(
+            result.stdout,
+            [
+                "Repository 111111111111.dkr.ecr.eu-west-1.amazonaws.com/ecs-loadlab/prime-counter",
+                `${pad("ENVIRONMENT", 11)}  ${pad("DIGEST", 71)}  ${pad("PUSHED", 24)}  VERSION TAGS      ROLLBACK TO`,
+                `dev          ${digest}  2025-01-01T00:00:00.000Z  sha-111111111111  (nothing recorded)`,
+                `staging      ${pad("(no image)", 71)}  ${pad("", 24)}  ${pad("", 16)}  (nothing recorded)`,
+                `prod         ${pad("(no image)", 71)}  ${pad("", 24)}  ${pad("", 16)}  (nothing recorded)`,
+            ].join("\n"),
+        );
+    });
+
+    it("--print-registry prints the coordinates for scripts, without an AWS client", async () => {
+        const result = await runCommand("--print-registry", "--region", "eu-central-1");
+
+        assert.equal(result.status, 0);
+        assert.equal(
+            result.stdout,
+            [
+                "repositoryUri=111111111111.dkr.ecr.eu-central-1.amazonaws.com/ecs-loadlab/prime-counter",
+                "region=eu-central-1",
+                "registryId=111111111111",
+                "repositoryName=ecs-loadlab/prime-counter",
+                "versionTagPrefix=sha-",
+                "firstEnvironment=dev",
+            ].join("\n"),
+        );
+        assert.deepEqual(result.connections, []);
+        assert.deepEqual(sentCalls(), []);
+    });
+
+    it("a stack file that is not the shared stack's, or is missing: exit 1 with the reason", async () => {
+        const environmentFile = await runCommand("--status", "--stack-file", "Pulumi.dev.yaml");
+        assert.equal(environmentFile.status, 1);
+        assert.equal(environmentFile.stderr, "error: Pulumi.dev.yaml is an environment stack file: give the shared stack's file (--stack-file Pulumi.shared.yaml)");
+
+        const missingFile = await runCommand("--status", "--stack-file", "Pulumi.nope.yaml");
+        assert.equal(missingFile.status, 1);
+        assert.match(missingFile.stderr, /^error: cannot read the shared stack file: ENOENT: no such file or directory, open 'Pulumi\.nope\.yaml'$/);
+        assert.deepEqual(missingFile.connections, []);
+    });
+
+    it("no credentials: exit 1 with a hint, no stack trace", async () => {
+        ecrMock.on(DescribeImagesCommand).rejects(Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }));
+
+        const result = await runCommand("--status");
+
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            "error: no AWS credentials for the registry account: Could not load credentials from any providers (set AWS_PROFILE or pass --profile / --role-arn)",
+        );
+    });
+});
