@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { EnvError, envReader } from "../k6/lib/env";
+import type { EnvReader, EnvSource } from "../k6/lib/env";
+
+/** An EnvReader over a plain object, as the scripts build one over `__ENV`. */
+export function env(source: EnvSource = {}): EnvReader {
+  return envReader(source);
+}
+
+/** Asserts that `fn` throws an EnvError naming every variable, with a message matching `pattern`. */
+export function assertEnvError(fn: () => unknown, variables: string[], pattern: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof EnvError, `expected an EnvError, got ${String(error)}`);
+    assert.deepEqual([...error.variables].sort(), [...variables].sort());
+    for (const name of variables) assert.match(error.message, new RegExp(`\\b${name}\\b`));
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+/** A deterministic stand-in for Math.random (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
