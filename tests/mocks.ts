@@ -1,5 +1,7 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- resource inputs, state and call results are untyped engine data, and tests read them as such */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 
 /**
  * The one Pulumi mocks module of the test suite. `setMocks` is global to the process, so every test file
@@ -18,12 +20,29 @@ export interface RecordedResource {
     /** Provider reference (`urn::id`) as given to the engine; undefined for component resources. */
     provider?: string;
     custom: boolean;
+    /** What the program asked the engine for beyond the inputs; undefined for reads. */
+    registration?: Registration;
+}
+
+/** The resource options the engine receives, which `pulumi.runtime.Mocks` does not see. */
+export interface Registration {
+    urn: string;
+    /**
+     * Package → provider reference (`urn::id`) of a component's `providers`. A remote component (awsx) passes
+     * only these to the resources it creates; a parent's providers do not reach it.
+     */
+    providers: Record<string, string>;
+    ignoreChanges: string[];
+    /** URNs of every resource this one depends on, explicit (`dependsOn`) and through its inputs. */
+    dependencies: string[];
 }
 
 export interface RecordedCall {
     token: string;
     inputs: Record<string, any>;
     provider?: string;
+    /** What the mocked function returned. */
+    result?: Record<string, any>;
 }
 
 const DEFAULT_ACCOUNT = "999999999999";
@@ -216,6 +235,8 @@ export class LoadlabMocks implements pulumi.runtime.Mocks {
     sharedStackOutputs: Record<string, unknown> = { ...SHARED_STACK_OUTPUTS };
     imageDigest = MOCK_IMAGE_DIGEST;
     private placements = new Map<string, Placement>();
+    /** Set while the mock monitor registers a resource; see captureRegistrations. */
+    registering?: Registration;
 
     reset(): void {
         this.resources = [];
@@ -256,8 +277,13 @@ export class LoadlabMocks implements pulumi.runtime.Mocks {
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        const result = this.answer(args);
+        this.calls.push({ token: args.token, inputs: args.inputs as Record<string, any>, provider: args.provider, result });
+        return result;
+    }
+
+    private answer(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         const inputs = args.inputs as Record<string, any>;
-        this.calls.push({ token: args.token, inputs, provider: args.provider });
         const at = this.placementOf(args.provider);
         switch (args.token) {
             case "aws:ecr/getImage:getImage":
@@ -270,6 +296,11 @@ export class LoadlabMocks implements pulumi.runtime.Mocks {
                     imagePushedAt: 1764064800,
                     imageSizeInBytes: 58_000_000,
                 };
+            case "aws:ec2/getRouteTables:getRouteTables": {
+                // The route tables associated with the subnets a filter names: one per subnet, as awsx.ec2.Vpc makes them.
+                const subnets = (inputs.filters as { name: string; values: string[] }[] | undefined)?.find((f) => f.name === "association.subnet-id")?.values ?? [];
+                return { ...inputs, id: String(inputs.vpcId), ids: subnets.map(routeTableOf) };
+            }
             case "aws:route53/getZone:getZone":
                 return { ...inputs, id: `Z${hex(String(inputs.name), 20).toUpperCase()}`, zoneId: `Z${hex(String(inputs.name), 20).toUpperCase()}`, name: inputs.name, arn: `arn:aws:route53:::hostedzone/Z${hex(String(inputs.name), 20).toUpperCase()}` };
             case "aws:index/getCallerIdentity:getCallerIdentity":
@@ -312,23 +343,73 @@ export class LoadlabMocks implements pulumi.runtime.Mocks {
             id: result.id,
             provider: args.provider,
             custom: args.custom !== false,
+            registration: this.registering,
         });
     }
 }
 
+/** The route table the mocked awsx.ec2.Vpc associates with a subnet. */
+export function routeTableOf(subnetId: string): string {
+    return `rtb-${hex(subnetId, 17)}`;
+}
+
 export const mocks = new LoadlabMocks();
+
+interface MockMonitor {
+    newUrn(parent: string, type: string, name: string): string;
+    registerResource(req: RegisterResourceRequest, callback: unknown): Promise<void>;
+}
+
+/**
+ * Records each registration's options on the resource it creates: the mock monitor calls `newResource`
+ * synchronously inside `registerResource`, so `mocks.registering` is set exactly while that call records.
+ */
+function captureRegistrations(): void {
+    const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        mocks.registering = {
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            providers: Object.fromEntries(req.getProvidersMap().toArray()),
+            ignoreChanges: req.getIgnorechangesList(),
+            dependencies: req.getDependenciesList(),
+        };
+        try {
+            return register(req, callback);
+        } finally {
+            mocks.registering = undefined;
+        }
+    };
+}
 
 let installed: Promise<void> | undefined;
 
 /** Installs the shared mocks once per process (stack `test`, not a preview); call it from a `before` hook. */
 export function useMocks(): Promise<void> {
-    installed ??= pulumi.runtime.setMocks(mocks, "ecs-loadlab", "test", false);
+    installed ??= pulumi.runtime.setMocks(mocks, "ecs-loadlab", "test", false).then(captureRegistrations);
     return installed;
 }
 
 /** Resolves an Output's value (under mocks, outputs are known). */
 export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(output).apply((value) => resolve(value as T)));
+}
+
+/**
+ * Runs a program on the mocks and waits until it has settled. Pulumi reads a stack trace for every resource it
+ * registers and every promise it tracks; with source maps on (tsx turns them on) that is most of a build's time,
+ * so they are off meanwhile: a failure inside the program shows compiled positions, assertions after it do not.
+ */
+export async function build<T>(program: () => T): Promise<T> {
+    const sourceMaps = process.sourceMapsEnabled;
+    process.setSourceMapsEnabled(false);
+    try {
+        const result = program();
+        await settled();
+        return result;
+    } finally {
+        process.setSourceMapsEnabled(sourceMaps);
+    }
 }
 
 /** Waits until the engine has received every registration the program started. */

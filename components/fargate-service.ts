@@ -1,0 +1,211 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT, ServiceConfig } from "../config";
+import { elbLogicalName, LoadBalancer } from "./load-balancer";
+
+export interface FargateServiceArgs {
+    /** The environment's name, part of the physical names. */
+    environment: string;
+    service: ServiceConfig;
+    /** `<repository url>@sha256:<digest>`. */
+    image: pulumi.Input<string>;
+    cluster: aws.ecs.Cluster;
+    vpcId: pulumi.Input<string>;
+    /** Private subnets: tasks get no public address. */
+    subnetIds: pulumi.Input<string[]>;
+    loadBalancer: LoadBalancer;
+    /** Which of the load balancer's HTTPS requests reach this service. */
+    route: { host: string; pathPattern: string; priority: number };
+    accountId: string;
+    region: string;
+    provider: aws.Provider;
+}
+
+/** Writable scratch space: the root filesystem is read-only. */
+const TMP_VOLUME = "tmp";
+/** The node image's `node` user, numeric: the task definition alone shows it is not root, whatever the image's /etc/passwd. */
+const CONTAINER_USER = "1000";
+/** A target must keep idle connections open longer than the ALB does, or the ALB reuses a closing one (502). */
+const KEEP_ALIVE_MARGIN_SECONDS = 5;
+
+/**
+ * One service on Fargate behind the environment's load balancer: its task definition and roles, log group,
+ * target group and listener rule, security group, and the ECS service. Autoscaling owns the desired count
+ * after creation.
+ */
+export class FargateService extends pulumi.ComponentResource {
+    /** The ECS service's name, known once it exists: what scales, and the ServiceName dimension of its metrics. */
+    readonly serviceName: pulumi.Output<string>;
+    readonly clusterName: pulumi.Output<string>;
+    /** `targetgroup/<name>/<id>`, the TargetGroup dimension of AWS/ApplicationELB metrics. */
+    readonly targetGroupArnSuffix: pulumi.Output<string>;
+    readonly logGroupName: pulumi.Output<string>;
+
+    constructor(name: string, args: FargateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ecs-loadlab:service:FargateService", name, {}, opts);
+        const { service, loadBalancer, provider } = args;
+        const childOpts = { parent: this, provider };
+
+        const logGroup = new aws.cloudwatch.LogGroup(
+            name,
+            { name: `/ecs/${PROJECT}/${args.environment}/${service.name}`, retentionInDays: service.logRetentionDays },
+            childOpts,
+        );
+
+        const partition = aws.getPartitionOutput({}, childOpts).partition;
+        const executionRole = ecsTasksRole(`${name}-execution`, `ECS pulls ${service.name}'s image and ships its logs`, args.accountId, childOpts);
+        new aws.iam.RolePolicyAttachment(
+            `${name}-execution`,
+            { role: executionRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy` },
+            childOpts,
+        );
+        // The service calls no AWS API, so its own role grants nothing.
+        const taskRole = ecsTasksRole(`${name}-task`, `${service.name}'s containers: no permissions`, args.accountId, childOpts);
+
+        // No container health check: the target group checks /api/health and ECS replaces the tasks it reports
+        // unhealthy; a second check would need an HTTP client in the image and could disagree with the first.
+        const container: aws.ecs.ContainerDefinition = {
+            name: service.name,
+            image: args.image,
+            essential: true,
+            user: CONTAINER_USER,
+            readonlyRootFilesystem: true,
+            mountPoints: [{ sourceVolume: TMP_VOLUME, containerPath: "/tmp", readOnly: false }],
+            portMappings: [{ containerPort: service.containerPort, protocol: "tcp" }],
+            environment: containerEnvironment(service, loadBalancer.idleTimeoutSeconds),
+            stopTimeout: service.stopTimeoutSeconds,
+            logConfiguration: {
+                logDriver: "awslogs",
+                options: { "awslogs-group": logGroup.name, "awslogs-region": args.region, "awslogs-stream-prefix": service.name },
+            },
+        };
+        const taskDefinition = new aws.ecs.TaskDefinition(
+            name,
+            {
+                family: `${PROJECT}-${args.environment}-${service.name}`,
+                requiresCompatibilities: ["FARGATE"],
+                networkMode: "awsvpc",
+                cpu: String(service.cpu),
+                memory: String(service.memory),
+                executionRoleArn: executionRole.arn,
+                taskRoleArn: taskRole.arn,
+                volumes: [{ name: TMP_VOLUME }],
+                containerDefinitions: pulumi.jsonStringify([container]),
+            },
+            childOpts,
+        );
+
+        const securityGroup = new aws.ec2.SecurityGroup(
+            `${name}-tasks`,
+            { vpcId: args.vpcId, description: `${service.name} tasks: the container port from the load balancer only` },
+            childOpts,
+        );
+        allowTcp(`${name}-from-load-balancer`, { from: loadBalancer.securityGroupId, to: securityGroup.id, port: service.containerPort }, childOpts);
+        // Image pulls (ECR, and S3 through the gateway endpoint) and CloudWatch Logs are all HTTPS. DNS needs no
+        // rule: security groups do not filter traffic to the VPC's resolver.
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-tasks-to-https`,
+            { securityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS to AWS APIs" },
+            childOpts,
+        );
+
+        const healthCheck = service.healthCheck;
+        const targetGroup = new aws.lb.TargetGroup(
+            elbLogicalName(name),
+            {
+                vpcId: args.vpcId,
+                targetType: "ip",
+                protocol: "HTTP",
+                port: service.containerPort,
+                deregistrationDelay: service.deregistrationDelaySeconds,
+                healthCheck: {
+                    protocol: "HTTP",
+                    port: "traffic-port",
+                    path: healthCheck.path,
+                    matcher: "200",
+                    interval: healthCheck.intervalSeconds,
+                    timeout: healthCheck.timeoutSeconds,
+                    healthyThreshold: healthCheck.healthyThreshold,
+                    unhealthyThreshold: healthCheck.unhealthyThreshold,
+                },
+            },
+            childOpts,
+        );
+        const listenerRule = new aws.lb.ListenerRule(
+            name,
+            {
+                listenerArn: loadBalancer.httpsListenerArn,
+                priority: args.route.priority,
+                conditions: [{ hostHeader: { values: [args.route.host] } }, { pathPattern: { values: [args.route.pathPattern] } }],
+                actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+            },
+            childOpts,
+        );
+
+        const ecsService = new aws.ecs.Service(
+            name,
+            {
+                name: service.name,
+                cluster: args.cluster.arn,
+                launchType: "FARGATE",
+                taskDefinition: taskDefinition.arn,
+                desiredCount: service.desiredCount,
+                networkConfiguration: { subnets: args.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: false },
+                loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName: service.name, containerPort: service.containerPort }],
+                healthCheckGracePeriodSeconds: service.healthCheckGracePeriodSeconds,
+                deploymentCircuitBreaker: { enable: true, rollback: true },
+            },
+            // ECS rejects a target group that no listener forwards to yet.
+            { ...childOpts, dependsOn: [listenerRule], ignoreChanges: ["desiredCount"] },
+        );
+
+        this.serviceName = ecsService.name;
+        this.clusterName = args.cluster.name;
+        this.targetGroupArnSuffix = targetGroup.arnSuffix;
+        this.logGroupName = logGroup.name;
+        this.registerOutputs({
+            serviceName: this.serviceName,
+            clusterName: this.clusterName,
+            targetGroupArnSuffix: this.targetGroupArnSuffix,
+            logGroupName: this.logGroupName,
+        });
+    }
+}
+
+/** A role only ECS tasks of this account can assume (the account condition stops a confused deputy). */
+function ecsTasksRole(name: string, description: string, accountId: string, opts: pulumi.CustomResourceOptions): aws.iam.Role {
+    const trustPolicy: aws.iam.PolicyDocument = {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Service: "ecs-tasks.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
+        ],
+    };
+    return new aws.iam.Role(name, { description, assumeRolePolicy: JSON.stringify(trustPolicy) }, opts);
+}
+
+/** Opens one TCP port from one security group to another: egress on the source, ingress on the destination. */
+function allowTcp(
+    name: string,
+    path: { from: pulumi.Input<string>; to: pulumi.Input<string>; port: number },
+    opts: pulumi.CustomResourceOptions,
+): void {
+    const rule = { ipProtocol: "tcp", fromPort: path.port, toPort: path.port };
+    new aws.vpc.SecurityGroupEgressRule(name, { ...rule, securityGroupId: path.from, referencedSecurityGroupId: path.to }, opts);
+    new aws.vpc.SecurityGroupIngressRule(name, { ...rule, securityGroupId: path.to, referencedSecurityGroupId: path.from }, opts);
+}
+
+function containerEnvironment(service: ServiceConfig, loadBalancerIdleTimeoutSeconds: number): aws.ecs.KeyValuePair[] {
+    const variables: Record<string, number | undefined> = {
+        PORT: service.containerPort,
+        WORKERS: service.workers,
+        KEEP_ALIVE_TIMEOUT_MS: (loadBalancerIdleTimeoutSeconds + KEEP_ALIVE_MARGIN_SECONDS) * 1000,
+    };
+    return Object.entries(variables)
+        .filter((entry): entry is [string, number] => entry[1] !== undefined)
+        .map(([name, value]) => ({ name, value: String(value) }));
+}

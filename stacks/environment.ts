@@ -1,0 +1,83 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { FargateService } from "../components/fargate-service";
+import { LoadBalancer } from "../components/load-balancer";
+import { Network } from "../components/network";
+import { accountProvider } from "../components/provider";
+import { EnvironmentConfig, EnvironmentStackConfig, PROJECT } from "../config";
+
+/** The service's routes all live under /api; the rest of the domain stays free for other services on the ALB. */
+const SERVICE_PATHS = "/api/*";
+
+export interface EnvironmentStackOutputs {
+    url: pulumi.Output<string>;
+    loadBalancerDnsName: pulumi.Output<string>;
+    clusterName: pulumi.Output<string>;
+    serviceName: pulumi.Output<string>;
+    logGroupName: pulumi.Output<string>;
+    /** The exact image the service runs, `<repository url>@sha256:<digest>`. */
+    image: pulumi.Output<string>;
+}
+
+/** One workload environment in its own account: network, HTTPS load balancer, cluster and the service. */
+export function buildEnvironmentStack(config: EnvironmentStackConfig): EnvironmentStackOutputs {
+    const environment = config.environment.name;
+    const provider = accountProvider(environment, { aws: config.aws, role: environment });
+
+    const network = new Network(environment, { network: config.network, region: config.aws.region, provider });
+    const loadBalancer = new LoadBalancer(environment, {
+        vpcId: network.vpcId,
+        subnetIds: network.publicSubnetIds,
+        domain: config.domain,
+        loadBalancer: config.loadBalancer,
+        provider,
+    });
+    const cluster = new aws.ecs.Cluster(
+        environment,
+        { name: `${PROJECT}-${environment}`, settings: [{ name: "containerInsights", value: "enabled" }] },
+        { provider },
+    );
+    const image = serviceImage(config.environment, provider);
+    const service = new FargateService(config.service.name, {
+        environment,
+        service: config.service,
+        image,
+        cluster,
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        loadBalancer,
+        route: { host: config.domain.name, pathPattern: SERVICE_PATHS, priority: config.loadBalancer.listenerRulePriority },
+        accountId: config.aws.accountId,
+        region: config.aws.region,
+        provider,
+    });
+
+    return {
+        url: loadBalancer.url,
+        loadBalancerDnsName: loadBalancer.dnsName,
+        clusterName: cluster.name,
+        serviceName: service.serviceName,
+        logGroupName: service.logGroupName,
+        image,
+    };
+}
+
+/**
+ * `<repository url>@<digest>`: the digest config pins, or the one the environment's tag points at now in the
+ * shared registry, so a deployment runs exactly the image it resolved.
+ */
+function serviceImage(environment: EnvironmentConfig, provider: aws.Provider): pulumi.Output<string> {
+    const shared = new pulumi.StackReference(environment.sharedStack);
+    const repositoryUrl = shared.requireOutput("repositoryUrl");
+    if (environment.imageDigest) return pulumi.interpolate`${repositoryUrl}@${environment.imageDigest}`;
+    const image = aws.ecr.getImageOutput(
+        {
+            registryId: shared.requireOutput("registryAccountId"),
+            region: shared.requireOutput("registryRegion"),
+            repositoryName: shared.requireOutput("repositoryName"),
+            imageTag: environment.imageTag ?? environment.name,
+        },
+        { provider },
+    );
+    return pulumi.interpolate`${repositoryUrl}@${image.imageDigest}`;
+}

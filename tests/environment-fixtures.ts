@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { EnvironmentStackConfig, loadStackConfigFile, parseStackConfig, PROJECT, StackConfig } from "../config";
+
+/** Every shipped stack file whose role is `environment`, so a new one is tested without being listed. */
+export const ENVIRONMENT_STACK_FILES = readdirSync(".")
+    .filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file))
+    .filter((file) => loadStackConfigFile(file).role === "environment")
+    .sort();
+
+export function loadEnvironmentConfig(file: string): EnvironmentStackConfig {
+    return asEnvironment(loadStackConfigFile(file), file);
+}
+
+/** A stack file's config with some keys of some sections replaced, validated as the stack would validate it. */
+export function stackConfigWith(file: string, overrides: Record<string, Record<string, unknown>>): StackConfig {
+    const document = parseYaml(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    const raw: Record<string, unknown> = Object.fromEntries(
+        Object.entries(document.config).map(([key, value]) => [key.slice(`${PROJECT}:`.length), value]),
+    );
+    for (const [section, values] of Object.entries(overrides)) raw[section] = { ...(raw[section] as object), ...values };
+    return parseStackConfig(raw, file);
+}
+
+export function environmentConfigWith(file: string, overrides: Record<string, Record<string, unknown>>): EnvironmentStackConfig {
+    return asEnvironment(stackConfigWith(file, overrides), file);
+}
+
+function asEnvironment(config: StackConfig, file: string): EnvironmentStackConfig {
+    assert.equal(config.role, "environment", `${file} is an environment stack`);
+    return config;
+}
