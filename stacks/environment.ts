@@ -4,6 +4,9 @@ import { FargateService } from "../components/fargate-service";
 import { LoadBalancer } from "../components/load-balancer";
 import { Network } from "../components/network";
 import { accountProvider } from "../components/provider";
+import { ServiceAlarms } from "../components/alarms";
+import { ServiceDashboard } from "../components/dashboard";
+import { Autoscaling } from "../components/scaling";
 import { EnvironmentConfig, EnvironmentStackConfig, PROJECT } from "../config";
 
 /** The service's routes all live under /api; the rest of the domain stays free for other services on the ALB. */
@@ -17,6 +20,9 @@ export interface EnvironmentStackOutputs {
     logGroupName: pulumi.Output<string>;
     /** The exact image the service runs, `<repository url>@sha256:<digest>`. */
     image: pulumi.Output<string>;
+    /** The CloudWatch dashboard to watch during a load test. */
+    dashboardUrl: pulumi.Output<string>;
+    alarmTopicArn: pulumi.Output<string>;
 }
 
 /** One workload environment in its own account: network, HTTPS load balancer, cluster and the service. */
@@ -52,6 +58,19 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
         provider,
     });
 
+    const dimensions = { clusterName: service.clusterName, serviceName: service.serviceName };
+    const targetGroup = { loadBalancerArnSuffix: loadBalancer.arnSuffix, targetGroupArnSuffix: service.targetGroupArnSuffix };
+    const observed = `${environment}-${config.service.name}`;
+    const scaling = new Autoscaling(observed, { service: dimensions, targetGroup, config: config.scaling, provider });
+    const alarms = new ServiceAlarms(observed, {
+        service: dimensions,
+        targetGroup,
+        maxCapacity: config.scaling.maxCapacity,
+        config: config.alarms,
+        provider,
+    });
+    const dashboard = new ServiceDashboard(observed, { service: dimensions, targetGroup, scaling, alarms, provider });
+
     return {
         url: loadBalancer.url,
         loadBalancerDnsName: loadBalancer.dnsName,
@@ -59,6 +78,8 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
         serviceName: service.serviceName,
         logGroupName: service.logGroupName,
         image,
+        dashboardUrl: dashboard.url,
+        alarmTopicArn: alarms.topicArn,
     };
 }
 

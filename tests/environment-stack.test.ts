@@ -362,7 +362,31 @@ for (const file of ENVIRONMENT_STACK_FILES) {
             ]);
         });
 
-        it("exports the URL, the ALB's DNS name, cluster, service, log group and image", async () => {
+        it("scales, alarms on and draws this service: its cluster, service, load balancer and target group", () => {
+            const clusterName = `ecs-loadlab-${config.environment.name}`;
+            const targetGroup = mocks.one(T.targetGroup);
+            const target = mocks.one("aws:appautoscaling/target:Target");
+            assert.equal(target.inputs.resourceId, `service/${clusterName}/${config.service.name}`);
+            assert.equal(target.inputs.minCapacity, config.scaling.minCapacity);
+            assert.equal(target.inputs.maxCapacity, config.scaling.maxCapacity);
+            const policyTypes = mocks.ofType("aws:appautoscaling/policy:Policy").map((p) => p.inputs.policyType);
+            assert.deepEqual(policyTypes, config.scaling.mode === "step" ? ["StepScaling", "StepScaling"] : ["TargetTrackingScaling"]);
+
+            const unhealthyHosts = oneWhere("aws:cloudwatch/metricAlarm:MetricAlarm", (a) => a.inputs.metricName === "UnHealthyHostCount");
+            assert.deepEqual(unhealthyHosts.inputs.dimensions, { LoadBalancer: alb.state.arnSuffix, TargetGroup: targetGroup.state.arnSuffix });
+            // The four notifying alarms (CPU at max capacity, tasks at max capacity, 5xx, unhealthy hosts) page the topic.
+            const topicArn = mocks.one("aws:sns/topic:Topic").state.arn;
+            const notifying = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.inputs.alarmActions?.includes(topicArn));
+            assert.equal(notifying.length, 4);
+
+            const body = JSON.parse(mocks.one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody) as { widgets: { properties: { metrics?: unknown[][] } }[] };
+            const dimensionValues = new Set(body.widgets.flatMap((w) => (w.properties.metrics ?? []).flat()).filter((v) => typeof v === "string"));
+            for (const expected of [clusterName, config.service.name, alb.state.arnSuffix, targetGroup.state.arnSuffix]) {
+                assert.ok(dimensionValues.has(expected), `dashboard graphs ${expected}`);
+            }
+        });
+
+        it("exports the URL, the ALB's DNS name, cluster, service, log group, image, dashboard and alarm topic", async () => {
             assert.deepEqual(
                 {
                     url: await valueOf(outputs.url),
@@ -371,6 +395,8 @@ for (const file of ENVIRONMENT_STACK_FILES) {
                     serviceName: await valueOf(outputs.serviceName),
                     logGroupName: await valueOf(outputs.logGroupName),
                     image: await valueOf(outputs.image),
+                    dashboardUrl: await valueOf(outputs.dashboardUrl),
+                    alarmTopicArn: await valueOf(outputs.alarmTopicArn),
                 },
                 {
                     url: `https://${config.domain.name}`,
@@ -379,6 +405,10 @@ for (const file of ENVIRONMENT_STACK_FILES) {
                     serviceName: config.service.name,
                     logGroupName: `/ecs/ecs-loadlab/${config.environment.name}/${config.service.name}`,
                     image: `${SHARED_STACK_OUTPUTS.repositoryUrl}@${MOCK_IMAGE_DIGEST}`,
+                    dashboardUrl:
+                        `https://${config.aws.region}.console.aws.amazon.com/cloudwatch/home?region=${config.aws.region}` +
+                        `#dashboards/dashboard/${config.environment.name}-${config.service.name}`,
+                    alarmTopicArn: mocks.one("aws:sns/topic:Topic").state.arn,
                 },
             );
         });
