@@ -171,7 +171,8 @@ export class Registry extends pulumi.ComponentResource {
  * history, version and untagged rules below, even when it is the oldest image in the repository.
  * One rule per environment, because the patterns of one tagPatternList must ALL match (AND), not any of them.
  * History tags come before version tags, so an image with a history tag (a rollback target) is kept or expired by
- * the history count alone, whatever its version tag. Untagged images (nothing names them) expire by age, last.
+ * the history count alone, whatever its version tag. History is counted per environment: prod's rollback target is
+ * usually the oldest history image, and a shared count would let a busy dev expire it. Untagged images (nothing names them) expire by age, last.
  */
 function lifecycleRules(registry: RegistryConfig, environments: WorkloadEnvironment[]): LifecycleRule[] {
     const keepNewestTagged = (description: string, pattern: string, count: number): Omit<LifecycleRule, "rulePriority"> => ({
@@ -188,10 +189,12 @@ function lifecycleRules(registry: RegistryConfig, environments: WorkloadEnvironm
         ...environments.map((environment) =>
             keepNewestTagged(`Never expire the image the "${environment.name}" environment tag points at`, environment.name, 1),
         ),
-        keepNewestTagged(
-            `Keep the newest ${registry.historyImagesToKeep} promotion history images`,
-            `${HISTORY_TAG_PREFIX}*`,
-            registry.historyImagesToKeep,
+        ...environments.map((environment) =>
+            keepNewestTagged(
+                `Keep the newest ${registry.historyImagesToKeep} promotion history images of "${environment.name}"`,
+                `${HISTORY_TAG_PREFIX}${environment.name}-*`,
+                registry.historyImagesToKeep,
+            ),
         ),
         keepNewestTagged(
             `Keep the newest ${registry.versionImagesToKeep} version images`,

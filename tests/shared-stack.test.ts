@@ -44,7 +44,7 @@ async function exportedValues(outputs: SharedStackOutputs): Promise<Record<strin
 
 /**
  * A repository after many releases, the oldest images being the ones the environments still run:
- * environment j runs image j; the next historyImagesToKeep + 5 images carry promotion history tags;
+ * environment j runs image j; the next historyImagesToKeep + 5 images carry the last environment's history tags;
  * every image has a version tag, one per day; plus one untagged image just past the expiry and one just before it.
  * Returns the images and the digests the policy must expire, worked out from the rules' intent.
  */
@@ -60,7 +60,7 @@ function releaseHistory(config: SharedStackConfig): { images: Image[]; mustExpir
         tags: [
             `${versionTagPrefix}${index}`,
             ...(index < environments.length ? [environments[index]] : []),
-            ...(index >= environments.length && index < historyEnd ? [`${HISTORY_TAG_PREFIX}prod-20250101T0000${index}Z`] : []),
+            ...(index >= environments.length && index < historyEnd ? [`${HISTORY_TAG_PREFIX}${environments.at(-1)}-20250101T0000${index}Z`] : []),
         ],
     }));
     images.push(
@@ -173,7 +173,7 @@ describe("shared stack", () => {
             });
         });
 
-        it("orders the lifecycle rules: each environment tag alone first, then history, versions, untagged", () => {
+        it("orders the lifecycle rules: each environment tag alone first, then each environment's history, versions, untagged", () => {
             const keep = (rulePriority: number, description: string, pattern: string, countNumber: number) => ({
                 rulePriority,
                 description,
@@ -185,10 +185,12 @@ describe("shared stack", () => {
                     keep(1, 'Never expire the image the "dev" environment tag points at', "dev", 1),
                     keep(2, 'Never expire the image the "staging" environment tag points at', "staging", 1),
                     keep(3, 'Never expire the image the "prod" environment tag points at', "prod", 1),
-                    keep(4, "Keep the newest 20 promotion history images", "history-*", 20),
-                    keep(5, "Keep the newest 30 version images", "sha-*", 30),
+                    keep(4, 'Keep the newest 20 promotion history images of "dev"', "history-dev-*", 20),
+                    keep(5, 'Keep the newest 20 promotion history images of "staging"', "history-staging-*", 20),
+                    keep(6, 'Keep the newest 20 promotion history images of "prod"', "history-prod-*", 20),
+                    keep(7, "Keep the newest 30 version images", "sha-*", 30),
                     {
-                        rulePriority: 6,
+                        rulePriority: 8,
                         description: "Expire untagged images 7 days after push",
                         selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
                         action: { type: "expire" },
@@ -199,6 +201,19 @@ describe("shared stack", () => {
 
         it("never expires an image an environment runs, even the oldest, and expires the rest as configured", () => {
             assertExpiresExactlyWhatItShould(lifecyclePolicy(), shipped());
+        });
+
+        it("keeps prod's rollback target however many times dev is promoted after it", () => {
+            const { historyImagesToKeep } = shipped().registry;
+            const prodRollbackTarget: Image = { digest: "sha256:prod-previous", tags: ["sha-old", "history-prod-20250101T000000Z"], ageDays: 400 };
+            const busyDev: Image[] = Array.from({ length: historyImagesToKeep * 3 }, (_, index) => ({
+                digest: `sha256:dev-previous-${index}`,
+                tags: [`sha-dev-${index}`, `history-dev-2025020${index % 10}T0000${String(index).padStart(2, "0")}Z`],
+                ageDays: 300 - index,
+            }));
+            const expired = expiredDigests(lifecyclePolicy(), [prodRollbackTarget, ...busyDev]);
+            assert.equal(expired.has(prodRollbackTarget.digest), false);
+            assert.equal(expired.size, busyDev.length - historyImagesToKeep, "dev keeps only its newest history images");
         });
 
         it("would lose the environments' images with the protecting rules ordered last, or combined in one rule", () => {
@@ -344,9 +359,10 @@ describe("shared stack", () => {
                 [
                     [1, ["qa"], 1],
                     [2, ["live"], 1],
-                    [3, ["history-*"], 3],
-                    [4, ["v*"], 5],
-                    [5, "untagged", 2],
+                    [3, ["history-qa-*"], 3],
+                    [4, ["history-live-*"], 3],
+                    [5, ["v*"], 5],
+                    [6, "untagged", 2],
                 ],
             );
             assertExpiresExactlyWhatItShould(lifecyclePolicy(), config);
