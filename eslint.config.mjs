@@ -2,6 +2,12 @@ import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+/** What no k6 script may import: k6 runs them offline, in its own runtime. */
+const k6ScriptImportBans = [
+  { regex: "^https?:", message: "No remote modules (jslib URLs): the k6 scripts must run offline." },
+  { regex: "^node:", message: "k6 scripts run in k6, not Node: no Node built-ins." },
+];
+
 export default tseslint.config(
   { ignores: ["**/node_modules/", "**/dist/", "k6/results/"] },
   js.configs.recommended,
@@ -20,15 +26,7 @@ export default tseslint.config(
     ignores: ["k6/calibrate.ts"],
     languageOptions: { globals: { __ENV: "readonly", __VU: "readonly", __ITER: "readonly", open: "readonly" } },
     rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            { regex: "^https?:", message: "No remote modules (jslib URLs): the k6 scripts must run offline." },
-            { regex: "^node:", message: "k6 scripts run in k6, not Node: no Node built-ins." },
-          ],
-        },
-      ],
+      "no-restricted-imports": ["error", { patterns: k6ScriptImportBans }],
     },
   },
   // k6/lib is loaded by k6 and by mocha (Node): no runtime imports of k6 modules there.
@@ -39,8 +37,7 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { regex: "^https?:", message: "No remote modules (jslib URLs): the k6 scripts must run offline." },
-            { regex: "^node:", message: "k6 scripts run in k6, not Node: no Node built-ins." },
+            ...k6ScriptImportBans,
             {
               regex: "^k6(/|$)",
               allowTypeImports: true,
