@@ -251,10 +251,11 @@ const loadBalancerSchema = z
         idleTimeoutSeconds: int(1, 4000).default(60),
         /** Priority of this service's listener rule, so several services can share the load balancer. */
         listenerRulePriority: int(1, 50000).default(100),
+        /** The default (TLS 1.2 with AES-GCM ciphers only) is on Security Hub ELB.17's list; ELBSecurityPolicy-TLS13-1-2-2021-06 no longer is. */
         sslPolicy: z
             .string()
-            .regex(/^ELBSecurityPolicy-TLS13-/, "must be a TLS 1.3 policy, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06")
-            .default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+            .regex(/^ELBSecurityPolicy-TLS13-/, "must be a TLS 1.3 policy, e.g. ELBSecurityPolicy-TLS13-1-2-Res-2021-06")
+            .default("ELBSecurityPolicy-TLS13-1-2-Res-2021-06"),
         accessLogs: z
             .strictObject({ enabled: z.boolean().default(true), expireAfterDays: int(1).default(90) })
             .prefault({}),

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DomainConfig, LoadBalancerConfig } from "../config";
+import { AccessLogBucket } from "./access-log-bucket";
 
 export interface LoadBalancerArgs {
     vpcId: pulumi.Input<string>;
@@ -8,6 +9,8 @@ export interface LoadBalancerArgs {
     subnetIds: pulumi.Input<string[]>;
     domain: DomainConfig;
     loadBalancer: LoadBalancerConfig;
+    /** The environment's account, the only one whose load balancers may write to the access log bucket. */
+    accountId: string;
     provider: aws.Provider;
 }
 
@@ -25,7 +28,8 @@ export function elbLogicalName(name: string): string {
  * The environment's internet-facing ALB, shared by services through listener rules on its HTTPS listener:
  * HTTP redirects to HTTPS, HTTPS (TLS 1.3 policy, a DNS-validated certificate for the domain) answers 404 to
  * anything no rule claims, and the domain is an alias of the ALB. Its security group admits 80 and 443 from
- * anywhere and, until a service opens a path to itself (see FargateService), lets nothing out.
+ * anywhere and, until a service opens a path to itself (see FargateService), lets nothing out. When config asks,
+ * it writes access logs to a bucket of its own.
  */
 export class LoadBalancer extends pulumi.ComponentResource {
     /** `app/<name>/<id>`, the LoadBalancer dimension of AWS/ApplicationELB metrics. */
@@ -55,6 +59,20 @@ export class LoadBalancer extends pulumi.ComponentResource {
             );
         }
 
+        // A protected environment keeps its logs through `pulumi destroy`; the others can be torn down in one go.
+        const accessLogBucket = loadBalancer.accessLogs.enabled
+            ? new AccessLogBucket(
+                  `${name}-alb-access-logs`,
+                  {
+                      accountId: args.accountId,
+                      expireAfterDays: loadBalancer.accessLogs.expireAfterDays,
+                      forceDestroy: !loadBalancer.deletionProtection,
+                      provider,
+                  },
+                  { parent: this },
+              )
+            : undefined;
+
         const alb = new aws.lb.LoadBalancer(
             elbLogicalName(name),
             {
@@ -67,8 +85,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 dropInvalidHeaderFields: true,
                 desyncMitigationMode: "defensive",
                 enableDeletionProtection: loadBalancer.deletionProtection,
+                accessLogs: accessLogBucket && { bucket: accessLogBucket.bucketName, prefix: accessLogBucket.prefix, enabled: true },
             },
-            childOpts,
+            // ELB writes a test object when logging is turned on and fails unless the bucket policy already lets it.
+            { ...childOpts, dependsOn: accessLogBucket ? [accessLogBucket] : [] },
         );
 
         const zone = aws.route53.getZoneOutput({ name: domain.hostedZone, privateZone: false }, childOpts);

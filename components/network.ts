@@ -1,18 +1,24 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkConfig } from "../config";
+import { NetworkConfig, PROJECT } from "../config";
 
 export interface NetworkArgs {
     network: NetworkConfig;
     /** Region of the VPC, for the S3 endpoint's service name. */
     region: string;
+    /** The VPC's account: only flow logs of this account may use the flow log role. */
+    accountId: string;
     provider: aws.Provider;
 }
+
+/** Flow log records aggregate at most this long: per-minute records line up with a load test's 1-minute metrics. */
+const FLOW_LOG_AGGREGATION_SECONDS = 60;
 
 /**
  * The environment's VPC: a public and a private subnet in each configured availability zone, NAT for the
  * private subnets as configured, and an S3 gateway endpoint so image layers (served from S3) skip the NAT.
+ * Its default security group allows nothing, and, when config asks, all its traffic is logged to CloudWatch Logs.
  */
 export class Network extends pulumi.ComponentResource {
     readonly vpcId: pulumi.Output<string>;
@@ -60,6 +66,75 @@ export class Network extends pulumi.ComponentResource {
             { parent: this, provider },
         );
 
+        // Every workload has a security group of its own; the default one, which every VPC has, is left with no rules.
+        new aws.ec2.DefaultSecurityGroup(`${name}-default`, { vpcId: vpc.vpcId }, { parent: this, provider });
+
+        if (network.flowLogs.enabled) {
+            this.logFlows(name, vpc.vpcId, args);
+        }
+
         this.registerOutputs({ vpcId: this.vpcId, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds });
+    }
+
+    /**
+     * Flow logs of all traffic (accepted and rejected) to a log group with the configured retention, delivered by a
+     * role that only this account's VPC flow logs can assume and that may write to that log group alone.
+     */
+    private logFlows(name: string, vpcId: pulumi.Output<string>, args: NetworkArgs): void {
+        const { accountId, region, provider } = args;
+        const childOpts = { parent: this, provider };
+        const logGroupName = `/vpc/${PROJECT}/${name}/flow-logs`;
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-flow-logs`,
+            { name: logGroupName, retentionInDays: args.network.flowLogs.retentionDays },
+            childOpts,
+        );
+
+        const partition = aws.getPartitionOutput({}, childOpts).partition;
+        const trustPolicy: aws.iam.PolicyDocument = {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+                    Action: "sts:AssumeRole",
+                    // The flow log's id is known only once it exists, which needs the role first.
+                    Condition: {
+                        StringEquals: { "aws:SourceAccount": accountId },
+                        ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${partition}:ec2:${region}:${accountId}:vpc-flow-log/*` },
+                    },
+                },
+            ],
+        };
+        const role = new aws.iam.Role(
+            `${name}-flow-logs`,
+            { description: `VPC flow logs write to ${logGroupName}`, assumeRolePolicy: pulumi.jsonStringify(trustPolicy) },
+            childOpts,
+        );
+        const writeLogGroup: aws.iam.PolicyDocument = {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    Resource: [logGroup.arn, pulumi.interpolate`${logGroup.arn}:*`],
+                },
+            ],
+        };
+        const rolePolicy = new aws.iam.RolePolicy(`${name}-flow-logs`, { role: role.id, policy: pulumi.jsonStringify(writeLogGroup) }, childOpts);
+
+        new aws.ec2.FlowLog(
+            `${name}-flow-logs`,
+            {
+                vpcId,
+                trafficType: "ALL",
+                logDestinationType: "cloud-watch-logs",
+                logDestination: logGroup.arn,
+                iamRoleArn: role.arn,
+                maxAggregationInterval: FLOW_LOG_AGGREGATION_SECONDS,
+            },
+            // Delivery starts at once: the role must already be allowed to write.
+            { ...childOpts, dependsOn: [rolePolicy] },
+        );
     }
 }

@@ -30,12 +30,18 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
     const environment = config.environment.name;
     const provider = accountProvider(environment, { aws: config.aws, role: environment });
 
-    const network = new Network(environment, { network: config.network, region: config.aws.region, provider });
+    const network = new Network(environment, {
+        network: config.network,
+        region: config.aws.region,
+        accountId: config.aws.accountId,
+        provider,
+    });
     const loadBalancer = new LoadBalancer(environment, {
         vpcId: network.vpcId,
         subnetIds: network.publicSubnetIds,
         domain: config.domain,
         loadBalancer: config.loadBalancer,
+        accountId: config.aws.accountId,
         provider,
     });
     const cluster = new aws.ecs.Cluster(

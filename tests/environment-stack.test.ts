@@ -34,6 +34,18 @@ function withId(type: string, id: string): RecordedResource {
     return found[0];
 }
 
+/** The resources of a type that the service's component created (not the network's flow log role, say). */
+function ofService(type: string): RecordedResource[] {
+    return mocks.ofType(type).filter((r) => r.registration?.urn.includes("ecs-loadlab:service:FargateService$"));
+}
+
+/** The service's log group (the network may have a flow log group too). */
+function serviceLogGroup(): RecordedResource {
+    const [logGroup, ...others] = ofService(T.logGroup);
+    assert.ok(logGroup && others.length === 0, "one service log group");
+    return logGroup;
+}
+
 /** The one resource of a type for which `test` holds. */
 function oneWhere(type: string, test: (r: RecordedResource) => boolean): RecordedResource {
     const found = mocks.ofType(type).filter(test);
@@ -123,6 +135,9 @@ for (const file of ENVIRONMENT_STACK_FILES) {
                 dropInvalidHeaderFields: true,
                 desyncMitigationMode: "defensive",
                 enableDeletionProtection: config.loadBalancer.deletionProtection,
+                ...(config.loadBalancer.accessLogs.enabled
+                    ? { accessLogs: { bucket: mocks.one("aws:s3/bucket:Bucket").state.bucket, prefix: "alb", enabled: true } }
+                    : {}),
             });
         });
 
@@ -272,7 +287,7 @@ for (const file of ENVIRONMENT_STACK_FILES) {
                 logConfiguration: {
                     logDriver: "awslogs",
                     options: {
-                        "awslogs-group": mocks.one(T.logGroup).state.name,
+                        "awslogs-group": serviceLogGroup().state.name,
                         "awslogs-region": config.aws.region,
                         "awslogs-stream-prefix": config.service.name,
                     },
@@ -281,7 +296,7 @@ for (const file of ENVIRONMENT_STACK_FILES) {
         });
 
         it("sizes the task from config, with its roles and a tmp volume", () => {
-            const roles = mocks.ofType(T.role);
+            const roles = ofService(T.role);
             const taskDefinition = mocks.one(T.taskDefinition);
             const { containerDefinitions: _, ...inputs } = taskDefinition.inputs;
             assert.deepEqual(inputs, {
@@ -298,14 +313,15 @@ for (const file of ENVIRONMENT_STACK_FILES) {
         });
 
         it("keeps logs in a log group with the configured retention", () => {
-            assert.deepEqual(mocks.one(T.logGroup).inputs, {
+            assert.deepEqual(serviceLogGroup().inputs, {
                 name: `/ecs/ecs-loadlab/${config.environment.name}/${config.service.name}`,
                 retentionInDays: config.service.logRetentionDays,
             });
         });
 
         it("lets only this account's ECS tasks assume the roles; the execution role gets the managed policy, the task role nothing", () => {
-            const roles = mocks.ofType(T.role);
+            const roles = ofService(T.role);
+            assert.equal(roles.length, 2);
             for (const role of roles) {
                 assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy), {
                     Version: "2012-10-17",
@@ -324,7 +340,7 @@ for (const file of ENVIRONMENT_STACK_FILES) {
             const executionRole = oneWhere(T.role, (r) => r.name.endsWith("-execution"));
             assert.deepEqual(mocks.ofType(T.rolePolicyAttachment).map((a) => a.inputs), [{ role: executionRole.state.name, policyArn: EXECUTION_POLICY }]);
             for (const type of ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive"]) {
-                assert.equal(mocks.ofType(type).length, 0, type);
+                assert.equal(ofService(type).length, 0, type);
             }
         });
 
@@ -423,11 +439,19 @@ describe("environment stack with the longest names config allows", () => {
         const environment = `e${"x".repeat(29)}`;
         const service = `s${"y".repeat(31)}`;
         await build(() =>
-            buildEnvironmentStack(environmentConfigWith("Pulumi.dev.yaml", { environment: { name: environment }, service: { name: service } })),
+            buildEnvironmentStack(
+                environmentConfigWith("Pulumi.dev.yaml", {
+                    environment: { name: environment },
+                    service: { name: service },
+                    // With every optional resource, flow log role and access log bucket included.
+                    network: { flowLogs: { enabled: true } },
+                    loadBalancer: { accessLogs: { enabled: true } },
+                }),
+            ),
         );
         // Pulumi's auto-name is the logical name, "-" and 7 random characters; it fails rather than truncate.
         const autoNameLength = (r: RecordedResource) => r.name.length + 8;
-        for (const [type, limit] of [[T.alb, 32], [T.targetGroup, 32], [T.role, 64]] as const) {
+        for (const [type, limit] of [[T.alb, 32], [T.targetGroup, 32], [T.role, 64], ["aws:s3/bucket:Bucket", 63]] as const) {
             const resources = mocks.ofType(type);
             assert.ok(resources.length > 0, type);
             for (const r of resources) assert.ok(autoNameLength(r) <= limit, `${type} ${r.name}: ${autoNameLength(r)} > ${limit}`);

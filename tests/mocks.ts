@@ -138,7 +138,10 @@ const STATE_BY_TYPE: Record<string, StateFor> = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (name) => ({ id: `sgr-${hex(name, 17)}`, state: {} }),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (name) => ({ id: `sgr-${hex(name, 17)}`, state: {} }),
     "aws:ec2/vpcEndpoint:VpcEndpoint": (name) => ({ id: `vpce-${hex(name, 17)}`, state: {} }),
-    "aws:ec2/flowLog:FlowLog": (name) => ({ id: `fl-${hex(name, 17)}`, state: {} }),
+    "aws:ec2/flowLog:FlowLog": (name, _inputs, at) => {
+        const id = `fl-${hex(name, 17)}`;
+        return { id, state: { arn: arn("ec2", at, `vpc-flow-log/${id}`) } };
+    },
     "aws:lb/loadBalancer:LoadBalancer": (name, inputs, at) => {
         const lb = physicalName(name, inputs).slice(0, 32);
         const arnSuffix = `app/${lb}/${hex(name, 16)}`;
@@ -194,6 +197,24 @@ const STATE_BY_TYPE: Record<string, StateFor> = {
         const bucket = physicalName(name, inputs, "bucket");
         return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
     },
+    // A bucket's configuration resources are identified by the bucket's name.
+    ...Object.fromEntries(
+        [
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        ].map((type): [string, StateFor] => [type, (name, inputs) => ({ id: String(inputs.bucket ?? name), state: {} })]),
+    ),
+    "aws:iam/rolePolicy:RolePolicy": (name, inputs) => {
+        const policy = physicalName(name, inputs);
+        return { id: `${inputs.role}:${policy}`, state: { name: policy } };
+    },
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (name, _inputs, at) => {
+        const id = `sg-${hex(name, 17)}`;
+        return { id, state: { arn: arn("ec2", at, `security-group/${id}`), name: "default" } };
+    },
     "aws:cloudwatch/metricAlarm:MetricAlarm": (name, inputs, at) => {
         const alarm = physicalName(name, inputs);
         return { id: alarm, state: { name: alarm, arn: arn("cloudwatch", at, `alarm:${alarm}`) } };
@@ -228,9 +249,27 @@ const STATE_BY_TYPE: Record<string, StateFor> = {
     },
 };
 
-export class LoadlabMocks implements pulumi.runtime.Mocks {
-    resources: RecordedResource[] = [];
-    calls: RecordedCall[] = [];
+/** What one program run registered and looked up; a snapshot keeps it after the mocks move on to the next run. */
+export class Recording {
+    constructor(
+        public resources: RecordedResource[] = [],
+        public calls: RecordedCall[] = [],
+    ) {}
+
+    /** Every recorded resource of a type, e.g. `aws:ecs/service:Service`. */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of a type; fails when there are none or several. */
+    one(type: string): RecordedResource {
+        const found = this.ofType(type);
+        if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+        return found[0];
+    }
+}
+
+export class LoadlabMocks extends Recording implements pulumi.runtime.Mocks {
     /** What the shared stack exports, as the StackReference returns it. */
     sharedStackOutputs: Record<string, unknown> = { ...SHARED_STACK_OUTPUTS };
     imageDigest = MOCK_IMAGE_DIGEST;
@@ -316,16 +355,9 @@ export class LoadlabMocks implements pulumi.runtime.Mocks {
         }
     }
 
-    /** Every recorded resource of a type, e.g. `aws:ecs/service:Service`. */
-    ofType(type: string): RecordedResource[] {
-        return this.resources.filter((r) => r.type === type);
-    }
-
-    /** The one resource of a type; fails when there are none or several. */
-    one(type: string): RecordedResource {
-        const found = this.ofType(type);
-        if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
-        return found[0];
+    /** The run recorded so far, unaffected by later resets. */
+    snapshot(): Recording {
+        return new Recording([...this.resources], [...this.calls]);
     }
 
     private placementOf(providerRef: string | undefined): Placement {
