@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, ServiceConfig } from "../config";
 import { elbLogicalName, LoadBalancer } from "./load-balancer";
+import { serviceRole } from "./service-role";
 
 export interface FargateServiceArgs {
     /** The environment's name, part of the physical names. */
@@ -21,6 +22,7 @@ export interface FargateServiceArgs {
     provider: aws.Provider;
 }
 
+const ECS_TASKS = "ecs-tasks.amazonaws.com";
 /** Writable scratch space: the root filesystem is read-only. */
 const TMP_VOLUME = "tmp";
 /** The node image's `node` user, numeric: the task definition alone shows it is not root, whatever the image's /etc/passwd. */
@@ -53,14 +55,22 @@ export class FargateService extends pulumi.ComponentResource {
         );
 
         const partition = aws.getPartitionOutput({}, childOpts).partition;
-        const executionRole = ecsTasksRole(`${name}-execution`, `ECS pulls ${service.name}'s image and ships its logs`, args.accountId, childOpts);
+        const executionRole = serviceRole(
+            `${name}-execution`,
+            { description: `ECS pulls ${service.name}'s image and ships its logs`, service: ECS_TASKS, accountId: args.accountId },
+            childOpts,
+        );
         new aws.iam.RolePolicyAttachment(
             `${name}-execution`,
             { role: executionRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy` },
             childOpts,
         );
         // The service calls no AWS API, so its own role grants nothing.
-        const taskRole = ecsTasksRole(`${name}-task`, `${service.name}'s containers: no permissions`, args.accountId, childOpts);
+        const taskRole = serviceRole(
+            `${name}-task`,
+            { description: `${service.name}'s containers: no permissions`, service: ECS_TASKS, accountId: args.accountId },
+            childOpts,
+        );
 
         // No container health check: the target group checks /api/health and ECS replaces the tasks it reports
         // unhealthy; a second check would need an HTTP client in the image and could disagree with the first.
@@ -170,22 +180,6 @@ export class FargateService extends pulumi.ComponentResource {
             logGroupName: this.logGroupName,
         });
     }
-}
-
-/** A role only ECS tasks of this account can assume (the account condition stops a confused deputy). */
-function ecsTasksRole(name: string, description: string, accountId: string, opts: pulumi.CustomResourceOptions): aws.iam.Role {
-    const trustPolicy: aws.iam.PolicyDocument = {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Effect: "Allow",
-                Principal: { Service: "ecs-tasks.amazonaws.com" },
-                Action: "sts:AssumeRole",
-                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-            },
-        ],
-    };
-    return new aws.iam.Role(name, { description, assumeRolePolicy: JSON.stringify(trustPolicy) }, opts);
 }
 
 /** Opens one TCP port from one security group to another: egress on the source, ingress on the destination. */

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkConfig, PROJECT } from "../config";
+import { serviceRole } from "./service-role";
 
 export interface NetworkArgs {
     network: NetworkConfig;
@@ -91,24 +92,15 @@ export class Network extends pulumi.ComponentResource {
         );
 
         const partition = aws.getPartitionOutput({}, childOpts).partition;
-        const trustPolicy: aws.iam.PolicyDocument = {
-            Version: "2012-10-17",
-            Statement: [
-                {
-                    Effect: "Allow",
-                    Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-                    Action: "sts:AssumeRole",
-                    // The flow log's id is known only once it exists, which needs the role first.
-                    Condition: {
-                        StringEquals: { "aws:SourceAccount": accountId },
-                        ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${partition}:ec2:${region}:${accountId}:vpc-flow-log/*` },
-                    },
-                },
-            ],
-        };
-        const role = new aws.iam.Role(
+        const role = serviceRole(
             `${name}-flow-logs`,
-            { description: `VPC flow logs write to ${logGroupName}`, assumeRolePolicy: pulumi.jsonStringify(trustPolicy) },
+            {
+                description: `VPC flow logs write to ${logGroupName}`,
+                service: "vpc-flow-logs.amazonaws.com",
+                accountId,
+                // The flow log's id is known only once it exists, which needs the role first.
+                sourceArnLike: pulumi.interpolate`arn:${partition}:ec2:${region}:${accountId}:vpc-flow-log/*`,
+            },
             childOpts,
         );
         const writeLogGroup: aws.iam.PolicyDocument = {
