@@ -294,7 +294,8 @@ const serviceSchema = z
         workers: int(1, 64).optional(),
         healthCheckGracePeriodSeconds: int(0, 7200).default(60),
         deregistrationDelaySeconds: int(0, 3600).default(30),
-        stopTimeoutSeconds: int(2, 120).default(30),
+        /** SIGTERM to SIGKILL; the service drains for 5 s less. */
+        stopTimeoutSeconds: int(6, 120).default(30),
         logRetentionDays: logRetentionDays.default(30),
         healthCheck: healthCheckSchema,
     })

@@ -27,6 +27,8 @@ const ECS_TASKS = "ecs-tasks.amazonaws.com";
 const TMP_VOLUME = "tmp";
 /** The node image's `node` user, numeric: the task definition alone shows it is not root, whatever the image's /etc/passwd. */
 const CONTAINER_USER = "1000";
+/** The service must finish draining before ECS follows SIGTERM with SIGKILL at the stop timeout. */
+const DRAIN_MARGIN_SECONDS = 5;
 /** A target must keep idle connections open longer than the ALB does, or the ALB reuses a closing one (502). */
 const KEEP_ALIVE_MARGIN_SECONDS = 5;
 
@@ -198,6 +200,7 @@ function containerEnvironment(service: ServiceConfig, loadBalancerIdleTimeoutSec
         PORT: service.containerPort,
         WORKERS: service.workers,
         KEEP_ALIVE_TIMEOUT_MS: (loadBalancerIdleTimeoutSeconds + KEEP_ALIVE_MARGIN_SECONDS) * 1000,
+        DRAIN_TIMEOUT_MS: (service.stopTimeoutSeconds - DRAIN_MARGIN_SECONDS) * 1000,
     };
     return Object.entries(variables)
         .filter((entry): entry is [string, number] => entry[1] !== undefined)

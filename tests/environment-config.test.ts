@@ -49,6 +49,10 @@ describe("environment stack files", () => {
 });
 
 describe("environment stack config errors", () => {
+    it("rejects a stop timeout too short to leave the service time to drain", () => {
+        assert.deepEqual(problemsWith({ service: { stopTimeoutSeconds: 5 } }), ["ecs-loadlab:service.stopTimeoutSeconds: must be ≥ 6 (given: 5)"]);
+    });
+
     it("rejects a cpu/memory pair Fargate does not offer, and a cpu size it does not have", () => {
         assert.deepEqual(problemsWith({ service: { cpu: 256, memory: 4096 } }), [
             "ecs-loadlab:service.memory: is not allowed with cpu 256 on Fargate: use one of 512, 1024, 2048 (given: 4096)",

@@ -273,6 +273,7 @@ for (const file of ENVIRONMENT_STACK_FILES) {
                 { name: "PORT", value: String(config.service.containerPort) },
                 ...(config.service.workers === undefined ? [] : [{ name: "WORKERS", value: String(config.service.workers) }]),
                 { name: "KEEP_ALIVE_TIMEOUT_MS", value: String((config.loadBalancer.idleTimeoutSeconds + 5) * 1000) },
+                { name: "DRAIN_TIMEOUT_MS", value: String((config.service.stopTimeoutSeconds - 5) * 1000) },
             ];
             assert.deepEqual(container, {
                 name: config.service.name,
