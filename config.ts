@@ -182,7 +182,12 @@ const networkSchema = z
         availabilityZones: int(2, 6).default(2),
         /** Prefix length of each public and private subnet carved from cidrBlock. */
         subnetPrefixLength: int(16, 28).default(20),
-        natGateways: z.enum(["None", "Single", "OnePerAz"]).default("Single"),
+        // No "None": without interface endpoints, tasks in private subnets reach ECR and CloudWatch Logs only through NAT.
+        natGateways: z
+            .enum(["Single", "OnePerAz"], {
+                error: 'must be "Single" or "OnePerAz": the tasks run in private subnets and pull their image through NAT',
+            })
+            .default("Single"),
         flowLogs: z
             .strictObject({ enabled: z.boolean().default(true), retentionDays: logRetentionDays.default(90) })
             .prefault({}),

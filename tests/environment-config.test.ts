@@ -49,6 +49,12 @@ describe("environment stack files", () => {
 });
 
 describe("environment stack config errors", () => {
+    it("rejects a network without NAT, through which the tasks would pull their image", () => {
+        assert.deepEqual(problemsWith({ network: { natGateways: "None" } }), [
+            'ecs-loadlab:network.natGateways: must be "Single" or "OnePerAz": the tasks run in private subnets and pull their image through NAT (given: "None")',
+        ]);
+    });
+
     it("rejects a stop timeout too short to leave the service time to drain", () => {
         assert.deepEqual(problemsWith({ service: { stopTimeoutSeconds: 5 } }), ["ecs-loadlab:service.stopTimeoutSeconds: must be ≥ 6 (given: 5)"]);
     });
