@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import Module, { createRequire } from "node:module";
 import path from "node:path";
+import { primesBelowTable } from "./k6-helpers";
 
 const K6_DIR = path.join(__dirname, "..", "k6");
 const load = createRequire(__filename);
@@ -22,20 +23,7 @@ interface FakeResponse {
 }
 
 /** π(n − 1) for n ≤ 500 000, by sieve: what a correct service answers. */
-const PRIMES_BELOW = (() => {
-  const max = 500_000;
-  const composite = new Uint8Array(max + 1);
-  const below = new Uint32Array(max + 1);
-  let count = 0;
-  for (let n = 0; n <= max; n++) {
-    below[n] = count;
-    if (n >= 2 && composite[n] === 0) {
-      count++;
-      for (let m = n * n; m <= max; m += n) composite[m] = 1;
-    }
-  }
-  return below;
-})();
+const PRIMES_BELOW = primesBelowTable(500_000);
 
 const respond = (status: number, body: unknown, headers: { [name: string]: string } = {}): FakeResponse => ({
   status,

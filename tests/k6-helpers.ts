@@ -29,3 +29,18 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** π(n − 1) for every n ≤ max, by a sieve of Eratosthenes: independent of the service's trial division. */
+export function primesBelowTable(max: number): Uint32Array {
+  const composite = new Uint8Array(max + 1);
+  const below = new Uint32Array(max + 1);
+  let count = 0;
+  for (let n = 0; n <= max; n++) {
+    below[n] = count;
+    if (n >= 2 && composite[n] === 0) {
+      count++;
+      for (let m = n * n; m <= max; m += n) composite[m] = 1;
+    }
+  }
+  return below;
+}

@@ -1,21 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_LIMIT_RANGE, KNOWN_PRIME_COUNTS, MAX_LIMIT, pickLimit, readLimitRange } from "../k6/lib/limits";
-import { assertEnvError, env, seededRandom } from "./k6-helpers";
-
-/** π(n − 1) for every n ≤ max, by a sieve of Eratosthenes: independent of the service's trial division. */
-function primesBelowTable(max: number): Uint32Array {
-  const composite = new Uint8Array(max + 1);
-  const below = new Uint32Array(max + 1);
-  let count = 0;
-  for (let n = 0; n <= max; n++) {
-    below[n] = count;
-    if (n >= 2 && composite[n] === 0) {
-      count++;
-      for (let m = n * n; m <= max; m += n) composite[m] = 1;
-    }
-  }
-  return below;
-}
+import { assertEnvError, env, primesBelowTable, seededRandom } from "./k6-helpers";
 
 describe("k6 limits: the limit range", () => {
   it("defaults to the calibrated range (≈15–30 ms of CPU per request, see lib/limits.ts)", () => {
