@@ -18,7 +18,7 @@
  * service needs than autocannon, which runs in this Node process), autocannon otherwise; the run
  * prints and saves which one ran.
  * Environment: BENCH_SECONDS (per load phase, default 10), BENCH_LIMIT_MIN / BENCH_LIMIT_MAX
- * (default 150000 / 250000, the k6 load-test range until k6 calibrates it), WORKERS (pool size,
+ * (default: the k6 load test's calibrated range, k6/lib/limits.ts), WORKERS (pool size,
  * default os.availableParallelism()), BENCH_TRIVIAL_CONNECTIONS (default 32), BENCH_GENERATOR
  * (wrk or autocannon; default wrk when on PATH, else autocannon).
  */
@@ -33,12 +33,13 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { DEFAULT_LIMIT_RANGE } from "../../k6/lib/limits.js";
 import { countPrimesBelow } from "../src/primes.js";
 
 const HOST = "127.0.0.1";
 const SECONDS = positiveInt("BENCH_SECONDS", 10);
-const LIMIT_MIN = positiveInt("BENCH_LIMIT_MIN", 150_000);
-const LIMIT_MAX = positiveInt("BENCH_LIMIT_MAX", 250_000);
+const LIMIT_MIN = positiveInt("BENCH_LIMIT_MIN", DEFAULT_LIMIT_RANGE.min);
+const LIMIT_MAX = positiveInt("BENCH_LIMIT_MAX", DEFAULT_LIMIT_RANGE.max);
 const WORKERS = positiveInt("WORKERS", os.availableParallelism());
 const TRIVIAL_CONNECTIONS = positiveInt("BENCH_TRIVIAL_CONNECTIONS", 32);
 const SERVER_ENTRY = fileURLToPath(new URL("../dist/server.js", import.meta.url));
