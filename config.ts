@@ -221,7 +221,7 @@ const networkSchema = z
     });
 
 /** Prefix length of a well-formed IPv4 CIDR without host bits, or undefined. */
-export function parseCidr(cidr: string): number | undefined {
+function parseCidr(cidr: string): number | undefined {
     const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
     if (!match) return undefined;
     const octets = match.slice(1, 5).map(Number);
@@ -232,12 +232,14 @@ export function parseCidr(cidr: string): number | undefined {
     return address % hostBits === 0 ? prefix : undefined;
 }
 
+const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name");
+
 const domainSchema = z
     .strictObject({
         /** The service's public name, e.g. dev.example.com. */
-        name: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name"),
+        name: dnsName,
         /** An existing public Route 53 hosted zone the name lives in; it is looked up, never created. */
-        hostedZone: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name"),
+        hostedZone: dnsName,
     })
     .superRefine((domain, ctx) => {
         if (domain.name !== domain.hostedZone && !domain.name.endsWith(`.${domain.hostedZone}`)) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ServiceAlarms } from "../components/alarms";
-import { mocks, RecordedResource, settled, useMocks, valueOf } from "./mocks";
+import { build, mocks, RecordedResource, useMocks, valueOf } from "./mocks";
 import {
     ACCOUNT_ID,
     CLUSTER_NAME,
@@ -23,15 +23,16 @@ const TARGET_GROUP_DIMENSIONS = { LoadBalancer: LOAD_BALANCER_ARN_SUFFIX, Target
 
 async function buildAlarms(alarms: Record<string, unknown> = { email: "oncall@example.com" }, maxCapacity = 4): Promise<ServiceAlarms> {
     const config = environmentConfig({ alarms, scaling: { mode: "step", maxCapacity } });
-    const component = new ServiceAlarms("dev-prime-counter", {
-        service: SERVICE,
-        targetGroup: TARGET_GROUP,
-        maxCapacity: config.scaling.maxCapacity,
-        config: config.alarms,
-        provider: devProvider(config),
-    });
-    await settled();
-    return component;
+    return build(
+        () =>
+            new ServiceAlarms("dev-prime-counter", {
+                service: SERVICE,
+                targetGroup: TARGET_GROUP,
+                maxCapacity: config.scaling.maxCapacity,
+                config: config.alarms,
+                provider: devProvider(config),
+            }),
+    );
 }
 
 const alarmNamed = (purpose: string): RecordedResource => {

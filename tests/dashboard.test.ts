@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ServiceAlarms } from "../components/alarms";
 import { AlarmWidget, DashboardBody, MetricLine, MetricWidget, ServiceDashboard } from "../components/dashboard";
 import { Autoscaling } from "../components/scaling";
-import { mocks, settled, useMocks, valueOf } from "./mocks";
+import { build, mocks, useMocks, valueOf } from "./mocks";
 import {
     CLUSTER_NAME,
     devProvider,
@@ -24,17 +24,19 @@ const TARGET_GROUP_DIMENSIONS = ["LoadBalancer", LOAD_BALANCER_ARN_SUFFIX, "Targ
 /** The environment's three components wired as the environment stack wires them. */
 async function buildDashboard(scaling: Record<string, unknown>) {
     const config = environmentConfig({ scaling, alarms: { email: "oncall@example.com", cpuCriticalPercent: 90, target5xxPerMinute: 10 } });
-    const provider = devProvider(config);
-    const autoscaling = new Autoscaling("dev-prime-counter", { service: SERVICE, targetGroup: TARGET_GROUP, config: config.scaling, provider });
-    const alarms = new ServiceAlarms("dev-prime-counter", {
-        service: SERVICE,
-        targetGroup: TARGET_GROUP,
-        maxCapacity: config.scaling.maxCapacity,
-        config: config.alarms,
-        provider,
+    const { dashboard, alarms } = await build(() => {
+        const provider = devProvider(config);
+        const autoscaling = new Autoscaling("dev-prime-counter", { service: SERVICE, targetGroup: TARGET_GROUP, config: config.scaling, provider });
+        const alarms = new ServiceAlarms("dev-prime-counter", {
+            service: SERVICE,
+            targetGroup: TARGET_GROUP,
+            maxCapacity: config.scaling.maxCapacity,
+            config: config.alarms,
+            provider,
+        });
+        const dashboard = new ServiceDashboard("dev-prime-counter", { service: SERVICE, targetGroup: TARGET_GROUP, scaling: autoscaling, alarms, provider });
+        return { dashboard, alarms };
     });
-    const dashboard = new ServiceDashboard("dev-prime-counter", { service: SERVICE, targetGroup: TARGET_GROUP, scaling: autoscaling, alarms, provider });
-    await settled();
     const body = JSON.parse(mocks.one(DASHBOARD).inputs.dashboardBody) as DashboardBody;
     return { dashboard, alarms, body };
 }

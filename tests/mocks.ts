@@ -445,7 +445,7 @@ export async function build<T>(program: () => T): Promise<T> {
 }
 
 /** Waits until the engine has received every registration the program started. */
-export async function settled(): Promise<void> {
+async function settled(): Promise<void> {
     let last = -1;
     let stableRounds = 0;
     while (stableRounds < 5) {

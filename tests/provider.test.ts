@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { accountProvider } from "../components/provider";
 import { loadStackConfigFile } from "../config";
-import { mocks, settled, useMocks } from "./mocks";
+import { build, mocks, useMocks } from "./mocks";
 
 describe("account provider", () => {
     before(useMocks);
@@ -10,8 +10,7 @@ describe("account provider", () => {
     it("pins an environment stack's provider to its own account and region, tagging the environment", async () => {
         const config = loadStackConfigFile("Pulumi.dev.yaml");
         assert.equal(config.role, "environment");
-        accountProvider("dev", { aws: config.aws, role: "dev" });
-        await settled();
+        await build(() => accountProvider("dev", { aws: config.aws, role: "dev" }));
         const provider = mocks.one("pulumi:providers:aws");
         assert.deepEqual(
             {
@@ -30,8 +29,7 @@ describe("account provider", () => {
     });
 
     it("assumes no role when none is configured: the ambient credentials must then be the account's", async () => {
-        accountProvider("plain", { aws: { region: "ap-southeast-2", accountId: "555555555555" }, role: "shared" });
-        await settled();
+        await build(() => accountProvider("plain", { aws: { region: "ap-southeast-2", accountId: "555555555555" }, role: "shared" }));
         const provider = mocks.one("pulumi:providers:aws");
         assert.equal(provider.inputs.assumeRoles, undefined);
         assert.deepEqual(provider.inputs.allowedAccountIds, ["555555555555"]);

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, loadStackConfigFile, parseStackConfig, ScalingConfig } from "../config";
 import { Autoscaling } from "../components/scaling";
-import { mocks, RecordedResource, settled, useMocks, valueOf } from "./mocks";
+import { build, mocks, RecordedResource, useMocks, valueOf } from "./mocks";
 import {
     ACCOUNT_ID,
     CLUSTER_NAME,
@@ -30,14 +30,15 @@ interface StepAdjustment {
 
 async function buildScaling(scaling: Record<string, unknown>, withTargetGroup = true): Promise<Autoscaling> {
     const config = environmentConfig({ scaling, service: { desiredCount: scaling.minCapacity ?? 1 } });
-    const component = new Autoscaling("dev-prime-counter", {
-        service: SERVICE,
-        targetGroup: withTargetGroup ? TARGET_GROUP : undefined,
-        config: config.scaling,
-        provider: devProvider(config),
-    });
-    await settled();
-    return component;
+    return build(
+        () =>
+            new Autoscaling("dev-prime-counter", {
+                service: SERVICE,
+                targetGroup: withTargetGroup ? TARGET_GROUP : undefined,
+                config: config.scaling,
+                provider: devProvider(config),
+            }),
+    );
 }
 
 const named = (type: string, suffix: string): RecordedResource => {
@@ -360,8 +361,9 @@ describe("Autoscaling", () => {
             it(`${file}: builds its scaling mode`, async () => {
                 assert.ok(config.role === "environment");
                 const scaling: ScalingConfig = config.scaling;
-                new Autoscaling(config.environment.name, { service: SERVICE, targetGroup: TARGET_GROUP, config: scaling, provider: devProvider(config) });
-                await settled();
+                await build(
+                    () => new Autoscaling(config.environment.name, { service: SERVICE, targetGroup: TARGET_GROUP, config: scaling, provider: devProvider(config) }),
+                );
                 assert.equal(mocks.one(TARGET).inputs.maxCapacity, scaling.maxCapacity);
                 assert.deepEqual(
                     mocks.ofType(POLICY).map((p) => p.inputs.policyType),

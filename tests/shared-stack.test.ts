@@ -4,7 +4,7 @@ import { accountProvider } from "../components/provider";
 import { Registry } from "../components/registry";
 import { buildSharedStack, SharedStackOutputs } from "../stacks/shared";
 import { expiredDigests, Image, LifecyclePolicy, lifecyclePolicyProblems } from "./ecr-lifecycle";
-import { mocks, RecordedResource, settled, SHARED_STACK_OUTPUTS, useMocks, valueOf } from "./mocks";
+import { build, mocks, RecordedResource, SHARED_STACK_OUTPUTS, useMocks, valueOf } from "./mocks";
 
 const REPOSITORY = "aws:ecr/repository:Repository";
 const REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy";
@@ -94,8 +94,7 @@ describe("shared stack", () => {
     describe("as shipped in Pulumi.shared.yaml", () => {
         let outputs: SharedStackOutputs;
         beforeEach(async () => {
-            outputs = buildSharedStack(shipped());
-            await settled();
+            outputs = await build(() => buildSharedStack(shipped()));
         });
 
         it("creates the provider, the registry component and its repository, pull policy and lifecycle policy; no key", () => {
@@ -246,8 +245,7 @@ describe("shared stack", () => {
 
     describe("with a customer-managed key", () => {
         beforeEach(async () => {
-            buildSharedStack(withCustomerManagedKey(shipped()));
-            await settled();
+            await build(() => buildSharedStack(withCustomerManagedKey(shipped())));
         });
 
         it("encrypts the repository with its own rotated key", () => {
@@ -329,8 +327,7 @@ describe("shared stack", () => {
         );
         let outputs: SharedStackOutputs;
         beforeEach(async () => {
-            outputs = buildSharedStack(config);
-            await settled();
+            outputs = await build(() => buildSharedStack(config));
         });
 
         it("has no deploy role to assume when none is configured", () => {
