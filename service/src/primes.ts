@@ -3,9 +3,11 @@
  *
  * Deliberately naive (no sieve, no cache, no wheel beyond skipping even numbers): every call
  * costs the same predictable CPU for the same limit, which is what the load tests and the
- * autoscaling policies are calibrated against. Pure and synchronous: the service only ever calls
- * it from a worker thread (src/worker.ts); k6 calibration and the benchmark import it directly.
+ * autoscaling policies are calibrated against. Synchronous: the service calls it on a worker
+ * thread (src/worker.ts), or on the event loop for counts cheaper than handing them over
+ * (src/pool.ts); k6 calibration and the benchmark import it directly.
  */
+import { performance } from "node:perf_hooks";
 
 /** True when `n` is prime, by trial division with odd divisors up to √n. */
 export function isPrime(n: number): boolean {
@@ -31,4 +33,11 @@ export function countPrimesBelow(limit: number): number {
     if (isPrime(n)) count++;
   }
   return count;
+}
+
+/** The count and the time it took, in seconds rounded to the microsecond. */
+export function timedCountPrimesBelow(limit: number): { result: number; durationSeconds: number } {
+  const start = performance.now();
+  const result = countPrimesBelow(limit);
+  return { result, durationSeconds: Math.round((performance.now() - start) * 1000) / 1e6 };
 }

@@ -1,7 +1,7 @@
 /**
  * The running service: worker pool + Hono app + Node HTTP server, and its graceful shutdown.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { createApp } from "./app.js";
@@ -15,26 +15,34 @@ export interface RunningService {
   server: Server;
   pool: PrimePool;
   /**
-   * Stop accepting connections, let in-flight requests finish (answering them with
-   * `Connection: close`), then stop the pool. Resolves to the process exit code: 0 when everything
-   * drained in time, 1 when the drain timeout cut requests short. Later calls return the same promise.
+   * Stop accepting connections, answer the requests in flight (with `Connection: close`), close
+   * each connection as soon as it has nothing in flight, then stop the pool. Resolves to the
+   * process exit code once the last connection has closed: 0, or 1 when the drain timeout cut a
+   * request short. Later calls return the same promise.
    */
   shutdown(reason: string): Promise<number>;
 }
 
 export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
-  const pool = createPrimePool({ threads: config.workers, maxQueue: config.maxQueue, niceIncrement: config.workerNice });
+  const pool = createPrimePool({
+    threads: config.workers,
+    maxQueue: config.maxQueue,
+    niceIncrement: config.workerNice,
+    onWorkerExit: (event) => logger.error(event, "worker thread stopped; a new one replaces it"),
+  });
+  const { nice } = await pool.ready;
+  if ("notApplied" in nice) logger.warn({ workerNice: config.workerNice, reason: nice.notApplied }, "worker threads run at normal priority");
   const app = createApp(config, { countPrimes: pool.countPrimes, logger });
   const handle = getRequestListener(app.fetch);
 
+  // Requests in flight: each response not yet finished, with its handler (which logs the request),
+  // so that a drain can tell each response to close its connection and await a cut one's log line.
+  const unfinished = new Map<ServerResponse, Promise<void>>();
   let draining = false;
-  let inFlight = 0;
   const server = createServer((req, res) => {
-    inFlight++;
-    res.once("close", () => inFlight--);
-    // While draining, close each connection after its response so that the server can finish.
     if (draining) res.setHeader("Connection", "close");
-    void handle(req, res);
+    unfinished.set(res, handle(req, res));
+    res.once("close", () => unfinished.delete(res));
   });
   // The ALB (idle timeout 60 s) reuses idle connections: if the service closed one first, the ALB
   // could send a request into a socket being closed and answer 502. So the service keeps idle
@@ -68,9 +76,14 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
   const shutdown = (reason: string): Promise<number> => {
     shutdownPromise ??= (async () => {
       draining = true;
+      // Every response still to be written closes its connection once sent (the request may
+      // have arrived before the drain began); connections with no request in flight close now
+      // (server.close() closes idle connections since Node 19), and no new ones are accepted.
+      // (Headers already sent mean the response is being written in full: this service's
+      // answers are a few hundred bytes, written with their headers in one go.)
+      for (const res of unfinished.keys()) if (!res.headersSent) res.setHeader("Connection", "close");
       const closed = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
-      server.closeIdleConnections();
-      logger.info({ reason, inFlight, drainTimeoutMs: config.drainTimeoutMs }, "shutting down: draining requests");
+      logger.info({ reason, inFlight: unfinished.size, drainTimeoutMs: config.drainTimeoutMs }, "shutting down: draining requests");
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), config.drainTimeoutMs);
@@ -82,10 +95,15 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
         logger.info({ reason }, "shut down cleanly");
         return 0;
       }
-      logger.error({ reason, inFlight, drainTimeoutMs: config.drainTimeoutMs }, "drain timeout: closing remaining connections");
+      // Only a request still unanswered makes this a failure; a connection that never finished
+      // sending one is closed without one.
+      const cut = [...unfinished.values()];
+      if (cut.length > 0) logger.error({ reason, inFlight: cut.length, drainTimeoutMs: config.drainTimeoutMs }, "drain timeout: cutting requests still in flight");
+      else logger.warn({ reason, drainTimeoutMs: config.drainTimeoutMs }, "drain timeout: closing connections with no request in flight");
       server.closeAllConnections();
       await pool.destroy();
-      return 1;
+      await Promise.allSettled(cut); // each cut request still gets its log line
+      return cut.length > 0 ? 1 : 0;
     })();
     return shutdownPromise;
   };

@@ -35,6 +35,8 @@ export class ServerProcess {
   readonly logs: LogLine[] = [];
   stderr = "";
   private readonly exited: Promise<number | null>;
+  /** performance.now() when the process exited (once it has). */
+  exitedAt: number | undefined;
   private readonly events = new EventEmitter();
   private buffer = "";
 
@@ -50,7 +52,10 @@ export class ServerProcess {
       }
     });
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
-    this.exited = once(child, "exit").then(([code]) => code as number | null);
+    this.exited = once(child, "exit").then(([code]) => {
+      this.exitedAt = performance.now();
+      return code as number | null;
+    });
   }
 
   /** Starts dist/server.js with PORT=0 HOST=127.0.0.1 plus `env`, without waiting for it to listen. */

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import http from "node:http";
+import net from "node:net";
 import { httpGet, ServerProcess, sleep, type HttpResult } from "./server-process.js";
 
 /** About 0.4 s of CPU on an idle core of this project's machines: long enough to be caught in flight. */
@@ -96,42 +98,153 @@ describe("service: real server on 127.0.0.1 (dist/server.js)", function () {
     });
   });
 
-  it("on SIGTERM stops accepting, lets in-flight requests finish with 200, and exits 0", async () => {
-    const server = await start({ WORKERS: "2", LOG_LEVEL: "debug" });
-    const inFlight = [1, 2].map(() => httpGet(server.port, `/api/count-prime/${HEAVY}`));
-    await server.waitForLogs("request started", 2);
-    server.child.kill("SIGTERM");
-    const draining = await server.waitForLog("shutting down: draining requests");
-    assert.equal(draining.inFlight, 2);
-    assert.equal(draining.reason, "SIGTERM");
-    await assert.rejects(httpGet(server.port, "/api/health"), { code: "ECONNREFUSED" });
+  describe("drain on SIGTERM", () => {
+    /** Well below the 20 s drain timeout the old drain waited out, and far above the few ms it takes. */
+    const EXIT_AFTER_LAST_ANSWER_MS = 1_000;
 
-    for (const r of await Promise.all(inFlight)) {
-      assert.equal(r.status, 200);
-      assert.match(r.body, HEAVY_BODY);
-      assert.equal(r.headers.connection, "close");
-    }
-    assert.equal(await server.exitCode(), 0);
-    assert.equal(server.logs.at(-1)?.msg, "shut down cleanly");
-    assert.equal(server.stderr, "");
-  });
+    /** Starts a server with debug logs ("request started") and keep-alive clients to close afterwards. */
+    const startDraining = async (env: Record<string, string> = {}) => start({ WORKERS: "2", LOG_LEVEL: "debug", ...env });
 
-  it("cuts requests still running at the drain timeout and exits 1", async () => {
-    const server = await start({ WORKERS: "1", DRAIN_TIMEOUT_MS: "100", LOG_LEVEL: "debug" });
-    const pending = httpGet(server.port, `/api/count-prime/${HEAVY}`);
-    await server.waitForLog("request started");
-    server.child.kill("SIGTERM");
-    await assert.rejects(pending, { code: "ECONNRESET" });
-    assert.equal(await server.exitCode(), 1);
-    assert.deepEqual(
-      server.logs.slice(1).map((l) => [l.level, l.msg, l.inFlight ?? l.status ?? l.path]),
-      [
-        ["debug", "request started", `/api/count-prime/${HEAVY}`],
-        ["info", "shutting down: draining requests", 1],
-        ["error", "drain timeout: closing remaining connections", 1],
-        ["warn", "request", 503],
-      ],
-    );
+    /** A raw connection that has sent the start of a request (no blank line yet): not idle, not a request. */
+    const partialRequest = async (port: number) => {
+      const socket = net.connect({ host: "127.0.0.1", port });
+      await once(socket, "connect");
+      socket.write("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+      let received = "";
+      socket.setEncoding("utf8").on("data", (chunk: string) => (received += chunk));
+      const closed = once(socket, "close").then(() => received);
+      // Once a request on another connection is answered, the server has read these bytes too.
+      await httpGet(port, "/api/health");
+      return { socket, closed };
+    };
+
+    it("answers a request in flight on a kept-alive connection with Connection: close and exits 0 at once", async () => {
+      const server = await startDraining();
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const warm = await httpGet(server.port, "/api/health", agent);
+        assert.equal(warm.headers.connection, "keep-alive");
+        const pending = httpGet(server.port, `/api/count-prime/${HEAVY}`, agent);
+        await server.waitForLog("request started");
+        server.child.kill("SIGTERM");
+        const draining = await server.waitForLog("shutting down: draining requests");
+        assert.deepEqual([draining.reason, draining.inFlight], ["SIGTERM", 1]);
+        await assert.rejects(httpGet(server.port, "/api/health"), { code: "ECONNREFUSED" });
+
+        const res = await pending;
+        const answeredAt = performance.now();
+        assert.equal(res.status, 200);
+        assert.match(res.body, HEAVY_BODY);
+        assert.equal(res.headers.connection, "close");
+        assert.equal(await server.exitCode(), 0);
+        assert.ok(server.exitedAt! - answeredAt < EXIT_AFTER_LAST_ANSWER_MS, `exited ${server.exitedAt! - answeredAt} ms after the answer`);
+        assert.deepEqual(
+          server.logs.slice(-2).map((l) => l.msg),
+          ["request", "shut down cleanly"],
+        );
+        assert.equal(server.stderr, "");
+      } finally {
+        agent.destroy(); // only now: the server must not have waited for the client to close
+      }
+    });
+
+    it("does the same for fetch (undici), whose pooled connection stays open on the client side", async () => {
+      const server = await startDraining();
+      const base = `http://127.0.0.1:${server.port}`;
+      assert.equal((await fetch(`${base}/api/health`)).status, 200);
+      const pending = fetch(`${base}/api/count-prime/${HEAVY}`);
+      await server.waitForLog("request started");
+      server.child.kill("SIGTERM");
+      const res = await pending;
+      const body = await res.text();
+      const answeredAt = performance.now();
+      assert.equal(res.status, 200);
+      assert.match(body, HEAVY_BODY);
+      assert.equal(res.headers.get("connection"), "close");
+      assert.equal(await server.exitCode(), 0);
+      assert.ok(server.exitedAt! - answeredAt < EXIT_AFTER_LAST_ANSWER_MS, `exited ${server.exitedAt! - answeredAt} ms after the answer`);
+    });
+
+    it("closes idle connections at once, busy ones after their answer, and exits 0 after the last", async () => {
+      const server = await startDraining();
+      const agents = [1, 2, 3, 4].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+      try {
+        await Promise.all(agents.map((agent) => httpGet(server.port, "/api/health", agent)));
+        const sockets = agents.map((agent) => Object.values(agent.freeSockets).flat()[0]!);
+        const closedAt = sockets.map((socket) => once(socket, "close").then(() => performance.now()));
+        const [idle1, idle2, busy1, busy2] = agents as [http.Agent, http.Agent, http.Agent, http.Agent];
+        void idle1;
+        void idle2;
+        const busy = [busy1, busy2].map((agent) =>
+          httpGet(server.port, `/api/count-prime/${HEAVY}`, agent).then((res) => ({ res, at: performance.now() })),
+        );
+        await server.waitForLogs("request started", 2); // health checks are not logged
+        server.child.kill("SIGTERM");
+        const answers = await Promise.all(busy);
+        const idleClosed = await Promise.all(closedAt.slice(0, 2));
+        const firstAnswer = Math.min(...answers.map((a) => a.at));
+        for (const at of idleClosed) assert.ok(at < firstAnswer, "idle connections closed before any busy one was answered");
+        for (const { res } of answers) {
+          assert.equal(res.status, 200);
+          assert.equal(res.headers.connection, "close");
+        }
+        await Promise.all(closedAt.slice(2)); // the busy connections are closed by the server too
+        assert.equal(await server.exitCode(), 0);
+        const lastAnswer = Math.max(...answers.map((a) => a.at));
+        assert.ok(server.exitedAt! - lastAnswer < EXIT_AFTER_LAST_ANSWER_MS, `exited ${server.exitedAt! - lastAnswer} ms after the last answer`);
+      } finally {
+        agents.forEach((agent) => agent.destroy());
+      }
+    });
+
+    it("answers a request that arrives on an open connection during the drain, with Connection: close", async () => {
+      const server = await startDraining();
+      const { socket, closed } = await partialRequest(server.port);
+      server.child.kill("SIGTERM");
+      const draining = await server.waitForLog("shutting down: draining requests");
+      assert.equal(draining.inFlight, 0, "the unfinished request is not in flight yet");
+      await sleep(100);
+      assert.equal(server.child.exitCode, null, "still draining: that connection is not idle");
+      socket.write("\r\n");
+      const received = await closed; // the server closes the connection after the answer
+      assert.match(received, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(received, /\r\nConnection: close\r\n/i);
+      assert.ok(received.endsWith('{"status":"ok"}'), received);
+      assert.equal(await server.exitCode(), 0);
+    });
+
+    it("cuts a request still running at the drain timeout and exits 1", async () => {
+      const server = await start({ WORKERS: "1", DRAIN_TIMEOUT_MS: "100", LOG_LEVEL: "debug" });
+      const pending = httpGet(server.port, `/api/count-prime/${HEAVY}`);
+      await server.waitForLog("request started");
+      server.child.kill("SIGTERM");
+      await assert.rejects(pending, { code: "ECONNRESET" });
+      assert.equal(await server.exitCode(), 1);
+      assert.deepEqual(
+        server.logs.slice(1).map((l) => [l.level, l.msg, l.inFlight ?? l.status ?? l.path]),
+        [
+          ["debug", "request started", `/api/count-prime/${HEAVY}`],
+          ["info", "shutting down: draining requests", 1],
+          ["error", "drain timeout: cutting requests still in flight", 1],
+          ["warn", "request", 503],
+        ],
+      );
+    });
+
+    it("exits 0 at the drain timeout when only a request that never finished arriving is left", async () => {
+      const server = await start({ WORKERS: "1", DRAIN_TIMEOUT_MS: "200" });
+      const { closed } = await partialRequest(server.port);
+      server.child.kill("SIGTERM");
+      assert.equal(await closed, "", "closed without an answer");
+      assert.equal(await server.exitCode(), 0);
+      assert.deepEqual(
+        server.logs.slice(1).map((l) => [l.level, l.msg]),
+        [
+          ["info", "shutting down: draining requests"],
+          ["warn", "drain timeout: closing connections with no request in flight"],
+        ],
+      );
+    });
   });
 
   it("refuses to start on a bad environment variable, naming it", async () => {
