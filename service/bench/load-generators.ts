@@ -162,14 +162,19 @@ local function statusesJson()
   return string.format(',"statuses":{%s},"without503RetryAfter":%d', table.concat(parts, ","), missingAll)
 end
 `;
-  return `-- written by service/bench for one run
-local paths = { ${paths.map((p) => JSON.stringify(p)).join(", ")} }
+  // One path: wrk builds the request once (no request() hook), which keeps the client cheap.
+  const requests =
+    paths.length === 1
+      ? `wrk.path = ${JSON.stringify(paths[0])}\n`
+      : `local paths = { ${paths.map((p) => JSON.stringify(p)).join(", ")} }
 local i = 0
 function request()
   i = i % #paths + 1
   return wrk.format("GET", paths[i])
 end
-${delayMs > 0 ? `function delay() return ${delayMs} end\n` : ""}${statuses ? statusHooks : ""}function done(summary, latency, requests)
+`;
+  return `-- written by service/bench for one run
+${requests}${delayMs > 0 ? `function delay() return ${delayMs} end\n` : ""}${statuses ? statusHooks : ""}function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('${WRK_RESULT_PREFIX}{${fields}%s}\\n',
     summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,

@@ -96,9 +96,12 @@ export async function startPeer(setup: { dir: string; python: string }, workers:
   const child = spawn(setup.python, ["main.py"], {
     cwd: setup.dir,
     env: { ...process.env, PORT: String(port), NUMBER_OF_WORKERS: String(workers) },
-    stdio: ["ignore", "ignore", "pipe"],
+    // stdout is a pipe, drained here, as the service's is (and a container's is): uvicorn writes
+    // its access log there.
+    stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group: uvicorn's worker processes stop with it
   });
+  child.stdout.resume();
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const stop = () => {
