@@ -7,9 +7,10 @@
  *     against a count answered in place (at INLINE_LIMIT_MAX), in this process;
  *  2. serving efficiency at the k6 load test's limit range: the service's req/s against the raw
  *     bound, countPrimesBelow() on as many threads at once in this process, measured before and
- *     after the service phase (the machine's speed drifts); the event loop's CPU per request;
+ *     after the service phase (the machine's speed drifts);
  *  3. /api/health p50/p99 while count-prime load is 4x what the workers can run at once;
- *  4. /api/count-prime/2 on 32 connections, the service and the FastAPI peer in turns;
+ *  4. /api/count-prime/2 on 32 connections, the service and the FastAPI peer in turns, and the
+ *     service's event-loop CPU per request (its bottleneck there);
  *  5. the seed's limit range (10000-20000), the same way;
  *  6. overload: 10x as many connections as the service accepts requests (WORKERS + MAX_QUEUE),
  *     every answer a 200 or a 503 with Retry-After, and the server's resident memory.
@@ -156,8 +157,13 @@ async function compare(generator: LoadGenerator, service: RunningServer, peer: R
   const serviceRps: number[] = [];
   const peerRps: number[] = [];
   const failed = { service: 0, peer: 0 };
+  let eventLoopSeconds = 0;
+  let serviceAnswers = 0;
   for (let turn = 0; turn < COMPARE_TURNS; turn++) {
+    const eventLoopBefore = mainThreadCpuSeconds(service.pid);
     const s = await generator.load({ port: service.port, paths, connections: COMPARE_CONNECTIONS, seconds: COMPARE_SECONDS });
+    eventLoopSeconds += mainThreadCpuSeconds(service.pid) - eventLoopBefore;
+    serviceAnswers += s.ok;
     serviceRps.push(round(rps(s)));
     failed.service += s.failed;
     if (peer) {
@@ -168,6 +174,7 @@ async function compare(generator: LoadGenerator, service: RunningServer, peer: R
   }
   return {
     serviceRps,
+    serviceEventLoopUsPerRequest: round((eventLoopSeconds / serviceAnswers) * 1e6),
     peerRps: peer ? peerRps : undefined,
     failed,
     ratio: peer ? round(median(serviceRps) / median(peerRps), 2) : undefined,
@@ -220,11 +227,9 @@ async function main(): Promise<void> {
 
     // 2. Throughput at the k6 range: 2 requests per worker (one running, one ready).
     const serverCpuBefore = processCpuSeconds(service.pid);
-    const eventLoopBefore = mainThreadCpuSeconds(service.pid);
     const clientCpuBefore = processCpuSeconds("self", true);
     const throughput = await countPrimeLoad(2 * WORKERS, SECONDS);
     const serverCpuSeconds = processCpuSeconds(service.pid) - serverCpuBefore;
-    const eventLoopSeconds = mainThreadCpuSeconds(service.pid) - eventLoopBefore;
     const clientCpuSeconds = processCpuSeconds("self", true) - clientCpuBefore;
     const parallelAfter = await parallelCallsPerSecond(WORKERS, Math.min(SECONDS, 5));
     const serviceRps = rps(throughput);
@@ -271,7 +276,6 @@ async function main(): Promise<void> {
         requestsPerCpuSecondRatio: round(throughput.ok / serverCpuSeconds / raw.cpu, 3),
         serverCoresUsed: round(serverCpuSeconds / throughput.seconds, 2),
         clientCoresUsed: round(clientCpuSeconds / throughput.seconds, 2),
-        eventLoopUsPerRequest: round((eventLoopSeconds / throughput.ok) * 1e6),
       },
       health: {
         countPrimeConnections: 4 * WORKERS,
@@ -299,7 +303,7 @@ async function main(): Promise<void> {
 
     const { service: s, health: h, overload: o } = results;
     const peerDetail = (r: typeof trivial) =>
-      r.peerRps ? `service ${median(r.serviceRps)} req/s vs peer ${median(r.peerRps)} (turns: ${r.serviceRps.join(", ")} | ${r.peerRps.join(", ")})` : `service ${median(r.serviceRps)} req/s; peer skipped`;
+      `${r.peerRps ? `service ${median(r.serviceRps)} req/s vs peer ${median(r.peerRps)} (turns: ${r.serviceRps.join(", ")} | ${r.peerRps.join(", ")})` : `service ${median(r.serviceRps)} req/s; peer skipped`}; service event loop ${r.serviceEventLoopUsPerRequest} us/request`;
     console.table({
       "1. hand-off vs in place (event-loop us per count)": {
         value: handOff.ratio,
@@ -311,7 +315,7 @@ async function main(): Promise<void> {
         value: s.efficiency,
         target: ">= 0.95",
         met: mark(s.efficiency >= 0.95),
-        detail: `${s.countPrimeRps} req/s vs ${round(parallelBound)} calls/s on ${WORKERS} threads (before ${results.raw.parallelBefore}, after ${results.raw.parallelAfter}); per thread x ${WORKERS}: ${s.efficiencyToPerThreadBound}; per CPU-second ${s.requestsPerCpuSecondRatio}; event loop ${s.eventLoopUsPerRequest} us/request; ${s.serverCoresUsed} cores busy, client ${s.clientCoresUsed}; errors ${s.errors}`,
+        detail: `${s.countPrimeRps} req/s vs ${round(parallelBound)} calls/s on ${WORKERS} threads (before ${results.raw.parallelBefore}, after ${results.raw.parallelAfter}); per thread x ${WORKERS}: ${s.efficiencyToPerThreadBound}; per CPU-second ${s.requestsPerCpuSecondRatio}; ${s.serverCoresUsed} cores busy, client ${s.clientCoresUsed}; errors ${s.errors}`,
       },
       "3. /api/health p99 under 4x load (ms)": {
         value: h.p99Ms,

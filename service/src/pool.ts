@@ -139,8 +139,7 @@ export function createPrimePool(options: PrimePoolOptions): PrimePool {
   const freeSlots = Array.from({ length: capacity }, (_, i) => capacity - 1 - i);
   let inFlight = 0;
   let completed = 0;
-  let closed = false;
-  let stopping = false;
+  let closed = false; // no new counts, and a worker thread that exits is not replaced
   let watching = false;
 
   const finish = (slot: number): PendingTask => {
@@ -211,7 +210,7 @@ export function createPrimePool(options: PrimePoolOptions): PrimePool {
       worker.once("exit", (code) => {
         const reason = error ? `${error.name}: ${error.message}` : `exit code ${code}`;
         if (!started) return reject(new Error(`prime worker ${index} failed to start (${reason})`));
-        if (stopping) return;
+        if (closed) return;
         const slot = queue.runningSlot(index);
         queue.clearRunning(index);
         const failed = slot === undefined ? undefined : finish(slot);
@@ -237,7 +236,6 @@ export function createPrimePool(options: PrimePoolOptions): PrimePool {
     stats: () => ({ threads, maxQueue, inFlight, queued: queue.queued(), completed }),
     close: async () => {
       closed = true;
-      stopping = true;
       queue.close();
       await Promise.all(exits);
       collect();
@@ -245,7 +243,6 @@ export function createPrimePool(options: PrimePoolOptions): PrimePool {
     },
     destroy: async () => {
       closed = true;
-      stopping = true;
       queue.close();
       await Promise.all(workers.map((w) => w.terminate()));
       collect();
