@@ -40,7 +40,6 @@ const SLOT_FIELDS = 3;
 /** What a worker thread needs to attach to the same queue (sent as workerData). */
 export interface TaskQueueMemory {
   capacity: number;
-  workers: number;
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;
 }
@@ -88,7 +87,6 @@ export class TaskQueue {
     const length = ringLength(capacity);
     const queue = new TaskQueue({
       capacity,
-      workers,
       control: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (HEADER + 2 * length + workers)),
       slots: new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT * SLOT_FIELDS * capacity),
     });
