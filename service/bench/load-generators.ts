@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { percentile } from "./stats.js";
 
 export const HOST = "127.0.0.1";
 
@@ -50,11 +51,6 @@ export interface LoadGenerator {
 }
 
 const LOAD_TIMEOUT_SECONDS = 60;
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** Sorted latencies (ms) to the percentiles LoadResult reports. */
 function latencySummary(sorted: number[]): LoadResult["latencyMs"] {

@@ -42,6 +42,7 @@ import {
   startService,
   type RunningServer,
 } from "./servers.js";
+import { median } from "./stats.js";
 
 const SECONDS = positiveInt("BENCH_SECONDS", 10);
 const COMPARE_SECONDS = Math.max(2, Math.round(SECONDS * 0.4));
@@ -73,10 +74,6 @@ const LIMITS = limitsOver({ min: LIMIT_MIN, max: LIMIT_MAX });
 const countPrimePaths = (limits: readonly number[]) => limits.map((limit) => `/api/count-prime/${limit}`);
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const rps = (r: LoadResult) => r.ok / r.seconds;
 
 /** countPrimesBelow over LIMITS on this thread for about `seconds`: calls per second of wall and of CPU time. */

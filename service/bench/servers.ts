@@ -132,18 +132,22 @@ function statFields(file: string): string[] | undefined {
   }
 }
 
-/** CPU seconds (user + system) of process `pid` so far, all threads; with `withChildren`, plus its waited-for children (wrk). NaN off Linux. */
-export function processCpuSeconds(pid: number | "self", withChildren = false): number {
-  const fields = statFields(`/proc/${pid}/stat`);
+/** utime + stime (+ cutime + cstime with `withChildren`) from a stat file, in seconds; NaN off Linux. */
+function cpuSeconds(file: string, withChildren: boolean): number {
+  const fields = statFields(file);
   if (!fields) return Number.NaN;
   const ticks = [11, 12, ...(withChildren ? [13, 14] : [])].reduce((sum, i) => sum + Number(fields[i]), 0);
   return ticks / 100; // USER_HZ
 }
 
-/** CPU seconds of process `pid`'s main thread (its event loop, for Node) so far; NaN off Linux. */
+/** CPU seconds (user + system) of process `pid` so far, all threads; with `withChildren`, plus its waited-for children (wrk). */
+export function processCpuSeconds(pid: number | "self", withChildren = false): number {
+  return cpuSeconds(`/proc/${pid}/stat`, withChildren);
+}
+
+/** CPU seconds of process `pid`'s main thread (its event loop, for Node) so far. */
 export function mainThreadCpuSeconds(pid: number): number {
-  const fields = statFields(`/proc/${pid}/task/${pid}/stat`);
-  return fields ? (Number(fields[11]) + Number(fields[12])) / 100 : Number.NaN;
+  return cpuSeconds(`/proc/${pid}/task/${pid}/stat`, false);
 }
 
 /** Resident memory of `pid` now, and its peak since it started (VmRSS, VmHWM), in MiB; NaN off Linux. */

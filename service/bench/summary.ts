@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { median } from "./stats.js";
 
 /** The numbers worth comparing across runs: a label and where run.ts saves it. */
 const METRICS: Array<[label: string, path: string]> = [
@@ -26,11 +27,6 @@ function at(value: unknown, keys: string): number | undefined {
   let v = value;
   for (const key of keys.split(".")) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined;
   return typeof v === "number" ? v : undefined;
-}
-
-function median(sorted: readonly number[]): number {
-  const mid = sorted.length / 2;
-  return sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const dir = fileURLToPath(new URL("../bench-results/", import.meta.url));

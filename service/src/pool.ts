@@ -7,17 +7,11 @@
  * (src/task-queue.ts), so memory stays fixed however hard the service is pushed.
  */
 import { Worker } from "node:worker_threads";
-import { timedCountPrimesBelow } from "./primes.js";
+import { timedCountPrimesBelow, type PrimeCount } from "./primes.js";
 import { TaskQueue } from "./task-queue.js";
 import type { PrimeWorkerData, WorkerReady } from "./worker-thread.js";
 
-/** What one count returns to the event loop. */
-export interface PrimeCount {
-  /** The number of primes below the limit. */
-  result: number;
-  /** Time spent counting (on a worker thread, or in place below INLINE_LIMIT_MAX), excluding any wait in the queue. */
-  durationSeconds: number;
-}
+export type { PrimeCount } from "./primes.js";
 
 /**
  * The largest limit counted on the event loop itself. Handing a count to a worker and collecting

@@ -35,8 +35,16 @@ export function countPrimesBelow(limit: number): number {
   return count;
 }
 
-/** The count and the time it took, in seconds rounded to the microsecond. */
-export function timedCountPrimesBelow(limit: number): { result: number; durationSeconds: number } {
+/** A count and the time it took. */
+export interface PrimeCount {
+  /** The number of primes below the limit. */
+  result: number;
+  /** Time spent counting, in seconds rounded to the microsecond (excluding any wait in the pool's queue). */
+  durationSeconds: number;
+}
+
+/** countPrimesBelow, timed. */
+export function timedCountPrimesBelow(limit: number): PrimeCount {
   const start = performance.now();
   const result = countPrimesBelow(limit);
   return { result, durationSeconds: Math.round((performance.now() - start) * 1000) / 1e6 };

@@ -6,7 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
-import type { PrimeCount } from "./pool.js";
+import type { PrimeCount } from "./primes.js";
 import { TaskQueue, type TaskQueueMemory } from "./task-queue.js";
 
 /** What the pool gives each worker thread. */
