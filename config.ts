@@ -13,6 +13,19 @@ export const PROJECT = "ecs-loadlab";
 /** Immutable tags the promotion command writes to remember what an environment tag pointed at. */
 export const HISTORY_TAG_PREFIX = "history-";
 
+/**
+ * IAM names the bootstrap stack and the other stacks agree on. Every role a stack creates lives under IAM_PATH and
+ * carries the permissions boundary; the deploy role itself lives outside that path, so it cannot change itself.
+ */
+export const IAM_NAMES = {
+    path: `/${PROJECT}/`,
+    deployRole: `${PROJECT}-deploy`,
+    permissionsBoundary: `${PROJECT}-boundary`,
+} as const;
+
+/** Every S3 bucket a stack creates starts with this, so the deploy role's S3 permissions can name them. */
+export const BUCKET_PREFIX = `${PROJECT}-`;
+
 const CLOUDWATCH_LOG_RETENTION_DAYS = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
@@ -52,38 +65,50 @@ const logRetentionDays = z
         message: `must be a CloudWatch Logs retention period: one of ${CLOUDWATCH_LOG_RETENTION_DAYS.join(", ")}`,
     });
 
+const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "must be an AWS region code such as eu-west-1");
+
+/** Fails a config whose ARN is not in the stack's own account. */
+function inAccount(ctx: z.core.$RefinementCtx, key: string, arn: string | undefined, accountId: string): void {
+    if (arn && arn.split(":")[4] !== accountId) {
+        ctx.addIssue({ code: "custom", path: [key], message: `must be in the stack's account ${accountId}`, input: arn });
+    }
+}
+
 const awsSchema = z
     .strictObject({
-        region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "must be an AWS region code such as eu-west-1"),
+        region,
         accountId,
-        /** Role the deployment assumes in the stack's account; omit to use the ambient credentials as they are. */
+        /** Role the deployment assumes in the stack's account (the bootstrap stack's `deployRoleArn` output); omit to use the ambient credentials as they are. */
         deployRoleArn: z
             .string()
             .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN, arn:aws:iam::<account>:role/<name>")
             .optional(),
+        /**
+         * The policy every IAM role the stack creates carries as its permissions boundary (the bootstrap stack's
+         * `permissionsBoundaryArn` output): the deploy role may only create roles that carry it.
+         */
+        permissionsBoundaryArn: z
+            .string()
+            .regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, "must be an IAM policy ARN, arn:aws:iam::<account>:policy/<path><name>")
+            .optional(),
     })
     .superRefine((aws, ctx) => {
-        if (aws.deployRoleArn && aws.deployRoleArn.split(":")[4] !== aws.accountId) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["deployRoleArn"],
-                message: `must be a role in the stack's account ${aws.accountId}`,
-                input: aws.deployRoleArn,
-            });
-        }
+        inAccount(ctx, "deployRoleArn", aws.deployRoleArn, aws.accountId);
+        inAccount(ctx, "permissionsBoundaryArn", aws.permissionsBoundaryArn, aws.accountId);
     });
 
 // ---------------------------------------------------------------- shared stack
 
+const ecrRepositoryName = z
+    .string()
+    .regex(
+        /^(?=.{2,256}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
+        "must be an ECR repository name: lowercase letters, digits, and . _ - / separators",
+    );
+
 const registrySchema = z
     .strictObject({
-        repositoryName: z
-            .string()
-            .regex(
-                /^(?=.{2,256}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
-                "must be an ECR repository name: lowercase letters, digits, and . _ - / separators",
-            )
-            .default("ecs-loadlab/prime-counter"),
+        repositoryName: ecrRepositoryName.default("ecs-loadlab/prime-counter"),
         /** `aws-managed`: KMS with the AWS-managed aws/ecr key; `customer-managed`: a key this stack creates. */
         encryption: z.enum(["aws-managed", "customer-managed"]).default("aws-managed"),
         /** Version tags start with this prefix (the build script tags `sha-<git sha>`). */
@@ -422,6 +447,15 @@ const environmentStackSchema = z
         alarms: alarmsSchema,
     })
     .superRefine((config, ctx) => {
+        if (config.aws.deployRoleArn && !config.aws.permissionsBoundaryArn) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["aws", "permissionsBoundaryArn"],
+                message:
+                    "is missing: the deploy role may only create IAM roles that carry the bootstrap's permissions boundary; set it to the bootstrap stack's permissionsBoundaryArn output",
+                input: undefined,
+            });
+        }
         const { minCapacity, maxCapacity } = config.scaling;
         if (config.service.desiredCount < minCapacity || config.service.desiredCount > maxCapacity) {
             ctx.addIssue({
@@ -433,11 +467,150 @@ const environmentStackSchema = z
         }
     });
 
-const stackConfigSchema = z.discriminatedUnion("role", [sharedStackSchema, environmentStackSchema], {
+// ---------------------------------------------------------------- bootstrap stack
+
+/** The stack roles that deploy through a bootstrapped account's deploy role. */
+export const DEPLOYED_STACK_ROLES = ["shared", "environment", "loadgen"] as const;
+export type DeployedStackRole = (typeof DEPLOYED_STACK_ROLES)[number];
+
+const uniqueList = <T extends z.ZodType>(item: T, what: string) =>
+    z.array(item).superRefine((items, ctx) => {
+        const duplicates = items.filter((value, index) => items.indexOf(value) !== index);
+        if (duplicates.length > 0) {
+            ctx.addIssue({ code: "custom", message: `lists ${what} ${JSON.stringify(duplicates[0])} twice`, input: items });
+        }
+    });
+
+const githubTrustSchema = z
+    .strictObject({
+        /** `<owner>/<repository>` whose workflows may assume the deploy role. */
+        repository: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9_.-]+$/, "must be <owner>/<repository>, e.g. my-org/ecs-loadlab"),
+        /** Jobs that name one of these GitHub environments (OIDC `sub` = `repo:<repository>:environment:<name>`). */
+        environments: uniqueList(z.string().regex(/^[\w.-]{1,255}$/, "must be a GitHub environment name"), "environment").default([]),
+        /** Jobs on pushes to these branches that name no environment (`sub` = `repo:<repository>:ref:refs/heads/<branch>`). */
+        branches: uniqueList(z.string().regex(/^[\w./-]+$/, "must be a branch name"), "branch").default([]),
+        /** Pull-request jobs (`sub` = `repo:<repository>:pull_request`): previews. GitHub gives forks' pull requests no token. */
+        pullRequests: z.boolean().default(false),
+        /** The account's existing GitHub OIDC provider, when it has one (an account holds one per URL); omit to create it. */
+        oidcProviderArn: z
+            .string()
+            .regex(
+                /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+                "must be the ARN of the account's GitHub OIDC provider, arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com",
+            )
+            .optional(),
+    })
+    .superRefine((github, ctx) => {
+        if (github.environments.length === 0 && github.branches.length === 0 && !github.pullRequests) {
+            ctx.addIssue({
+                code: "custom",
+                message: "trusts no workflow: list environments or branches, or set pullRequests: true (or remove github)",
+                input: github,
+            });
+        }
+    });
+
+const stateBackendSchema = z.strictObject({
+    /** The account that holds the state bucket and key; the bootstrap of that account creates them. */
+    accountId,
+    region,
+    /** Holder only: the accounts whose deploy role may read and write the state (CI deploys each stack with its own account's role). */
+    sharedWith: uniqueList(accountId, "account").default([]),
+});
+
+const bootstrapSchema = z
+    .strictObject({
+        /** The stacks this account hosts: the deploy role gets what those stacks need, and nothing else. */
+        stackRoles: uniqueList(z.enum(DEPLOYED_STACK_ROLES, { error: `must be one of ${DEPLOYED_STACK_ROLES.join(", ")}` }), "stack role").min(
+            1,
+            `must list the stack roles this account hosts: ${DEPLOYED_STACK_ROLES.join(", ")}`,
+        ),
+        /** People and tools that may assume the deploy role: IAM role or user ARNs (SSO permission-set roles included). */
+        trustedPrincipals: uniqueList(
+            z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, "must be an IAM role or user ARN"),
+            "principal",
+        ).default([]),
+        github: githubTrustSchema.optional(),
+        /** environment: the public hosted zones its domains live in (certificate validation and the alias record). */
+        hostedZones: uniqueList(dnsName, "hosted zone").default([]),
+        /** shared and environment: the registry's account and repository (managed and pushed to / read by digest). */
+        registry: z.strictObject({ accountId, repositoryName: ecrRepositoryName }).optional(),
+        /** A self-managed Pulumi state backend (S3 bucket + KMS key); omit with Pulumi Cloud. */
+        stateBackend: stateBackendSchema.optional(),
+    })
+    .superRefine((bootstrap, ctx) => {
+        if (bootstrap.trustedPrincipals.length === 0 && !bootstrap.github) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["trustedPrincipals"],
+                message: "nobody could assume the deploy role: list trustedPrincipals, or configure github",
+                input: bootstrap.trustedPrincipals,
+            });
+        }
+        const roles: readonly string[] = bootstrap.stackRoles;
+        if (roles.includes("environment") && bootstrap.hostedZones.length === 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["hostedZones"],
+                message: "must list the hosted zones of the environment stacks' domains (their domain.hostedZone)",
+                input: bootstrap.hostedZones,
+            });
+        }
+        if ((roles.includes("environment") || roles.includes("shared")) && !bootstrap.registry) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registry"],
+                message: "is missing: set { accountId, repositoryName } of the shared stack's registry",
+                input: bootstrap.registry,
+            });
+        }
+    }, alwaysCheck);
+
+const bootstrapStackSchema = z
+    .strictObject({
+        role: z.literal("bootstrap"),
+        // No deploy role: the bootstrap creates it, run by someone with administrator rights in the account.
+        aws: z.strictObject({ region, accountId }),
+        bootstrap: bootstrapSchema,
+    })
+    .superRefine((config, ctx) => {
+        const { accountId: account } = config.aws;
+        if (config.bootstrap.registry && config.bootstrap.stackRoles.includes("shared") && config.bootstrap.registry.accountId !== account) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["bootstrap", "registry", "accountId"],
+                message: `must be this account (${account}): the shared stack deploys the registry here`,
+                input: config.bootstrap.registry.accountId,
+            });
+        }
+        const backend = config.bootstrap.stateBackend;
+        if (backend && backend.accountId !== account && backend.sharedWith.length > 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["bootstrap", "stateBackend", "sharedWith"],
+                message: `belongs in the bootstrap of the state's own account (${backend.accountId}), which grants the access`,
+                input: backend.sharedWith,
+            });
+        }
+        for (const principal of config.bootstrap.trustedPrincipals) {
+            if (principal.endsWith(`:role/${IAM_NAMES.deployRole}`)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["bootstrap", "trustedPrincipals"],
+                    message: "must not name a deploy role: CI reaches the deploy role through github, people through their own roles",
+                    input: principal,
+                });
+            }
+        }
+    });
+
+const STACK_ROLES = ["shared", "environment", "bootstrap"];
+
+const stackConfigSchema = z.discriminatedUnion("role", [sharedStackSchema, environmentStackSchema, bootstrapStackSchema], {
     error: (issue) =>
         (issue.input as { role?: unknown } | undefined)?.role === undefined
-            ? `is missing: set ${PROJECT}:role to "shared" or "environment"`
-            : `must be "shared" or "environment"`,
+            ? `is missing: set ${PROJECT}:role to one of ${STACK_ROLES.map((role) => `"${role}"`).join(", ")}`
+            : `must be one of ${STACK_ROLES.map((role) => `"${role}"`).join(", ")}`,
 });
 
 export type AwsConfig = z.infer<typeof awsSchema>;
@@ -455,6 +628,10 @@ export type StepScalingConfig = z.infer<typeof stepScalingSchema>;
 export type TargetTrackingConfig = z.infer<typeof targetTrackingSchema>;
 export type AlarmsConfig = z.infer<typeof alarmsSchema>;
 export type EnvironmentStackConfig = z.infer<typeof environmentStackSchema>;
+export type GithubTrustConfig = z.infer<typeof githubTrustSchema>;
+export type StateBackendConfig = z.infer<typeof stateBackendSchema>;
+export type BootstrapConfig = z.infer<typeof bootstrapSchema>;
+export type BootstrapStackConfig = z.infer<typeof bootstrapStackSchema>;
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 
 /** A stack configuration that does not validate; the message lists every problem, one per line. */
@@ -515,4 +692,37 @@ function projectKeys(config: Record<string, unknown>, decode: (value: unknown) =
             .filter(([key]) => key.startsWith(prefix))
             .map(([key, value]) => [key.slice(prefix.length), decode(value)]),
     );
+}
+
+/**
+ * Whether a documented key such as `ecs-loadlab:aws.permissionsBoundaryArn` (list items as `[0]` or not at all)
+ * exists in the schema of some stack role: the docs' instructions are checked against it.
+ */
+export function isConfigKey(key: string): boolean {
+    const prefix = `${PROJECT}:`;
+    if (!key.startsWith(prefix)) return false;
+    const path = key.slice(prefix.length).replace(/\[\d+\]/g, "").split(".");
+    return schemaHasPath(stackConfigSchema, path);
+}
+
+function schemaHasPath(schema: z.core.$ZodType, path: string[]): boolean {
+    const def = schema._zod.def;
+    switch (def.type) {
+        case "optional":
+        case "default":
+        case "prefault":
+        case "nullable":
+            return schemaHasPath((def as z.core.$ZodOptionalDef).innerType, path);
+        case "array":
+            return schemaHasPath((def as z.core.$ZodArrayDef).element, path);
+        case "union":
+            return (def as z.core.$ZodUnionDef).options.some((option) => schemaHasPath(option, path));
+        case "object": {
+            if (path.length === 0) return true;
+            const field = (def as z.core.$ZodObjectDef).shape[path[0]];
+            return field !== undefined && schemaHasPath(field, path.slice(1));
+        }
+        default:
+            return path.length === 0;
+    }
 }

@@ -1,8 +1,18 @@
-import { loadStackConfig } from "./config";
+import { loadStackConfig, StackConfig } from "./config";
+import { buildBootstrapStack } from "./stacks/bootstrap";
 import { buildEnvironmentStack } from "./stacks/environment";
 import { buildSharedStack } from "./stacks/shared";
 
-// The stack's role is explicit config (ecs-loadlab:role), never inferred from the stack's name.
-const config = loadStackConfig();
+function buildStack(config: StackConfig) {
+    switch (config.role) {
+        case "shared":
+            return buildSharedStack(config);
+        case "environment":
+            return buildEnvironmentStack(config);
+        case "bootstrap":
+            return buildBootstrapStack(config);
+    }
+}
 
-export = config.role === "shared" ? buildSharedStack(config) : buildEnvironmentStack(config);
+// The stack's role is explicit config (ecs-loadlab:role), never inferred from the stack's name.
+export = buildStack(loadStackConfig());
