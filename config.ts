@@ -584,6 +584,14 @@ const bootstrapStackSchema = z
             });
         }
         const backend = config.bootstrap.stateBackend;
+        if (backend && backend.accountId === account && backend.region !== config.aws.region) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["bootstrap", "stateBackend", "region"],
+                message: `must be this stack's region (${config.aws.region}): the bootstrap creates the state backend there`,
+                input: backend.region,
+            });
+        }
         if (backend && backend.accountId !== account && backend.sharedWith.length > 0) {
             ctx.addIssue({
                 code: "custom",

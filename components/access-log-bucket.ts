@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { privateBucket } from "./private-bucket";
 
 export interface AccessLogBucketArgs {
     /** The account whose load balancers write here: the policy opens `<prefix>/AWSLogs/<account>/` and nothing else. */
@@ -21,9 +22,6 @@ const ACCESS_LOG_PREFIX = "alb";
  */
 const ELB_LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com";
 
-/** Parts of incomplete multipart uploads are removed after this many days. */
-const ABORT_INCOMPLETE_UPLOADS_DAYS = 1;
-
 /**
  * The S3 bucket the environment's load balancer writes its access logs to: private (public access blocked, ACLs
  * disabled), encrypted with SSE-S3 (the only server-side encryption ALB log delivery supports), reachable only over
@@ -36,67 +34,23 @@ export class AccessLogBucket extends pulumi.ComponentResource {
 
     constructor(name: string, args: AccessLogBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ecs-loadlab:loadbalancer:AccessLogBucket", name, {}, opts);
-        const childOpts = { parent: this, provider: args.provider };
-
-        // Auto-named: the logical name, "-" and 7 random characters.
-        const bucket = new aws.s3.Bucket(name, { forceDestroy: args.forceDestroy }, childOpts);
-        const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-            name,
-            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            childOpts,
-        );
-        const ownershipControls = new aws.s3.BucketOwnershipControls(
-            name,
-            { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-            childOpts,
-        );
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-            childOpts,
-        );
-        new aws.s3.BucketLifecycleConfiguration(
+        const bucket = privateBucket(
             name,
             {
-                bucket: bucket.id,
-                rules: [
+                forceDestroy: args.forceDestroy,
+                versioned: false,
+                expiration: { id: "expire-access-logs", days: args.expireAfterDays },
+                grants: (bucketArn) => [
                     {
-                        id: "expire-access-logs",
-                        status: "Enabled",
-                        filter: {},
-                        expiration: { days: args.expireAfterDays },
-                        abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_INCOMPLETE_UPLOADS_DAYS },
+                        Sid: "LoadBalancerLogDelivery",
+                        Effect: "Allow",
+                        Principal: { Service: ELB_LOG_DELIVERY_PRINCIPAL },
+                        Action: "s3:PutObject",
+                        Resource: pulumi.interpolate`${bucketArn}/${ACCESS_LOG_PREFIX}/AWSLogs/${args.accountId}/*`,
                     },
                 ],
             },
-            childOpts,
-        );
-
-        const policy: aws.iam.PolicyDocument = {
-            Version: "2012-10-17",
-            Statement: [
-                {
-                    Sid: "DenyInsecureTransport",
-                    Effect: "Deny",
-                    Principal: "*",
-                    Action: "s3:*",
-                    Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-                    Condition: { Bool: { "aws:SecureTransport": "false" } },
-                },
-                {
-                    Sid: "LoadBalancerLogDelivery",
-                    Effect: "Allow",
-                    Principal: { Service: ELB_LOG_DELIVERY_PRINCIPAL },
-                    Action: "s3:PutObject",
-                    Resource: pulumi.interpolate`${bucket.arn}/${ACCESS_LOG_PREFIX}/AWSLogs/${args.accountId}/*`,
-                },
-            ],
-        };
-        // S3 refuses concurrent changes to a bucket's access settings (OperationAborted, pulumi-aws#1570).
-        new aws.s3.BucketPolicy(
-            name,
-            { bucket: bucket.id, policy: pulumi.jsonStringify(policy) },
-            { ...childOpts, dependsOn: [publicAccessBlock, ownershipControls] },
+            { parent: this, provider: args.provider },
         );
 
         this.bucketName = bucket.bucket;

@@ -19,6 +19,8 @@ export interface FargateServiceArgs {
     route: { host: string; pathPattern: string; priority: number };
     accountId: string;
     region: string;
+    /** Carried by every role the service creates. */
+    permissionsBoundaryArn: string | undefined;
     provider: aws.Provider;
 }
 
@@ -59,7 +61,7 @@ export class FargateService extends pulumi.ComponentResource {
         const partition = aws.getPartitionOutput({}, childOpts).partition;
         const executionRole = serviceRole(
             `${name}-execution`,
-            { description: `ECS pulls ${service.name}'s image and ships its logs`, service: ECS_TASKS, accountId: args.accountId },
+            { description: `ECS pulls ${service.name}'s image and ships its logs`, service: ECS_TASKS, accountId: args.accountId, permissionsBoundaryArn: args.permissionsBoundaryArn },
             childOpts,
         );
         new aws.iam.RolePolicyAttachment(
@@ -70,7 +72,7 @@ export class FargateService extends pulumi.ComponentResource {
         // The service calls no AWS API, so its own role grants nothing.
         const taskRole = serviceRole(
             `${name}-task`,
-            { description: `${service.name}'s containers: no permissions`, service: ECS_TASKS, accountId: args.accountId },
+            { description: `${service.name}'s containers: no permissions`, service: ECS_TASKS, accountId: args.accountId, permissionsBoundaryArn: args.permissionsBoundaryArn },
             childOpts,
         );
 

@@ -62,7 +62,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         // A protected environment keeps its logs through `pulumi destroy`; the others can be torn down in one go.
         const accessLogBucket = loadBalancer.accessLogs.enabled
             ? new AccessLogBucket(
-                  `${name}-alb-access-logs`,
+                  `${name}-alb-logs`,
                   {
                       accountId: args.accountId,
                       expireAfterDays: loadBalancer.accessLogs.expireAfterDays,

@@ -10,6 +10,8 @@ export interface NetworkArgs {
     region: string;
     /** The VPC's account: only flow logs of this account may use the flow log role. */
     accountId: string;
+    /** Carried by the flow log role. */
+    permissionsBoundaryArn: string | undefined;
     provider: aws.Provider;
 }
 
@@ -98,6 +100,7 @@ export class Network extends pulumi.ComponentResource {
                 description: `VPC flow logs write to ${logGroupName}`,
                 service: "vpc-flow-logs.amazonaws.com",
                 accountId,
+                permissionsBoundaryArn: args.permissionsBoundaryArn,
                 // The flow log's id is known only once it exists, which needs the role first.
                 sourceArnLike: pulumi.interpolate`arn:${partition}:ec2:${region}:${accountId}:vpc-flow-log/*`,
             },

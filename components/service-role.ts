@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { IAM_NAMES } from "../config";
 
 export interface ServiceRoleArgs {
     description: string;
@@ -9,9 +10,14 @@ export interface ServiceRoleArgs {
     accountId: string;
     /** Narrows the guard further to the resources that may use the role (an ARN pattern). */
     sourceArnLike?: pulumi.Input<string>;
+    /** The bootstrap's permissions boundary (config `aws.permissionsBoundaryArn`): the deploy role creates no role without it. */
+    permissionsBoundaryArn: string | undefined;
 }
 
-/** An IAM role that one AWS service assumes for this account only. */
+/**
+ * An IAM role that one AWS service assumes for this account only, under the project's IAM path (the only roles the
+ * deploy role may manage) and fenced by the permissions boundary when the stack has one.
+ */
 export function serviceRole(name: string, args: ServiceRoleArgs, opts: pulumi.CustomResourceOptions): aws.iam.Role {
     const trustPolicy: aws.iam.PolicyDocument = {
         Version: "2012-10-17",
@@ -27,5 +33,14 @@ export function serviceRole(name: string, args: ServiceRoleArgs, opts: pulumi.Cu
             },
         ],
     };
-    return new aws.iam.Role(name, { description: args.description, assumeRolePolicy: pulumi.jsonStringify(trustPolicy) }, opts);
+    return new aws.iam.Role(
+        name,
+        {
+            description: args.description,
+            path: IAM_NAMES.path,
+            permissionsBoundary: args.permissionsBoundaryArn,
+            assumeRolePolicy: pulumi.jsonStringify(trustPolicy),
+        },
+        opts,
+    );
 }

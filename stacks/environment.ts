@@ -34,6 +34,7 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
         network: config.network,
         region: config.aws.region,
         accountId: config.aws.accountId,
+        permissionsBoundaryArn: config.aws.permissionsBoundaryArn,
         provider,
     });
     const loadBalancer = new LoadBalancer(environment, {
@@ -61,6 +62,7 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
         route: { host: config.domain.name, pathPattern: SERVICE_PATHS, priority: config.loadBalancer.listenerRulePriority },
         accountId: config.aws.accountId,
         region: config.aws.region,
+        permissionsBoundaryArn: config.aws.permissionsBoundaryArn,
         provider,
     });
 

@@ -123,11 +123,11 @@ describe("stack config", () => {
     describe("errors", () => {
         it("a missing role says which key to set and to what", () => {
             const { role: _role, ...withoutRole } = validShared();
-            assertOneProblem(withoutRole, "ecs-loadlab:role", /is missing: set ecs-loadlab:role to "shared" or "environment" \(given: nothing\)$/);
+            assertOneProblem(withoutRole, "ecs-loadlab:role", /is missing: set ecs-loadlab:role to one of "shared", "environment", "bootstrap" \(given: nothing\)$/);
         });
 
         it("an unknown role shows what was given and what is allowed", () => {
-            assertOneProblem({ ...validShared(), role: "registry" }, "ecs-loadlab:role", /must be "shared" or "environment" \(given: "registry"\)$/);
+            assertOneProblem({ ...validShared(), role: "registry" }, "ecs-loadlab:role", /must be one of "shared", "environment", "bootstrap" \(given: "registry"\)$/);
         });
 
         it("an account id that is not 12 digits, or not a string, is refused where it appears", () => {
@@ -149,12 +149,18 @@ describe("stack config", () => {
             assert.match(problems[2], /\(given: "44444444444a"\)$/);
         });
 
-        it("a deploy role in another account is refused", () => {
-            assertOneProblem(
-                { ...validShared(), aws: { region: "eu-west-1", accountId: "111111111111", deployRoleArn: "arn:aws:iam::222222222222:role/deploy" } },
-                "ecs-loadlab:aws.deployRoleArn",
-                /must be a role in the stack's account 111111111111/,
-            );
+        it("a deploy role or a permissions boundary in another account is refused", () => {
+            const problems = problemsOf({
+                ...validShared(),
+                aws: {
+                    region: "eu-west-1",
+                    accountId: "111111111111",
+                    deployRoleArn: "arn:aws:iam::222222222222:role/deploy",
+                    permissionsBoundaryArn: "arn:aws:iam::222222222222:policy/ecs-loadlab/ecs-loadlab-boundary",
+                },
+            });
+            assert.deepEqual(problems.map(keyOf), ["ecs-loadlab:aws.deployRoleArn", "ecs-loadlab:aws.permissionsBoundaryArn"]);
+            for (const problem of problems) assert.match(problem, /must be in the stack's account 111111111111/);
         });
 
         it("a duplicate environment name names the second occurrence", () => {

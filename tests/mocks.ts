@@ -33,6 +33,7 @@ export interface Registration {
      */
     providers: Record<string, string>;
     ignoreChanges: string[];
+    protect: boolean;
     /** URNs of every resource this one depends on, explicit (`dependsOn`) and through its inputs. */
     dependencies: string[];
 }
@@ -114,7 +115,17 @@ const STATE_BY_TYPE: Record<string, StateFor> = {
     },
     "aws:iam/role:Role": (name, inputs, at) => {
         const role = physicalName(name, inputs);
-        return { id: role, state: { name: role, arn: `arn:aws:iam::${at.account}:role/${role}`, uniqueId: `AROA${hex(name, 17).toUpperCase()}` } };
+        const path = (inputs.path as string | undefined) ?? "/";
+        return { id: role, state: { name: role, path, arn: `arn:aws:iam::${at.account}:role${path}${role}`, uniqueId: `AROA${hex(name, 17).toUpperCase()}` } };
+    },
+    "aws:iam/policy:Policy": (name, inputs, at) => {
+        const policy = physicalName(name, inputs);
+        const policyArn = `arn:aws:iam::${at.account}:policy${(inputs.path as string | undefined) ?? "/"}${policy}`;
+        return { id: policyArn, state: { name: policy, arn: policyArn, policyId: `ANPA${hex(name, 17).toUpperCase()}` } };
+    },
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_name, inputs, at) => {
+        const providerArn = `arn:aws:iam::${at.account}:oidc-provider/${String(inputs.url).replace(/^https:\/\//, "")}`;
+        return { id: providerArn, state: { arn: providerArn } };
     },
     "aws:cloudwatch/logGroup:LogGroup": (name, inputs, at) => {
         const group = physicalName(name, inputs);
@@ -404,6 +415,7 @@ function captureRegistrations(): void {
             urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
             providers: Object.fromEntries(req.getProvidersMap().toArray()),
             ignoreChanges: req.getIgnorechangesList(),
+            protect: req.getProtect() === true,
             dependencies: req.getDependenciesList(),
         };
         try {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { EnvironmentStackConfig, loadStackConfigFile, SharedStackConfig } from "../config";
+import { BootstrapStackConfig, EnvironmentStackConfig, loadStackConfigFile, SharedStackConfig } from "../config";
+import { buildBootstrapStack } from "../stacks/bootstrap";
 import { buildEnvironmentStack } from "../stacks/environment";
 import { buildSharedStack } from "../stacks/shared";
 import { ENVIRONMENT_STACK_FILES, environmentConfigWith, loadEnvironmentConfig } from "./environment-fixtures";
@@ -121,6 +122,79 @@ function identityPolicyAllows(recording: Recording): Statement[] {
         .flatMap((p) => parsed<PolicyDocument>(p.inputs.policy, `policy ${p.name}`).Statement)
         .filter((s) => s.Effect === "Allow");
 }
+
+/** Controls whose condition is the same whichever stack registers the resources. */
+const CONTROL_S3_5: Control<unknown> = {
+    id: "S3.5",
+    title: "buckets refuse requests without TLS",
+    check: ({ recording }) => {
+        for (const bucket of recording.ofType(T.bucket)) {
+            const { document } = bucketPolicy(recording, bucket.state.bucket);
+            const denies = document.Statement.filter(
+                (s) => s.Effect === "Deny" && s.Principal === "*" && s.Action === "s3:*" && JSON.stringify(s.Condition) === JSON.stringify({ Bool: { "aws:SecureTransport": "false" } }),
+            );
+            assert.deepEqual(denies.map((s) => s.Resource), [[bucket.state.arn, `${bucket.state.arn}/*`]]);
+        }
+    },
+};
+
+const CONTROL_S3_8: Control<unknown> = {
+    id: "S3.8",
+    title: "buckets block public access (which S3.2 and S3.3 also check)",
+    check: ({ recording }) => {
+        for (const { configuration } of bucketsWith(recording, T.publicAccessBlock)) {
+            const { bucket: _, ...settings } = configuration.inputs;
+            assert.deepEqual(settings, { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+        }
+    },
+};
+
+const CONTROL_S3_12: Control<unknown> = {
+    id: "S3.12",
+    title: "buckets disable ACLs (bucket owner enforced)",
+    check: ({ recording }) => {
+        for (const { configuration } of bucketsWith(recording, T.ownershipControls)) {
+            assert.deepEqual(configuration.inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
+        }
+    },
+};
+
+const CONTROL_S3_13: Control<unknown> = {
+    id: "S3.13",
+    title: "buckets have a lifecycle configuration that expires objects (or, in a versioned bucket, replaced versions)",
+    check: ({ recording }) => {
+        for (const { configuration } of bucketsWith(recording, T.lifecycle)) {
+            const rules = configuration.inputs.rules as { status: string; expiration?: { days?: number }; noncurrentVersionExpiration?: { noncurrentDays?: number } }[];
+            const expires = (rule: (typeof rules)[number]) => (rule.expiration?.days ?? 0) > 0 || (rule.noncurrentVersionExpiration?.noncurrentDays ?? 0) > 0;
+            assert.ok(rules.some((rule) => rule.status === "Enabled" && expires(rule)));
+        }
+    },
+};
+
+const CONTROL_KMS_4: Control<unknown> = {
+    id: "KMS.4",
+    title: "customer-managed keys rotate",
+    check: ({ recording }) => {
+        for (const key of recording.ofType(T.kmsKey)) assert.equal(key.inputs.enableKeyRotation, true, key.name);
+    },
+};
+
+const CONTROL_IAM_1: Control<unknown> = {
+    id: "IAM.1",
+    title: "no policy allows every action",
+    check: ({ recording }) => {
+        assert.deepEqual(identityPolicyAllows(recording).filter((s) => asList(s.Action).includes("*")), []);
+        for (const attachment of recording.ofType(T.rolePolicyAttachment)) assert.doesNotMatch(attachment.inputs.policyArn, /\/AdministratorAccess$/);
+    },
+};
+
+const CONTROL_IAM_21: Control<unknown> = {
+    id: "IAM.21",
+    title: "no policy the stack writes allows a whole service (service:*)",
+    check: ({ recording }) => {
+        assert.deepEqual(identityPolicyAllows(recording).flatMap((s) => asList(s.Action).filter((action) => action.endsWith(":*"))), []);
+    },
+};
 
 const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
     {
@@ -316,19 +390,7 @@ const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
             oneWhere(recording, T.role, (r) => r.state.arn === flowLog.inputs.iamRoleArn, "delivery role");
         },
     },
-    {
-        id: "S3.5",
-        title: "buckets refuse requests without TLS",
-        check: ({ recording }) => {
-            for (const bucket of recording.ofType(T.bucket)) {
-                const { document } = bucketPolicy(recording, bucket.state.bucket);
-                const denies = document.Statement.filter(
-                    (s) => s.Effect === "Deny" && s.Principal === "*" && s.Action === "s3:*" && JSON.stringify(s.Condition) === JSON.stringify({ Bool: { "aws:SecureTransport": "false" } }),
-                );
-                assert.deepEqual(denies.map((s) => s.Resource), [[bucket.state.arn, `${bucket.state.arn}/*`]]);
-            }
-        },
-    },
+    CONTROL_S3_5,
     {
         id: "S3.6",
         title: "bucket policies grant nothing to other accounts: their only grant is PutObject to ELB log delivery",
@@ -339,35 +401,9 @@ const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
             }
         },
     },
-    {
-        id: "S3.8",
-        title: "buckets block public access (which S3.2 and S3.3 also check)",
-        check: ({ recording }) => {
-            for (const { configuration } of bucketsWith(recording, T.publicAccessBlock)) {
-                const { bucket: _, ...settings } = configuration.inputs;
-                assert.deepEqual(settings, { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
-            }
-        },
-    },
-    {
-        id: "S3.12",
-        title: "buckets disable ACLs (bucket owner enforced)",
-        check: ({ recording }) => {
-            for (const { configuration } of bucketsWith(recording, T.ownershipControls)) {
-                assert.deepEqual(configuration.inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
-            }
-        },
-    },
-    {
-        id: "S3.13",
-        title: "buckets have a lifecycle configuration that expires objects",
-        check: ({ recording }) => {
-            for (const { configuration } of bucketsWith(recording, T.lifecycle)) {
-                const rules = configuration.inputs.rules as { status: string; expiration?: { days?: number } }[];
-                assert.ok(rules.some((rule) => rule.status === "Enabled" && (rule.expiration?.days ?? 0) > 0));
-            }
-        },
-    },
+    CONTROL_S3_8,
+    CONTROL_S3_12,
+    CONTROL_S3_13,
     {
         id: "SNS.1",
         title: "topics are encrypted with a customer-managed KMS key of the stack",
@@ -376,28 +412,9 @@ const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
             for (const topic of recording.ofType(T.topic)) assert.ok(keyArns.includes(topic.inputs.kmsMasterKeyId), topic.inputs.kmsMasterKeyId);
         },
     },
-    {
-        id: "KMS.4",
-        title: "customer-managed keys rotate",
-        check: ({ recording }) => {
-            for (const key of recording.ofType(T.kmsKey)) assert.equal(key.inputs.enableKeyRotation, true, key.name);
-        },
-    },
-    {
-        id: "IAM.1",
-        title: "no policy allows every action",
-        check: ({ recording }) => {
-            assert.deepEqual(identityPolicyAllows(recording).filter((s) => asList(s.Action).includes("*")), []);
-            for (const attachment of recording.ofType(T.rolePolicyAttachment)) assert.doesNotMatch(attachment.inputs.policyArn, /\/AdministratorAccess$/);
-        },
-    },
-    {
-        id: "IAM.21",
-        title: "no policy the stack writes allows a whole service (service:*)",
-        check: ({ recording }) => {
-            assert.deepEqual(identityPolicyAllows(recording).flatMap((s) => asList(s.Action).filter((action) => action.endsWith(":*"))), []);
-        },
-    },
+    CONTROL_KMS_4,
+    CONTROL_IAM_1,
+    CONTROL_IAM_21,
 ];
 
 const SHARED_CONTROLS: Control<SharedStackConfig>[] = [
@@ -430,6 +447,34 @@ const SHARED_CONTROLS: Control<SharedStackConfig>[] = [
             }
         },
     },
+];
+
+/** S3.6's list: actions a bucket policy must not grant to principals of other accounts. */
+const S3_6_DENYLISTED_ACTIONS = ["s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutObjectAcl"];
+
+const BOOTSTRAP_CONTROLS: Control<BootstrapStackConfig>[] = [
+    CONTROL_S3_5,
+    {
+        id: "S3.6",
+        title: "bucket policies grant other accounts none of the actions S3.6 lists, and no wildcard action",
+        check: ({ recording, config }) => {
+            for (const bucket of recording.ofType(T.bucket)) {
+                for (const statement of bucketPolicy(recording, bucket.state.bucket).document.Statement.filter((s) => s.Effect === "Allow")) {
+                    const principals = asList((statement.Principal as { AWS?: string | string[] } | undefined)?.AWS);
+                    if (principals.every((p) => p.split(":")[4] === config.aws.accountId)) continue;
+                    for (const action of asList(statement.Action)) {
+                        assert.ok(!S3_6_DENYLISTED_ACTIONS.includes(action) && !action.includes("*"), `${statement.Sid}: ${action}`);
+                    }
+                }
+            }
+        },
+    },
+    CONTROL_S3_8,
+    CONTROL_S3_12,
+    CONTROL_S3_13,
+    CONTROL_KMS_4,
+    CONTROL_IAM_1,
+    CONTROL_IAM_21,
 ];
 
 /** The controls a built stack fails; anything but an assertion is a broken test, not a failed control. */
@@ -542,6 +587,23 @@ describe("Security Hub controls", () => {
             it(`${control.id}: ${control.title}`, () => control.check(shared));
         }
     });
+
+    for (const file of ["Pulumi.bootstrap-shared.yaml", "Pulumi.bootstrap-dev.yaml"]) {
+        describe(`bootstrap stack (${file})`, () => {
+            let bootstrap: Built<BootstrapStackConfig>;
+            before(async () => {
+                const config = loadStackConfigFile(file);
+                assert.equal(config.role, "bootstrap");
+                mocks.reset();
+                await build(() => buildBootstrapStack(config));
+                bootstrap = { config, recording: mocks.snapshot() };
+            });
+
+            for (const control of BOOTSTRAP_CONTROLS) {
+                it(`${control.id}: ${control.title}`, () => control.check(bootstrap));
+            }
+        });
+    }
 
     describe("relaxations", () => {
         it("names every shipped environment stack", () => {

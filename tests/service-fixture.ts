@@ -26,7 +26,12 @@ export const TARGET_GROUP: TargetGroupDimensions = {
 export function rawEnvironmentConfig(sections: Record<string, unknown> = {}): Record<string, unknown> {
     return {
         role: "environment",
-        aws: { region: REGION, accountId: ACCOUNT_ID, deployRoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/ecs-loadlab-deploy` },
+        aws: {
+            region: REGION,
+            accountId: ACCOUNT_ID,
+            deployRoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/ecs-loadlab-deploy`,
+            permissionsBoundaryArn: `arn:aws:iam::${ACCOUNT_ID}:policy/ecs-loadlab/ecs-loadlab-boundary`,
+        },
         environment: { name: "dev", sharedStack: "my-org/ecs-loadlab/shared" },
         domain: { name: "dev.loadlab.example.com", hostedZone: "loadlab.example.com" },
         service: { desiredCount: 1 },

@@ -1,0 +1,102 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { BUCKET_PREFIX, StateBackendConfig } from "../config";
+import { deployRoleArn, STATE_KEY_ALIAS } from "./deploy-permissions";
+import { privateBucket } from "./private-bucket";
+
+/** Replaced state files are kept this long: `pulumi stack export` of an old version, or an undo after a bad write. */
+const NONCURRENT_STATE_DAYS = 90;
+
+/** `ecs-loadlab-state-<account>-<region>`: one per account and region, and known to every account from config. */
+export const stateBucketName = (backend: Pick<StateBackendConfig, "accountId" | "region">) => `${BUCKET_PREFIX}state-${backend.accountId}-${backend.region}`;
+
+export interface StateBackendArgs {
+    backend: StateBackendConfig;
+    provider: aws.Provider;
+}
+
+/**
+ * A self-managed Pulumi state backend: a versioned, KMS-encrypted, TLS-only, private S3 bucket for
+ * `pulumi login s3://<bucket>`, and the KMS key for `--secrets-provider awskms://alias/ecs-loadlab-state`.
+ * The deploy roles of `sharedWith` accounts may use both (CI deploys each stack as its own account's role).
+ * Both are protected: `pulumi destroy` of the bootstrap stops at them rather than delete every stack's state.
+ */
+export class StateBackend extends pulumi.ComponentResource {
+    readonly url: pulumi.Output<string>;
+    readonly secretsProvider: string;
+
+    constructor(name: string, args: StateBackendArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ecs-loadlab:bootstrap:StateBackend", name, {}, opts);
+        const { backend, provider } = args;
+        const childOpts = { parent: this, provider, protect: true };
+        const partition = aws.getPartitionOutput({}, childOpts).partition;
+
+        // Principals of other accounts are named through their account and aws:PrincipalArn: a role ARN as principal
+        // must exist when the policy is written, and those deploy roles may be bootstrapped later.
+        const otherDeployRoles = (p: string) => ({
+            principal: { AWS: backend.sharedWith.map((account) => `arn:${p}:iam::${account}:root`) },
+            condition: { ArnEquals: { "aws:PrincipalArn": backend.sharedWith.map((account) => deployRoleArn(p, account)) } },
+        });
+        const shared = backend.sharedWith.length > 0;
+
+        const key = new aws.kms.Key(
+            `${name}-key`,
+            {
+                description: "Encrypts the ecs-loadlab Pulumi state bucket and the stacks' secrets",
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: partition.apply((p) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            { Sid: "AccountAdministersTheKey", Effect: "Allow", Principal: { AWS: `arn:${p}:iam::${backend.accountId}:root` }, Action: "kms:*", Resource: "*" },
+                            ...(shared
+                                ? [
+                                      {
+                                          Sid: "DeployRolesOfSharedAccounts",
+                                          Effect: "Allow",
+                                          Principal: otherDeployRoles(p).principal,
+                                          Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                                          Resource: "*",
+                                          Condition: otherDeployRoles(p).condition,
+                                      },
+                                  ]
+                                : []),
+                        ],
+                    }),
+                ),
+            },
+            childOpts,
+        );
+        new aws.kms.Alias(`${name}-key`, { name: STATE_KEY_ALIAS, targetKeyId: key.keyId }, childOpts);
+
+        const bucket = privateBucket(
+            name,
+            {
+                bucketName: stateBucketName(backend),
+                forceDestroy: false,
+                kmsKeyArn: key.arn,
+                versioned: true,
+                expiration: { id: "expire-replaced-state", noncurrentDays: NONCURRENT_STATE_DAYS },
+                grants: (bucketArn) =>
+                    shared
+                        ? [
+                              {
+                                  Sid: "DeployRolesOfSharedAccounts",
+                                  Effect: "Allow",
+                                  Principal: partition.apply((p) => otherDeployRoles(p).principal),
+                                  Action: ["s3:DeleteObject", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject"],
+                                  Resource: [bucketArn, pulumi.interpolate`${bucketArn}/*`],
+                                  Condition: partition.apply((p) => otherDeployRoles(p).condition),
+                              },
+                          ]
+                        : [],
+            },
+            childOpts,
+        );
+
+        this.url = pulumi.interpolate`s3://${bucket.bucket}`;
+        this.secretsProvider = `awskms://${STATE_KEY_ALIAS}?region=${backend.region}`;
+        this.registerOutputs({ url: this.url, secretsProvider: this.secretsProvider });
+    }
+}

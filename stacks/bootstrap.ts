@@ -1,0 +1,34 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BootstrapStackConfig } from "../config";
+import { DeployRole } from "../components/deploy-role";
+import { accountProvider } from "../components/provider";
+import { StateBackend } from "../components/state-backend";
+
+export interface BootstrapStackOutputs {
+    /** Paste into the account's stack files as `aws.deployRoleArn`, and into CI as `<ENV>_DEPLOY_ROLE_ARN`. */
+    deployRoleArn: pulumi.Output<string>;
+    /** Paste into the account's environment stack files as `aws.permissionsBoundaryArn`. */
+    permissionsBoundaryArn: pulumi.Output<string>;
+    githubOidcProviderArn?: pulumi.Output<string>;
+    /** `pulumi login <stateBackendUrl>`, in the account that holds the state backend. */
+    stateBackendUrl?: pulumi.Output<string>;
+    /** `pulumi stack init <name> --secrets-provider <secretsProvider>`. */
+    secretsProvider?: string;
+}
+
+/**
+ * Once per account, by someone with administrator rights there: the deploy role the account's stacks assume, its
+ * permissions boundary, and optionally the S3 state backend. Nothing else.
+ */
+export function buildBootstrapStack(config: BootstrapStackConfig): BootstrapStackOutputs {
+    const provider = accountProvider("bootstrap", { aws: config.aws, role: "bootstrap" });
+    const deployRole = new DeployRole("deploy", { bootstrap: config.bootstrap, accountId: config.aws.accountId, provider });
+    const backend = config.bootstrap.stateBackend;
+    const stateBackend = backend?.accountId === config.aws.accountId ? new StateBackend("state", { backend, provider }) : undefined;
+    return {
+        deployRoleArn: deployRole.roleArn,
+        permissionsBoundaryArn: deployRole.permissionsBoundaryArn,
+        ...(deployRole.githubOidcProviderArn ? { githubOidcProviderArn: deployRole.githubOidcProviderArn } : {}),
+        ...(stateBackend ? { stateBackendUrl: stateBackend.url, secretsProvider: stateBackend.secretsProvider } : {}),
+    };
+}

@@ -1,0 +1,516 @@
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { BootstrapStackConfig, ConfigError, DeployedStackRole, loadStackConfigFile, parseStackConfig, StackConfig } from "../config";
+import { deployPolicies, PolicyDocument, Statement } from "../components/deploy-permissions";
+import { buildBootstrapStack } from "../stacks/bootstrap";
+import { buildEnvironmentStack } from "../stacks/environment";
+import { buildSharedStack } from "../stacks/shared";
+import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig } from "./environment-fixtures";
+import { build, mocks, RecordedResource, Recording, useMocks, valueOf } from "./mocks";
+
+const STACK_FILES = readdirSync(".").filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file));
+const BOOTSTRAP_FILES = STACK_FILES.filter((file) => loadStackConfigFile(file).role === "bootstrap").sort();
+/** The stacks that deploy through a bootstrapped account's deploy role. */
+const DEPLOYED_FILES = STACK_FILES.filter((file) => loadStackConfigFile(file).role !== "bootstrap").sort();
+
+const T = {
+    role: "aws:iam/role:Role",
+    policy: "aws:iam/policy:Policy",
+    attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    oidcProvider: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+    bucket: "aws:s3/bucket:Bucket",
+    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    versioning: "aws:s3/bucketVersioning:BucketVersioning",
+    encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    kmsKey: "aws:kms/key:Key",
+    kmsAlias: "aws:kms/alias:Alias",
+} as const;
+
+function bootstrapConfig(file: string): BootstrapStackConfig {
+    const config = loadStackConfigFile(file);
+    assert.equal(config.role, "bootstrap", `${file} is a bootstrap stack`);
+    return config;
+}
+
+/** The stack role a deployed stack file plays in its account's bootstrap. */
+function stackRoleOf(config: StackConfig): DeployedStackRole {
+    assert.notEqual(config.role, "bootstrap");
+    return config.role as DeployedStackRole;
+}
+
+interface BuiltBootstrap {
+    config: BootstrapStackConfig;
+    recording: Recording;
+    outputs: Record<string, unknown>;
+}
+
+async function buildBootstrap(config: BootstrapStackConfig): Promise<BuiltBootstrap> {
+    mocks.reset();
+    const stack = await build(() => buildBootstrapStack(config));
+    const outputs = Object.fromEntries(await Promise.all(Object.entries(stack).map(async ([key, value]) => [key, await valueOf(value)])));
+    return { config, recording: mocks.snapshot(), outputs };
+}
+
+const parsed = <T>(resource: RecordedResource, key: string): T => JSON.parse(resource.inputs[key] as string) as T;
+
+/** The deploy role's policy documents, by the policy's name. */
+function deployRolePolicies({ recording }: BuiltBootstrap): Record<string, PolicyDocument> {
+    const role = recording.one(T.role);
+    const attached = recording.ofType(T.attachment).filter((a) => a.inputs.role === role.state.name);
+    return Object.fromEntries(
+        attached.map((attachment) => {
+            const policy = recording.ofType(T.policy).find((p) => p.state.arn === attachment.inputs.policyArn);
+            assert.ok(policy, `attached policy ${attachment.inputs.policyArn} exists`);
+            return [policy.inputs.name as string, parsed<PolicyDocument>(policy, "policy")];
+        }),
+    );
+}
+
+const statementsOf = (policies: Record<string, PolicyDocument>): Statement[] => Object.values(policies).flatMap((p) => p.Statement);
+const asList = <V>(value: V | V[]): V[] => (Array.isArray(value) ? value : [value]);
+
+/** IAM's wildcard matching of an action or resource pattern (`*` any run, `?` one character), case-insensitive for actions. */
+function matches(pattern: string, value: string, caseInsensitive = false): boolean {
+    const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, caseInsensitive ? "i" : "");
+    return regex.test(value);
+}
+
+/** The Allow statements whose actions include `action` (conditions not evaluated: they are asserted separately). */
+const allowing = (statements: Statement[], action: string) =>
+    statements.filter((s) => s.Effect === "Allow" && asList(s.Action).some((pattern) => matches(pattern, action, true)));
+
+/**
+ * What each resource type a stack registers needs from the deploy role to be created (the API call that creates it).
+ * A resource type missing here fails the test below: a new kind of resource needs a new permission, written down.
+ */
+const CREATE_ACTION: Record<string, string> = {
+    "awsx:ec2:Vpc": "ec2:CreateVpc",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "ec2:CreateVpcEndpoint",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "ec2:RevokeSecurityGroupIngress",
+    "aws:ec2/securityGroup:SecurityGroup": "ec2:CreateSecurityGroup",
+    "aws:ec2/flowLog:FlowLog": "ec2:CreateFlowLogs",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "ec2:AuthorizeSecurityGroupIngress",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "ec2:AuthorizeSecurityGroupEgress",
+    "aws:cloudwatch/logGroup:LogGroup": "logs:CreateLogGroup",
+    "aws:iam/role:Role": "iam:CreateRole",
+    "aws:iam/rolePolicy:RolePolicy": "iam:PutRolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "iam:AttachRolePolicy",
+    "aws:lb/loadBalancer:LoadBalancer": "elasticloadbalancing:CreateLoadBalancer",
+    "aws:lb/listener:Listener": "elasticloadbalancing:CreateListener",
+    "aws:lb/listenerRule:ListenerRule": "elasticloadbalancing:CreateRule",
+    "aws:lb/targetGroup:TargetGroup": "elasticloadbalancing:CreateTargetGroup",
+    "aws:acm/certificate:Certificate": "acm:RequestCertificate",
+    "aws:acm/certificateValidation:CertificateValidation": "acm:DescribeCertificate",
+    "aws:route53/record:Record": "route53:ChangeResourceRecordSets",
+    "aws:s3/bucket:Bucket": "s3:CreateBucket",
+    "aws:s3/bucketPolicy:BucketPolicy": "s3:PutBucketPolicy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "s3:PutBucketOwnershipControls",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "s3:PutEncryptionConfiguration",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "aws:ecs/cluster:Cluster": "ecs:CreateCluster",
+    "aws:ecs/taskDefinition:TaskDefinition": "ecs:RegisterTaskDefinition",
+    "aws:ecs/service:Service": "ecs:CreateService",
+    "aws:appautoscaling/target:Target": "application-autoscaling:RegisterScalableTarget",
+    "aws:appautoscaling/policy:Policy": "application-autoscaling:PutScalingPolicy",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "cloudwatch:PutMetricAlarm",
+    "aws:cloudwatch/dashboard:Dashboard": "cloudwatch:PutDashboard",
+    "aws:sns/topic:Topic": "sns:CreateTopic",
+    "aws:sns/topicSubscription:TopicSubscription": "sns:Subscribe",
+    "aws:kms/key:Key": "kms:CreateKey",
+    "aws:kms/alias:Alias": "kms:CreateAlias",
+    "aws:ecr/repository:Repository": "ecr:CreateRepository",
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": "ecr:SetRepositoryPolicy",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": "ecr:PutLifecyclePolicy",
+};
+
+/** What each data source a stack reads needs. */
+const READ_ACTION: Record<string, string> = {
+    "aws:ecr/getImage:getImage": "ecr:DescribeImages",
+    "aws:route53/getZone:getZone": "route53:ListHostedZones",
+    "aws:ec2/getRouteTables:getRouteTables": "ec2:DescribeRouteTables",
+    "aws:index/getCallerIdentity:getCallerIdentity": "",
+    "aws:index/getPartition:getPartition": "",
+    "aws:index/getRegion:getRegion": "",
+    "aws:index/getAvailabilityZones:getAvailabilityZones": "ec2:DescribeAvailabilityZones",
+};
+
+async function recordingOf(file: string): Promise<Recording> {
+    const config = loadStackConfigFile(file);
+    mocks.reset();
+    if (config.role === "shared") await build(() => buildSharedStack(config));
+    else if (config.role === "environment") await build(() => buildEnvironmentStack(config));
+    else assert.fail(`${file} is not deployed with a deploy role`);
+    return mocks.snapshot();
+}
+
+describe("bootstrap stack", () => {
+    before(useMocks);
+
+    describe("shipped bootstrap files", () => {
+        it("bootstrap every account a shipped stack deploys into, with that stack's role, and nothing more", () => {
+            const byAccount = new Map(BOOTSTRAP_FILES.map((file) => [bootstrapConfig(file).aws.accountId, bootstrapConfig(file)]));
+            assert.equal(byAccount.size, BOOTSTRAP_FILES.length, "one bootstrap file per account");
+            const needed = new Map<string, Set<DeployedStackRole>>();
+            for (const file of DEPLOYED_FILES) {
+                const config = loadStackConfigFile(file);
+                const roles = needed.get(config.aws.accountId) ?? new Set();
+                roles.add(stackRoleOf(config));
+                needed.set(config.aws.accountId, roles);
+            }
+            for (const [account, roles] of needed) {
+                const bootstrap = byAccount.get(account);
+                assert.ok(bootstrap, `account ${account} has a bootstrap file`);
+                // loadgen stacks may be added to any bootstrapped account later; every role a stack file uses is granted.
+                for (const role of roles) assert.ok(bootstrap.bootstrap.stackRoles.includes(role), `${account} grants ${role}`);
+            }
+        });
+
+        it("every deployed stack file assumes its account's deploy role, and environments name its boundary", () => {
+            for (const file of DEPLOYED_FILES) {
+                const { aws, role } = loadStackConfigFile(file);
+                assert.ok("deployRoleArn" in aws);
+                assert.equal(aws.deployRoleArn, `arn:aws:iam::${aws.accountId}:role/ecs-loadlab-deploy`, file);
+                if (role === "environment") {
+                    assert.equal(aws.permissionsBoundaryArn, `arn:aws:iam::${aws.accountId}:policy/ecs-loadlab/ecs-loadlab-boundary`, file);
+                }
+            }
+        });
+
+        it("environment accounts trust their hosted zones and read the shared registry the shared stack file names", () => {
+            const shared = loadStackConfigFile("Pulumi.shared.yaml");
+            assert.equal(shared.role, "shared");
+            for (const file of ENVIRONMENT_STACK_FILES) {
+                const environment = loadEnvironmentConfig(file);
+                const bootstrap = BOOTSTRAP_FILES.map(bootstrapConfig).find((b) => b.aws.accountId === environment.aws.accountId);
+                assert.ok(bootstrap);
+                assert.ok(bootstrap.bootstrap.hostedZones.includes(environment.domain.hostedZone), file);
+                assert.deepEqual(bootstrap.bootstrap.registry, { accountId: shared.aws.accountId, repositoryName: shared.registry.repositoryName });
+            }
+        });
+    });
+
+    for (const file of BOOTSTRAP_FILES) {
+        describe(file, () => {
+            let built: BuiltBootstrap;
+            before(async () => {
+                built = await buildBootstrap(bootstrapConfig(file));
+            });
+
+            it("outputs the deploy role and the boundary the stack files name", () => {
+                const account = built.config.aws.accountId;
+                assert.equal(built.outputs.deployRoleArn, `arn:aws:iam::${account}:role/ecs-loadlab-deploy`);
+                assert.equal(built.outputs.permissionsBoundaryArn, `arn:aws:iam::${account}:policy/ecs-loadlab/ecs-loadlab-boundary`);
+                assert.equal(built.outputs.githubOidcProviderArn, `arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com`);
+            });
+
+            it("creates GitHub's OIDC provider for sts.amazonaws.com, with no thumbprint to go stale", () => {
+                assert.deepEqual(built.recording.one(T.oidcProvider).inputs, {
+                    url: "https://token.actions.githubusercontent.com",
+                    clientIdLists: ["sts.amazonaws.com"],
+                });
+            });
+
+            it("trusts the named principals, exactly the configured GitHub subjects with aud sts.amazonaws.com, and itself", () => {
+                const { bootstrap, aws } = built.config;
+                const trust = parsed<{ Statement: Record<string, unknown>[] }>(built.recording.one(T.role), "assumeRolePolicy");
+                const github = bootstrap.github!;
+                const subjects = [
+                    ...github.environments.map((e) => `repo:${github.repository}:environment:${e}`),
+                    ...(github.pullRequests ? [`repo:${github.repository}:pull_request`] : []),
+                ];
+                assert.deepEqual(trust.Statement, [
+                    { Sid: "NamedPrincipals", Effect: "Allow", Principal: { AWS: bootstrap.trustedPrincipals }, Action: "sts:AssumeRole" },
+                    {
+                        Sid: "ItselfForTheStackProvider",
+                        Effect: "Allow",
+                        Principal: { AWS: `arn:aws:iam::${aws.accountId}:root` },
+                        Action: "sts:AssumeRole",
+                        Condition: { ArnEquals: { "aws:PrincipalArn": `arn:aws:iam::${aws.accountId}:role/ecs-loadlab-deploy` } },
+                    },
+                    {
+                        Sid: "GitHubActions",
+                        Effect: "Allow",
+                        Principal: { Federated: built.outputs.githubOidcProviderArn },
+                        Action: "sts:AssumeRoleWithWebIdentity",
+                        Condition: {
+                            StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": subjects },
+                        },
+                    },
+                ]);
+                for (const subject of subjects) assert.doesNotMatch(subject, /\*/, "no wildcard subject");
+            });
+
+            it("allows no `*` action and no whole service (`service:*`), in any policy it writes", () => {
+                for (const policy of built.recording.ofType(T.policy)) {
+                    for (const statement of parsed<PolicyDocument>(policy, "policy").Statement) {
+                        for (const action of asList(statement.Action)) {
+                            assert.notEqual(action, "*", `${policy.inputs.name}/${statement.Sid}`);
+                            assert.doesNotMatch(action, /:\*$/, `${policy.inputs.name}/${statement.Sid}`);
+                        }
+                    }
+                }
+            });
+
+            it("creates, writes and attaches role policies only with the bootstrap's boundary, under the project's path", () => {
+                const boundary = built.outputs.permissionsBoundaryArn;
+                const statements = statementsOf(deployRolePolicies(built));
+                for (const action of ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"]) {
+                    const granting = allowing(statements, action);
+                    if (built.config.bootstrap.stackRoles.every((role) => role === "shared")) {
+                        assert.deepEqual(granting, [], `the shared stack creates no role: ${action}`);
+                        continue;
+                    }
+                    assert.ok(granting.length > 0, `${action} is granted`);
+                    for (const statement of granting) {
+                        assert.deepEqual(statement.Condition?.StringEquals, { "iam:PermissionsBoundary": boundary }, `${action} in ${statement.Sid}`);
+                        assert.deepEqual(asList(statement.Resource), [`arn:aws:iam::${built.config.aws.accountId}:role/ecs-loadlab/*`]);
+                    }
+                }
+                for (const statement of statements.filter((s) => asList(s.Action).some((a) => a.startsWith("iam:")))) {
+                    for (const resource of asList(statement.Resource)) {
+                        assert.match(resource, /^arn:aws:iam::\d{12}:role\/(ecs-loadlab\/\*|aws-service-role\/\*)$/, statement.Sid);
+                    }
+                    for (const action of asList(statement.Action)) {
+                        assert.doesNotMatch(action, /^iam:(Create|Delete|Put|Attach|Detach)Policy|^iam:DeleteRolePermissionsBoundary$|^iam:.*User|^iam:.*Group/, `${statement.Sid}: ${action}`);
+                    }
+                }
+            });
+
+            it("passes roles only to the services that use them, and creates only the service-linked roles the stacks need", () => {
+                const statements = statementsOf(deployRolePolicies(built));
+                for (const statement of allowing(statements, "iam:PassRole")) {
+                    assert.ok(statement.Condition?.StringEquals?.["iam:PassedToService"], statement.Sid);
+                }
+                for (const statement of allowing(statements, "iam:CreateServiceLinkedRole")) {
+                    const services = asList(statement.Condition?.StringEquals?.["iam:AWSServiceName"] ?? []);
+                    assert.ok(services.length > 0 && services.every((s) => /^[a-z.-]+\.amazonaws\.com$/.test(s)), statement.Sid);
+                }
+            });
+
+            it("keeps every policy within IAM's managed-policy size, and the role within its default of 10 managed policies", () => {
+                const policies = built.recording.ofType(T.policy);
+                for (const policy of policies) {
+                    const size = JSON.stringify(JSON.parse(policy.inputs.policy as string)).length;
+                    assert.ok(size <= 6144, `${policy.inputs.name}: ${size} characters`);
+                }
+                assert.ok(built.recording.ofType(T.attachment).length <= 10);
+            });
+
+            it("the boundary lets stack roles pull images, write the project's logs and use its buckets, nothing else", () => {
+                const boundary = built.recording.ofType(T.policy).find((p) => p.inputs.name === "ecs-loadlab-boundary");
+                assert.ok(boundary);
+                assert.equal(boundary.inputs.path, "/ecs-loadlab/");
+                const actions = parsed<PolicyDocument>(boundary, "policy").Statement.flatMap((s) => asList(s.Action)).sort();
+                assert.deepEqual(actions, [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetAuthorizationToken",
+                    "ecr:GetDownloadUrlForLayer",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                    "s3:GetObject",
+                    "s3:ListBucket",
+                    "s3:PutObject",
+                ]);
+            });
+        });
+    }
+
+    describe("the deploy role can deploy what the account's stacks register", () => {
+        for (const file of DEPLOYED_FILES) {
+            it(file, async () => {
+                const config = loadStackConfigFile(file);
+                const bootstrap = BOOTSTRAP_FILES.map(bootstrapConfig).find((b) => b.aws.accountId === config.aws.accountId);
+                assert.ok(bootstrap, `${file}'s account is bootstrapped`);
+                const statements = statementsOf(deployRolePolicies(await buildBootstrap(bootstrap)));
+                const recording = await recordingOf(file);
+
+                const resourceTypes = new Set(recording.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:")).map((r) => r.type));
+                for (const type of resourceTypes) {
+                    const action = CREATE_ACTION[type];
+                    assert.ok(action !== undefined, `${type} is registered by ${file}: add the API call that creates it to CREATE_ACTION`);
+                    assert.ok(allowing(statements, action).length > 0, `${type} needs ${action}`);
+                }
+                for (const call of new Set(recording.calls.map((c) => c.token))) {
+                    const action = READ_ACTION[call];
+                    assert.ok(action !== undefined, `${file} calls ${call}: add the action it needs to READ_ACTION`);
+                    if (action) assert.ok(allowing(statements, action).length > 0, `${call} needs ${action}`);
+                }
+            });
+        }
+    });
+
+    describe("roles the stacks create", () => {
+        for (const file of ENVIRONMENT_STACK_FILES) {
+            it(`${file}: every role carries the permissions boundary from config and lives under /ecs-loadlab/`, async () => {
+                const recording = await recordingOf(file);
+                const roles = recording.ofType(T.role);
+                assert.ok(roles.length >= 2, "the execution and task roles at least");
+                const boundary = loadEnvironmentConfig(file).aws.permissionsBoundaryArn;
+                for (const role of roles) {
+                    assert.equal(role.inputs.permissionsBoundary, boundary, role.name);
+                    assert.equal(role.inputs.path, "/ecs-loadlab/", role.name);
+                }
+                for (const bucket of recording.ofType(T.bucket)) assert.match(bucket.state.bucket, /^ecs-loadlab-/, "buckets are named under the project's prefix");
+            });
+        }
+    });
+
+    describe("state backend (Pulumi.bootstrap-shared.yaml)", () => {
+        let built: BuiltBootstrap;
+        before(async () => {
+            built = await buildBootstrap(bootstrapConfig("Pulumi.bootstrap-shared.yaml"));
+        });
+
+        it("outputs the login URL and the secrets provider", () => {
+            assert.equal(built.outputs.stateBackendUrl, "s3://ecs-loadlab-state-111111111111-eu-west-1");
+            assert.equal(built.outputs.secretsProvider, "awskms://alias/ecs-loadlab-state?region=eu-west-1");
+        });
+
+        it("is a versioned bucket encrypted with its own rotating key, kept through pulumi destroy", () => {
+            const { recording } = built;
+            const bucket = recording.one(T.bucket);
+            const key = recording.one(T.kmsKey);
+            assert.deepEqual(bucket.inputs, { bucket: "ecs-loadlab-state-111111111111-eu-west-1", forceDestroy: false });
+            assert.equal(recording.one(T.versioning).inputs.versioningConfiguration.status, "Enabled");
+            assert.deepEqual(recording.one(T.encryption).inputs.rules, [
+                { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.state.arn }, bucketKeyEnabled: true },
+            ]);
+            assert.equal(key.inputs.enableKeyRotation, true);
+            assert.equal(recording.one(T.kmsAlias).inputs.name, "alias/ecs-loadlab-state");
+            assert.deepEqual(recording.one(T.lifecycle).inputs.rules, [
+                { id: "expire-replaced-state", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: 90 }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+            ]);
+            for (const resource of [bucket, key]) assert.equal(resource.registration?.protect, true, `${resource.name} is protected`);
+        });
+
+        it("lets only the deploy roles of the sharedWith accounts use it, besides its own account", () => {
+            const { recording, config } = built;
+            const sharedWith = config.bootstrap.stateBackend!.sharedWith;
+            const principal = { AWS: sharedWith.map((a) => `arn:aws:iam::${a}:root`) };
+            const condition = { ArnEquals: { "aws:PrincipalArn": sharedWith.map((a) => `arn:aws:iam::${a}:role/ecs-loadlab-deploy`) } };
+            const bucketPolicy = parsed<{ Statement: Record<string, unknown>[] }>(recording.one(T.bucketPolicy), "policy");
+            assert.deepEqual(bucketPolicy.Statement.map((s) => s.Sid), ["DenyInsecureTransport", "DeployRolesOfSharedAccounts"]);
+            assert.deepEqual(bucketPolicy.Statement[1].Principal, principal);
+            assert.deepEqual(bucketPolicy.Statement[1].Condition, condition);
+            assert.deepEqual(bucketPolicy.Statement[1].Action, ["s3:DeleteObject", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
+            const keyPolicy = parsed<{ Statement: Record<string, unknown>[] }>(recording.one(T.kmsKey), "policy");
+            assert.deepEqual(keyPolicy.Statement[1], {
+                Sid: "DeployRolesOfSharedAccounts",
+                Effect: "Allow",
+                Principal: principal,
+                Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                Resource: "*",
+                Condition: condition,
+            });
+        });
+
+        it("every account's deploy role may read and write the state and use the key by its alias", () => {
+            for (const file of BOOTSTRAP_FILES) {
+                const config = bootstrapConfig(file);
+                const policies = deployPolicies({
+                    partition: "aws",
+                    accountId: config.aws.accountId,
+                    stackRoles: config.bootstrap.stackRoles,
+                    hostedZoneIds: [],
+                    registry: config.bootstrap.registry,
+                    stateBackend: { bucketName: "ecs-loadlab-state-111111111111-eu-west-1", keyAccountId: "111111111111", region: "eu-west-1" },
+                });
+                assert.deepEqual(
+                    policies.state.Statement.map((s) => [s.Action, s.Resource]),
+                    [
+                        [["s3:GetBucketLocation", "s3:ListBucket"], "arn:aws:s3:::ecs-loadlab-state-111111111111-eu-west-1"],
+                        [["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], "arn:aws:s3:::ecs-loadlab-state-111111111111-eu-west-1/*"],
+                        [["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], "arn:aws:kms:eu-west-1:111111111111:key/*"],
+                    ],
+                    file,
+                );
+                assert.deepEqual(policies.state.Statement[2].Condition, { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/ecs-loadlab-state" } });
+            }
+        });
+
+        it("is created only in its own account", async () => {
+            const dev = await buildBootstrap(bootstrapConfig("Pulumi.bootstrap-dev.yaml"));
+            assert.deepEqual(dev.recording.ofType(T.bucket), []);
+            assert.equal(dev.outputs.stateBackendUrl, undefined);
+        });
+    });
+
+    describe("config errors", () => {
+        const valid = () => ({
+            role: "bootstrap",
+            aws: { region: "eu-west-1", accountId: "222222222222" },
+            bootstrap: {
+                stackRoles: ["environment"],
+                github: { repository: "my-org/ecs-loadlab", environments: ["dev"] },
+                hostedZones: ["example.com"],
+                registry: { accountId: "111111111111", repositoryName: "ecs-loadlab/prime-counter" },
+            },
+        });
+        const withBootstrap = (changes: Record<string, unknown>) => ({ ...valid(), bootstrap: { ...valid().bootstrap, ...changes } });
+
+        function problemsOf(raw: Record<string, unknown>): string[] {
+            try {
+                parseStackConfig(raw, "test");
+            } catch (error) {
+                assert.ok(error instanceof ConfigError);
+                return error.problems;
+            }
+            return assert.fail("accepted");
+        }
+
+        it("accepts the minimal config", () => {
+            assert.equal(parseStackConfig(valid()).role, "bootstrap");
+        });
+
+        const cases: [string, Record<string, unknown>, RegExp][] = [
+            ["a deploy role in the bootstrap (it creates it)", { ...valid(), aws: { ...valid().aws, deployRoleArn: "arn:aws:iam::222222222222:role/x" } }, /aws\.deployRoleArn: unknown key/],
+            ["nobody to assume the role", withBootstrap({ github: undefined }), /bootstrap\.trustedPrincipals: nobody could assume the deploy role/],
+            ["a GitHub trust with no subject", withBootstrap({ github: { repository: "my-org/ecs-loadlab" } }), /bootstrap\.github: trusts no workflow/],
+            ["an environment account without hosted zones", withBootstrap({ hostedZones: [] }), /bootstrap\.hostedZones: must list the hosted zones/],
+            ["an environment account without the registry", withBootstrap({ registry: undefined }), /bootstrap\.registry: is missing/],
+            ["an unknown stack role", withBootstrap({ stackRoles: ["environment", "database"] }), /bootstrap\.stackRoles\[1\]: must be one of shared, environment, loadgen/],
+            ["a stack role twice", withBootstrap({ stackRoles: ["environment", "environment"] }), /bootstrap\.stackRoles: lists stack role "environment" twice/],
+            ["a repository that is not owner/name", withBootstrap({ github: { repository: "ecs-loadlab", pullRequests: true } }), /bootstrap\.github\.repository: must be <owner>\/<repository>/],
+            [
+                "the deploy role trusting a deploy role",
+                withBootstrap({ trustedPrincipals: ["arn:aws:iam::222222222222:role/ecs-loadlab-deploy"] }),
+                /bootstrap\.trustedPrincipals: must not name a deploy role/,
+            ],
+            [
+                "sharedWith outside the state's own account",
+                withBootstrap({ stateBackend: { accountId: "111111111111", region: "eu-west-1", sharedWith: ["333333333333"] } }),
+                /bootstrap\.stateBackend\.sharedWith: belongs in the bootstrap of the state's own account \(111111111111\)/,
+            ],
+            [
+                "a state backend in another region than its account's bootstrap",
+                withBootstrap({ stateBackend: { accountId: "222222222222", region: "us-east-1" } }),
+                /bootstrap\.stateBackend\.region: must be this stack's region \(eu-west-1\)/,
+            ],
+            [
+                "a shared account whose registry is elsewhere",
+                withBootstrap({ stackRoles: ["shared"], registry: { accountId: "111111111111", repositoryName: "ecs-loadlab/prime-counter" } }),
+                /bootstrap\.registry\.accountId: must be this account \(222222222222\)/,
+            ],
+        ];
+        for (const [what, raw, says] of cases) {
+            it(`refuses ${what}`, () => {
+                const problems = problemsOf(raw);
+                assert.equal(problems.length, 1, problems.join("\n"));
+                assert.match(problems[0], says);
+            });
+        }
+
+        it("an environment stack with a deploy role and no boundary names the bootstrap's output", () => {
+            const dev = loadEnvironmentConfig("Pulumi.dev.yaml");
+            const { permissionsBoundaryArn: _, ...aws } = dev.aws;
+            const problems = problemsOf({ ...dev, aws });
+            assert.deepEqual(problems, [
+                "ecs-loadlab:aws.permissionsBoundaryArn: is missing: the deploy role may only create IAM roles that carry the bootstrap's permissions boundary; set it to the bootstrap stack's permissionsBoundaryArn output (given: nothing)",
+            ]);
+        });
+    });
+});
