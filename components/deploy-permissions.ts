@@ -552,13 +552,13 @@ export function deployRoleTrust(scope: TrustScope): { Version: "2012-10-17"; Sta
     });
     if (scope.github) {
         statements.push({
-                Sid: "GitHubActions",
-                Effect: "Allow",
-                Principal: { Federated: scope.github.providerArn },
-                Action: "sts:AssumeRoleWithWebIdentity",
-                Condition: {
-                    StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: scope.github.subjects },
-                },
+            Sid: "GitHubActions",
+            Effect: "Allow",
+            Principal: { Federated: scope.github.providerArn },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            Condition: {
+                StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: scope.github.subjects },
+            },
         });
     }
     return { Version: "2012-10-17", Statement: statements };
