@@ -1,0 +1,456 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+    AWS_CREDENTIALS_ACTION,
+    Job,
+    REPO_ROOT,
+    Step,
+    WorkflowFile,
+    actionName,
+    choiceInputs,
+    deployRoleVariable,
+    describeVariant,
+    isAwsCredentialsStep,
+    jobEnvironment,
+    jobVariants,
+    loadWorkflows,
+    parseWorkflowText,
+    roleAssumptions,
+    rolesAssumed,
+    rolesInEffect,
+    stackFileRoles,
+    substitute,
+    workflowEvents,
+    workflowOidcSubjects,
+} from "./workflows-fixtures";
+
+/**
+ * The GitHub Actions workflows (.github/workflows): valid against GitHub's own workflow schema and expression rules
+ * (@actions/workflow-parser, the parser behind GitHub's Actions language services), every action pinned to a commit,
+ * least-privilege tokens, AWS only through OIDC and the deploy role of the account each step works in, a preview for
+ * every stack file, and only npm scripts that exist. The last block breaks each rule on purpose to see its check fail.
+ */
+
+type WorkflowParser = typeof import("@actions/workflow-parser");
+
+const PULUMI_ACTION = "pulumi/actions";
+const SETUP_NODE_ACTION = "actions/setup-node";
+const BUILDX_ACTION = "docker/setup-buildx-action";
+const NODE_VERSION = "22";
+const SHARED_ROLE = "SHARED_DEPLOY_ROLE_ARN";
+/** Stack files with these roles are deployed by the workflows, so each gets a preview. */
+const PREVIEWED_STACK_ROLES = ["shared", "environment"];
+/** The only scopes a job may write, and why: the OIDC token for AWS, and the preview's pull-request comment. */
+const WRITABLE_SCOPES = ["id-token", "pull-requests"];
+
+const PACKAGE_SCRIPTS = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> })
+    .scripts;
+
+function byFile(workflows: WorkflowFile[], file: string): WorkflowFile {
+    const found = workflows.find((workflow) => workflow.file === file);
+    assert.ok(found, `.github/workflows/${file} is missing`);
+    return found;
+}
+
+function jobsOf({ workflow }: WorkflowFile): [string, Job][] {
+    return Object.entries(workflow.jobs);
+}
+
+function stepsOf(job: Job): Step[] {
+    return job.steps ?? [];
+}
+
+function usesAction(step: Step, action: string): boolean {
+    return step.uses !== undefined && actionName(step.uses) === action;
+}
+
+function jobPermissions(job: Job): Record<string, string> {
+    assert.ok(job.permissions === undefined || typeof job.permissions === "object", `job permissions ${String(job.permissions)} must list scopes`);
+    return (job.permissions ?? {}) as Record<string, string>;
+}
+
+// ------------------------------------------------------------------------------------------------- the checks
+
+async function schemaErrors(parser: WorkflowParser, { file, text }: WorkflowFile): Promise<string[]> {
+    const parsed = parser.parseWorkflow({ name: file, content: text }, new parser.NoOperationTraceWriter());
+    const errors = parsed.context.errors.getErrors().map((error) => error.message);
+    if (parsed.value !== undefined && errors.length === 0) {
+        // Conversion checks what the schema alone does not: job dependencies, matrix and concurrency semantics.
+        const template = await parser.convertWorkflowTemplate(parsed.context, parsed.value);
+        errors.push(...(template.errors ?? []).map((error) => error.Message));
+    }
+    return errors;
+}
+
+const FULL_SHA = /^[0-9a-f]{40}$/;
+const VERSION_COMMENT = /^#\s*v\d+\.\d+\.\d+\b/;
+
+function checkPinnedActions({ file, text, workflow }: WorkflowFile): void {
+    const uses = [
+        ...Object.values(workflow.jobs).flatMap((job) => stepsOf(job).map((step) => step.uses)),
+        ...Object.values(workflow.jobs).map((job) => (job as { uses?: string }).uses),
+    ].filter((value): value is string => value !== undefined);
+    for (const reference of uses) {
+        if (reference.startsWith("./")) continue;
+        if (reference.startsWith("docker://")) {
+            assert.match(reference, /@sha256:[0-9a-f]{64}$/, `${file}: ${reference} must be pinned by digest`);
+            continue;
+        }
+        const [name, ref = ""] = reference.split("@");
+        assert.match(name, /^[\w.-]+\/[\w.-]+(\/[^@\s]+)?$/, `${file}: ${reference} is not owner/repository[/path]@ref`);
+        assert.match(ref, FULL_SHA, `${file}: ${reference} must be pinned by a full 40-hex commit SHA, not a tag or branch`);
+    }
+    // The version a SHA stands for is for people (and Dependabot): a `# vX.Y.Z` comment on the same line.
+    const lines = text.split("\n").flatMap((line, index) => {
+        const match = /^\s*(?:-\s+)?uses:\s*(\S+)\s*(#.*)?$/.exec(line);
+        return match ? [{ line: index + 1, reference: match[1], comment: match[2] ?? "" }] : [];
+    });
+    assert.equal(lines.length, uses.length, `${file}: every uses: should be on a line of its own`);
+    for (const { line, reference, comment } of lines) {
+        if (reference.startsWith("./")) continue;
+        assert.match(comment, VERSION_COMMENT, `${file}:${line}: ${reference} needs its version as a # vX.Y.Z comment`);
+    }
+}
+
+function checkTopLevelPermissions({ file, workflow }: WorkflowFile): void {
+    const permissions = workflow.permissions;
+    assert.ok(
+        typeof permissions === "object" && permissions !== null,
+        `${file}: set top-level permissions explicitly (without them the token gets the repository's default, possibly write-all)`,
+    );
+    for (const [scope, access] of Object.entries(permissions)) {
+        assert.ok(access === "read" || access === "none", `${file}: top-level permissions grant ${scope}: ${access}; widen per job instead`);
+    }
+}
+
+function checkJobPermissions(wf: WorkflowFile): void {
+    for (const [id, job] of jobsOf(wf)) {
+        const assumesRoles = jobVariants(wf.workflow, job).some((variant) => rolesAssumed(job, variant).length > 0);
+        const commentsOnPr = stepsOf(job).some((step) => usesAction(step, PULUMI_ACTION) && String(step.with?.["comment-on-pr"]) === "true");
+        for (const [scope, access] of Object.entries(jobPermissions(job))) {
+            if (access !== "write") continue;
+            assert.ok(WRITABLE_SCOPES.includes(scope), `${wf.file} ${id}: ${scope}: write is more than any job here needs`);
+            if (scope === "id-token") assert.ok(assumesRoles, `${wf.file} ${id}: id-token: write, but the job assumes no AWS role`);
+            if (scope === "pull-requests") assert.ok(commentsOnPr, `${wf.file} ${id}: pull-requests: write, but the job writes no PR comment`);
+        }
+    }
+}
+
+function checkTimeouts(wf: WorkflowFile): void {
+    for (const [id, job] of jobsOf(wf)) {
+        const timeout = job["timeout-minutes"];
+        assert.ok(typeof timeout === "number" && timeout > 0 && timeout <= 120, `${wf.file} ${id}: timeout-minutes must be 1-120, got ${String(timeout)}`);
+    }
+}
+
+function checkAwsCredentials(wf: WorkflowFile): void {
+    assert.doesNotMatch(wf.text, /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key/i, `${wf.file}: no long-lived AWS keys`);
+    for (const [id, job] of jobsOf(wf)) {
+        for (const step of stepsOf(job).filter(isAwsCredentialsStep)) {
+            assert.ok(step.with?.["role-to-assume"], `${wf.file} ${id}: ${AWS_CREDENTIALS_ACTION} without role-to-assume`);
+            assert.ok(step.with?.["aws-region"], `${wf.file} ${id}: ${AWS_CREDENTIALS_ACTION} without aws-region`);
+        }
+        for (const variant of jobVariants(wf.workflow, job)) {
+            const roles = rolesAssumed(job, variant);
+            if (roles.length === 0) continue;
+            for (const role of roles) assert.match(role, /^[A-Z0-9]+(_[A-Z0-9]+)*_DEPLOY_ROLE_ARN$/, `${wf.file} ${id}: assumes vars.${role}`);
+            const permissions = jobPermissions(job);
+            assert.equal(permissions["id-token"], "write", `${wf.file} ${id}: assumes a role by OIDC, so needs id-token: write`);
+            assert.equal(permissions.contents, "read", `${wf.file} ${id}: job permissions replace the workflow's: keep contents: read`);
+        }
+    }
+}
+
+function checkScriptsAndFiles(wf: WorkflowFile): void {
+    for (const [id, job] of jobsOf(wf)) {
+        for (const step of stepsOf(job)) {
+            const run = step.run ?? "";
+            for (const [, script] of run.matchAll(/\bnpm\s+(?:run|run-script)\s+(?:-[\w-]+(?:=\S+)?\s+)*([\w:.-]+)/g)) {
+                assert.ok(script in PACKAGE_SCRIPTS, `${wf.file} ${id}: npm run ${script}, but package.json has no such script`);
+            }
+            for (const [, script] of run.matchAll(/\bnpm\s+(test|start)\b/g)) {
+                assert.ok(script in PACKAGE_SCRIPTS, `${wf.file} ${id}: npm ${script}, but package.json has no ${script} script`);
+            }
+            for (const [, file] of run.matchAll(/\bbash\s+([\w./-]+)/g)) {
+                assert.ok(fs.existsSync(path.join(REPO_ROOT, file)), `${wf.file} ${id}: bash ${file}, but there is no such file`);
+            }
+        }
+    }
+}
+
+function checkNode(wf: WorkflowFile): void {
+    for (const [id, job] of jobsOf(wf)) {
+        const steps = stepsOf(job);
+        const setup = steps.findIndex((step) => usesAction(step, SETUP_NODE_ACTION));
+        for (const step of steps.filter((candidate) => usesAction(candidate, SETUP_NODE_ACTION))) {
+            assert.equal(String(step.with?.["node-version"]), NODE_VERSION, `${wf.file} ${id}: Node ${NODE_VERSION}, as the service image`);
+            assert.equal(step.with?.cache, "npm", `${wf.file} ${id}: cache npm downloads`);
+        }
+        const firstNpm = steps.findIndex((step) => /\bnpm\b|\bbash \.ci\/run\b/.test(step.run ?? "") || usesAction(step, PULUMI_ACTION));
+        if (firstNpm >= 0) assert.ok(setup >= 0 && setup < firstNpm, `${wf.file} ${id}: set up Node ${NODE_VERSION} before npm or Pulumi run`);
+    }
+}
+
+const PER_WORKFLOW_CHECKS: [string, (wf: WorkflowFile) => void][] = [
+    ["pins every action to a full commit SHA, with its version in a comment", checkPinnedActions],
+    ["grants only read access at the top level", checkTopLevelPermissions],
+    ["lets a job write only OIDC tokens (when it assumes a role) and PR comments (when it writes one)", checkJobPermissions],
+    ["gives every job a timeout", checkTimeouts],
+    ["assumes AWS roles by OIDC only, from a vars.*_DEPLOY_ROLE_ARN, with id-token: write", checkAwsCredentials],
+    ["runs only npm scripts package.json defines and files that exist", checkScriptsAndFiles],
+    ["sets up Node 22 with the npm cache before npm runs", checkNode],
+];
+
+function checkOnePinPerAction(workflows: WorkflowFile[]): void {
+    const pins = new Map<string, Set<string>>();
+    for (const wf of workflows) {
+        for (const [, job] of jobsOf(wf)) {
+            for (const step of stepsOf(job)) {
+                if (step.uses === undefined || step.uses.startsWith("./")) continue;
+                const name = actionName(step.uses);
+                pins.set(name, (pins.get(name) ?? new Set()).add(step.uses));
+            }
+        }
+    }
+    for (const [name, references] of pins) assert.equal(references.size, 1, `${name} is pinned to several commits: ${[...references].join(", ")}`);
+}
+
+/** Every Pulumi step, in every way its job runs: the stack it names, the role in effect, the workflow's events. */
+function pulumiSteps(workflows: WorkflowFile[]) {
+    return workflows.flatMap((wf) =>
+        jobsOf(wf).flatMap(([id, job]) =>
+            jobVariants(wf.workflow, job).flatMap((variant) => {
+                const roles = rolesInEffect(job, variant);
+                return stepsOf(job).flatMap((step, index) => {
+                    if (!usesAction(step, PULUMI_ACTION)) return [];
+                    const stackName = substitute(String(step.with?.["stack-name"] ?? ""), variant);
+                    const stack = /^\$\{\{\s*vars\.PULUMI_ORG\s*\}\}\/([\w.-]+)$/.exec(stackName)?.[1];
+                    const where = `${wf.file} ${id}${describeVariant(variant)}`;
+                    return [{ wf, id, job, variant, step, index, stack, stackName, role: roles[index], where }];
+                });
+            }),
+        ),
+    );
+}
+
+function checkPulumiSteps(workflows: WorkflowFile[]): void {
+    const stackFiles = stackFileRoles();
+    for (const { wf, step, stack, stackName, role, where } of pulumiSteps(workflows)) {
+        assert.ok(stack, `${where}: stack-name ${stackName} should be \${{ vars.PULUMI_ORG }}/<stack>`);
+        assert.ok(stackFiles.has(stack), `${where}: stack ${stack} has no Pulumi.${stack}.yaml`);
+        assert.equal(role, deployRoleVariable(stack), `${where}: Pulumi on stack ${stack} runs with the credentials of vars.${String(role)}`);
+        const command = String(step.with?.command);
+        assert.ok(["preview", "up"].includes(command), `${where}: pulumi ${command}`);
+        if ("pull_request" in workflowEvents(wf.workflow) || "pull_request_target" in workflowEvents(wf.workflow)) {
+            assert.equal(command, "preview", `${where}: a pull request only previews`);
+        }
+        assert.match(String(step.with?.["cloud-url"]), /^\$\{\{\s*vars\.PULUMI_BACKEND_URL\s*\}\}$/, `${where}: cloud-url from vars.PULUMI_BACKEND_URL`);
+        assert.match(String(step.env?.PULUMI_ACCESS_TOKEN), /^\$\{\{\s*secrets\.PULUMI_ACCESS_TOKEN\s*\}\}$/, `${where}: PULUMI_ACCESS_TOKEN`);
+    }
+}
+
+function checkRegistryStepsUseSharedRole(workflows: WorkflowFile[]): void {
+    let found = 0;
+    for (const wf of workflows) {
+        for (const [id, job] of jobsOf(wf)) {
+            for (const variant of jobVariants(wf.workflow, job)) {
+                const roles = rolesInEffect(job, variant);
+                stepsOf(job).forEach((step, index) => {
+                    if (!/\bnpm\s+run\s+(build-and-push|promote)\b/.test(step.run ?? "")) return;
+                    found += 1;
+                    assert.equal(roles[index], SHARED_ROLE, `${wf.file} ${id}${describeVariant(variant)}: the registry is in the shared account`);
+                });
+            }
+        }
+    }
+    assert.ok(found > 0, "no step runs build-and-push or promote");
+}
+
+function checkPreviewMatrix(workflows: WorkflowFile[]): void {
+    const expected = [...stackFileRoles()]
+        .filter(([, role]) => PREVIEWED_STACK_ROLES.includes(role))
+        .map(([stack]) => stack)
+        .sort();
+    assert.ok(expected.length > 0, "no shared or environment stack files found");
+    const previewed = pulumiSteps([byFile(workflows, "preview.yml")])
+        .filter(({ step }) => step.with?.command === "preview")
+        .map(({ stack }) => String(stack))
+        .sort();
+    assert.deepEqual(previewed, expected, "preview.yml previews each shared and environment stack file once");
+}
+
+function checkCi(workflows: WorkflowFile[]): void {
+    const wf = byFile(workflows, "ci.yml");
+    const events = workflowEvents(wf.workflow);
+    assert.deepEqual(Object.keys(events).sort(), ["pull_request", "push"]);
+    assert.deepEqual(events.push.branches, ["main"]);
+    const runs = jobsOf(wf).flatMap(([, job]) => stepsOf(job).map((step) => step.run ?? ""));
+    assert.ok(runs.some((run) => run.trim() === "bash .ci/run"), "ci.yml runs .ci/run (npm ci, then npm test)");
+    assert.deepEqual(roleAssumptions([wf]), [], "ci.yml needs no cloud credentials");
+}
+
+function checkPromote(workflows: WorkflowFile[]): void {
+    const wf = byFile(workflows, "promote.yml");
+    assert.deepEqual(Object.keys(workflowEvents(wf.workflow)), ["workflow_dispatch"], "promote.yml runs only when started by hand");
+    assert.deepEqual(choiceInputs(wf.workflow), [{ name: "to", options: ["staging", "prod"] }]);
+    const jobs = jobsOf(wf);
+    assert.equal(jobs.length, 1, "one job: promote, then deploy, under one approval");
+    const [[id, job]] = jobs;
+    assert.equal(job.environment, "${{ inputs.to }}", `${id}: the target's GitHub environment gates the job (required reviewers)`);
+    const concurrency = wf.workflow.concurrency as { group?: string; "cancel-in-progress"?: boolean } | undefined;
+    assert.match(String(concurrency?.group), /\$\{\{\s*inputs\.to\s*\}\}/, "one promotion per target environment at a time");
+    assert.equal(concurrency?.["cancel-in-progress"], false, "a promotion waits; it never cancels one under way");
+    for (const variant of jobVariants(wf.workflow, job)) {
+        const steps = stepsOf(job);
+        const promote = steps.findIndex((step) => /\bnpm\s+run\s+promote\b/.test(step.run ?? ""));
+        const deploy = steps.findIndex((step) => usesAction(step, PULUMI_ACTION) && substitute(String(step.with?.["stack-name"]), variant).endsWith(`/${variant.inputs.to}`));
+        assert.ok(promote >= 0 && deploy > promote, `${id}${describeVariant(variant)}: moves the tag, then deploys ${variant.inputs.to}`);
+        assert.equal(jobEnvironment(job, variant), variant.inputs.to);
+    }
+}
+
+function checkDeployDev(workflows: WorkflowFile[]): void {
+    const wf = byFile(workflows, "deploy-dev.yml");
+    const events = workflowEvents(wf.workflow);
+    assert.deepEqual(Object.keys(events), ["push"]);
+    assert.deepEqual(events.push.branches, ["main"]);
+    const { shared, "build-and-push": build, deploy } = wf.workflow.jobs;
+    assert.ok(shared && build && deploy, "jobs shared, build-and-push and deploy");
+    assert.equal(shared.needs, undefined);
+    assert.deepEqual([build.needs].flat(), ["shared"], "the registry is up to date before the push");
+    assert.deepEqual([deploy.needs].flat(), ["build-and-push"], "dev deploys the image just pushed");
+    for (const [id, job] of jobsOf(wf)) assert.equal(job.environment, "dev", `${id}: environment dev`);
+    const stacks = pulumiSteps([wf]).map(({ id, stack }) => `${id}:${stack}`);
+    assert.deepEqual(stacks, ["shared:shared", "deploy:dev"]);
+    const steps = stepsOf(build);
+    const buildx = steps.findIndex((step) => usesAction(step, BUILDX_ACTION));
+    const push = steps.findIndex((step) => /\bnpm\s+run\s+build-and-push\b/.test(step.run ?? ""));
+    assert.ok(buildx >= 0 && buildx < push, "buildx is set up before the build");
+    // The script builds with `docker build` and pushes from the local image store: the docker driver keeps the image there.
+    assert.equal(steps[buildx].with?.driver, "docker");
+}
+
+/** What the shipped workflows present to AWS: the bootstrap stacks' deploy roles must trust exactly these. */
+const EXPECTED_SUBJECTS = [
+    ["DEV_DEPLOY_ROLE_ARN", "repo:{repository}:environment:dev"],
+    ["DEV_DEPLOY_ROLE_ARN", "repo:{repository}:pull_request"],
+    ["PROD_DEPLOY_ROLE_ARN", "repo:{repository}:environment:prod"],
+    ["PROD_DEPLOY_ROLE_ARN", "repo:{repository}:pull_request"],
+    ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:environment:dev"],
+    ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:environment:prod"],
+    ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:environment:staging"],
+    ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:pull_request"],
+    ["STAGING_DEPLOY_ROLE_ARN", "repo:{repository}:environment:staging"],
+    ["STAGING_DEPLOY_ROLE_ARN", "repo:{repository}:pull_request"],
+].map(([roleVariable, subject]) => ({ roleVariable, subject }));
+
+const CROSS_WORKFLOW_CHECKS: [string, (workflows: WorkflowFile[]) => void][] = [
+    ["pins each action to the same commit everywhere", checkOnePinPerAction],
+    ["runs Pulumi on each stack with the deploy role of that stack's account, and only previews on pull requests", checkPulumiSteps],
+    ["pushes and promotes images with the shared account's role", checkRegistryStepsUseSharedRole],
+    ["previews every stack file whose role is shared or environment", checkPreviewMatrix],
+    ["ci.yml: .ci/run on pull requests and pushes to main, without cloud credentials", checkCi],
+    ["promote.yml: by hand only, into staging or prod, in the target's environment, one promotion per target at a time", checkPromote],
+    ["deploy-dev.yml: on pushes to main, shared, then build-and-push, then deploy, all in environment dev", checkDeployDev],
+];
+
+// ------------------------------------------------------------------------------------------------- the tests
+
+describe("GitHub Actions workflows", () => {
+    const workflows = loadWorkflows();
+    let parser: WorkflowParser;
+
+    before(async () => {
+        // ESM only, so imported, not required.
+        parser = await import("@actions/workflow-parser");
+    });
+
+    it("ships ci, preview, deploy-dev and promote", () => {
+        assert.deepEqual(
+            workflows.map((wf) => wf.file),
+            ["ci.yml", "deploy-dev.yml", "preview.yml", "promote.yml"],
+        );
+    });
+
+    for (const wf of workflows) {
+        describe(wf.file, () => {
+            it("is valid against GitHub's workflow schema and expression rules", async () => {
+                assert.deepEqual(await schemaErrors(parser, wf), []);
+            });
+            for (const [title, check] of PER_WORKFLOW_CHECKS) it(title, () => check(wf));
+        });
+    }
+
+    describe("across workflows", () => {
+        for (const [title, check] of CROSS_WORKFLOW_CHECKS) it(title, () => check(workflows));
+
+        it("lists, for each job that assumes a role, the role variable and the OIDC subject it presents", () => {
+            assert.deepEqual(workflowOidcSubjects(), EXPECTED_SUBJECTS);
+        });
+    });
+
+    describe("each check fails on a workflow that breaks its rule", () => {
+        /** A mutation that finds nothing to change breaks no rule: it must not pass for a check that failed. */
+        class MutationError extends Error {}
+
+        /** The shipped workflows with one text replacement in one file. */
+        function broken(file: string, from: string | RegExp, to: string): WorkflowFile[] {
+            return workflows.map((wf) => {
+                if (wf.file !== file) return wf;
+                const text = wf.text.replace(from, to);
+                if (text === wf.text) throw new MutationError(`${file}: ${String(from)} not found; the mutation changes nothing`);
+                return parseWorkflowText(file, text);
+            });
+        }
+        const one = (file: string, from: string | RegExp, to: string) => byFile(broken(file, from, to), file);
+        const sha = /@[0-9a-f]{40}/;
+
+        const cases: [string, () => void][] = [
+            ["a tag instead of a SHA", () => checkPinnedActions(one("ci.yml", sha, "@v6"))],
+            ["a short SHA", () => checkPinnedActions(one("ci.yml", sha, "@de0fac2"))],
+            ["a SHA without its version comment", () => checkPinnedActions(one("ci.yml", / # v6\.0\.2/, ""))],
+            ["top-level write access", () => checkTopLevelPermissions(one("ci.yml", "permissions:\n  contents: read", "permissions:\n  contents: write"))],
+            ["no top-level permissions", () => checkTopLevelPermissions(one("ci.yml", "permissions:\n  contents: read\n", ""))],
+            ["a job writing contents", () => checkJobPermissions(one("deploy-dev.yml", "      contents: read\n", "      contents: write\n"))],
+            ["id-token: write on a job without a role", () => checkJobPermissions(one("ci.yml", "    timeout-minutes: 30\n", "    timeout-minutes: 30\n    permissions:\n      id-token: write\n"))],
+            ["a job without a timeout", () => checkTimeouts(one("promote.yml", / {4}timeout-minutes: \d+\n/, ""))],
+            ["access keys from secrets", () => checkAwsCredentials(one("deploy-dev.yml", "          role-to-assume: ${{ vars.DEV_DEPLOY_ROLE_ARN }}", "          aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}\n          role-to-assume: ${{ vars.DEV_DEPLOY_ROLE_ARN }}"))],
+            ["a role ARN from a secret", () => checkAwsCredentials(one("deploy-dev.yml", "${{ vars.DEV_DEPLOY_ROLE_ARN }}", "${{ secrets.DEPLOY_ROLE }}"))],
+            ["a role variable of another name", () => checkAwsCredentials(one("deploy-dev.yml", "${{ vars.DEV_DEPLOY_ROLE_ARN }}", "${{ vars.DEV_ROLE }}"))],
+            ["a role without id-token: write", () => checkAwsCredentials(one("promote.yml", "      id-token: write # OIDC token for the AWS roles\n", ""))],
+            ["npm run of a missing script", () => checkScriptsAndFiles(one("deploy-dev.yml", "run: npm run build-and-push", "run: npm run build-and-pushh"))],
+            ["bash of a missing file", () => checkScriptsAndFiles(one("ci.yml", "bash .ci/run", "bash .ci/runn"))],
+            ["another Node version", () => checkNode(one("preview.yml", "node-version: 22", "node-version: 20"))],
+            ["two commits of one action", () => checkOnePinPerAction(broken("ci.yml", sha, "@08c6903cd8c0fde910a37f88322edcfb5dd907a8"))],
+            ["a stack deployed with another account's role", () => checkPulumiSteps(broken("deploy-dev.yml", "${{ vars.PULUMI_ORG }}/dev", "${{ vars.PULUMI_ORG }}/staging"))],
+            ["up on a pull request", () => checkPulumiSteps(broken("preview.yml", "command: preview", "command: up"))],
+            ["a matrix entry with the wrong role", () => checkPulumiSteps(broken("preview.yml", "role-arn: ${{ vars.PROD_DEPLOY_ROLE_ARN }}", "role-arn: ${{ vars.STAGING_DEPLOY_ROLE_ARN }}"))],
+            ["promote with the target's role", () => checkRegistryStepsUseSharedRole(broken("promote.yml", "${{ vars.SHARED_DEPLOY_ROLE_ARN }}", "${{ vars.PROD_DEPLOY_ROLE_ARN }}"))],
+            ["a stack file without a preview", () => checkPreviewMatrix(broken("preview.yml", /\n {10}- stack: prod\n {12}role-arn: .*/, ""))],
+            ["a preview of a stack without a stack file", () => checkPreviewMatrix(broken("preview.yml", "- stack: prod", "- stack: qa"))],
+            ["ci without pushes to main", () => checkCi(broken("ci.yml", "    branches: [main]", "    branches: [develop]"))],
+            ["promote also on push", () => checkPromote(broken("promote.yml", "on:\n", "on:\n  push:\n"))],
+            ["promote in a fixed environment", () => checkPromote(broken("promote.yml", "environment: ${{ inputs.to }}", "environment: staging"))],
+            ["promotions that cancel each other", () => checkPromote(broken("promote.yml", "cancel-in-progress: false", "cancel-in-progress: true"))],
+            ["deploy before the push", () => checkDeployDev(broken("deploy-dev.yml", "needs: build-and-push", "needs: shared"))],
+            ["buildx with the docker-container driver", () => checkDeployDev(broken("deploy-dev.yml", "          driver: docker\n", ""))],
+        ];
+        for (const [title, breakIt] of cases) {
+            it(title, () => assert.throws(breakIt, (error) => error instanceof Error && !(error instanceof MutationError)));
+        }
+
+        it("a job the fixture cannot read a subject for", () => {
+            const pushAnyBranch = broken("deploy-dev.yml", "    branches: [main]", "    branches: ['release/*']");
+            const wf = byFile(pushAnyBranch, "deploy-dev.yml");
+            const jobWithoutEnvironment = parseWorkflowText(wf.file, wf.text.replace(/ {4}environment: dev\n/g, ""));
+            assert.throws(() => roleAssumptions([jobWithoutEnvironment]), /branch pattern/);
+        });
+
+        it("a workflow that fails GitHub's schema", async () => {
+            assert.notDeepEqual(await schemaErrors(parser, one("ci.yml", "timeout-minutes: 30", "timeout-minutes: soon")), []);
+            assert.notDeepEqual(await schemaErrors(parser, one("deploy-dev.yml", "needs: shared", "needs: build")), []);
+            assert.notDeepEqual(await schemaErrors(parser, one("preview.yml", "id-token: write", "id_token: write")), []);
+        });
+    });
+});
