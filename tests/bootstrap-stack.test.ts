@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { BootstrapStackConfig, ConfigError, DeployedStackRole, loadStackConfigFile, parseStackConfig, StackConfig } from "../config";
-import { deployPolicies, PolicyDocument, Statement } from "../components/deploy-permissions";
+import { deployPolicies, githubSubjects, PolicyDocument, Statement } from "../components/deploy-permissions";
 import { buildBootstrapStack } from "../stacks/bootstrap";
 import { buildEnvironmentStack } from "../stacks/environment";
 import { buildSharedStack } from "../stacks/shared";
 import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig } from "./environment-fixtures";
 import { build, mocks, RecordedResource, Recording, useMocks, valueOf } from "./mocks";
+import { REPOSITORY, workflowOidcSubjects } from "./workflows-fixtures";
 
 const STACK_FILES = readdirSync(".").filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file));
 const BOOTSTRAP_FILES = STACK_FILES.filter((file) => loadStackConfigFile(file).role === "bootstrap").sort();
@@ -175,6 +176,22 @@ describe("bootstrap stack", () => {
                 if (role === "environment") {
                     assert.equal(aws.permissionsBoundaryArn, `arn:aws:iam::${aws.accountId}:policy/ecs-loadlab/ecs-loadlab-boundary`, file);
                 }
+            }
+        });
+
+        it("trust exactly the OIDC subjects the workflows present with each account's role, and no other", () => {
+            const expected = new Map<string, Set<string>>();
+            for (const { roleVariable, subject } of workflowOidcSubjects()) {
+                const stack = /^([A-Z]+)_DEPLOY_ROLE_ARN$/.exec(roleVariable)?.[1]?.toLowerCase();
+                assert.ok(stack && DEPLOYED_FILES.includes(`Pulumi.${stack}.yaml`), `${roleVariable} names a shipped stack`);
+                const account = loadStackConfigFile(`Pulumi.${stack}.yaml`).aws.accountId;
+                expected.set(account, (expected.get(account) ?? new Set()).add(subject));
+            }
+            for (const file of BOOTSTRAP_FILES) {
+                const { aws, bootstrap } = bootstrapConfig(file);
+                assert.ok(bootstrap.github, `${file} trusts CI`);
+                const trusted = githubSubjects(bootstrap.github).map((subject) => subject.replace(`repo:${bootstrap.github!.repository}:`, `repo:${REPOSITORY}:`));
+                assert.deepEqual(trusted.sort(), [...(expected.get(aws.accountId) ?? [])].sort(), file);
             }
         });
 
