@@ -35,7 +35,7 @@ export interface DeployScope {
     stateBackend?: { bucketName: string; keyAccountId: string; region: string };
 }
 
-/** The KMS alias of the state backend's key: `awskms://alias/ecs-loadlab-state?region=<region>`. */
+/** The KMS alias of the state backend's key. */
 export const STATE_KEY_ALIAS = `alias/${PROJECT}-state`;
 
 /** AWS services whose task roles the stacks create and pass, by stack role. */
@@ -461,9 +461,14 @@ function stateBackend(scope: DeployScope): Statement[] {
     return [
         allow("StateBucket", ["s3:GetBucketLocation", "s3:ListBucket"], bucket),
         allow("StateObjects", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], `${bucket}/*`),
-        allow("StateKey", ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], `arn:${scope.partition}:kms:${backend.region}:${backend.keyAccountId}:key/*`, {
-            "ForAnyValue:StringEquals": { "kms:ResourceAliases": STATE_KEY_ALIAS },
-        }),
+        // In its own account the key is picked out by its alias; from another account the state key's policy is what
+        // admits this role (no other key there grants it anything), and AWS does not document alias conditions across accounts.
+        allow(
+            "StateKey",
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+            `arn:${scope.partition}:kms:${backend.region}:${backend.keyAccountId}:key/*`,
+            backend.keyAccountId === scope.accountId ? { "ForAnyValue:StringEquals": { "kms:ResourceAliases": STATE_KEY_ALIAS } } : undefined,
+        ),
     ];
 }
 

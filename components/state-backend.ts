@@ -17,13 +17,13 @@ export interface StateBackendArgs {
 
 /**
  * A self-managed Pulumi state backend: a versioned, KMS-encrypted, TLS-only, private S3 bucket for
- * `pulumi login s3://<bucket>`, and the KMS key for `--secrets-provider awskms://alias/ecs-loadlab-state`.
+ * `pulumi login s3://<bucket>`, and the KMS key `alias/ecs-loadlab-state` for `--secrets-provider awskms:///<alias ARN>`.
  * The deploy roles of `sharedWith` accounts may use both (CI deploys each stack as its own account's role).
  * Both are protected: `pulumi destroy` of the bootstrap stops at them rather than delete every stack's state.
  */
 export class StateBackend extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
-    readonly secretsProvider: string;
+    readonly secretsProvider: pulumi.Output<string>;
 
     constructor(name: string, args: StateBackendArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ecs-loadlab:bootstrap:StateBackend", name, {}, opts);
@@ -96,7 +96,8 @@ export class StateBackend extends pulumi.ComponentResource {
         );
 
         this.url = pulumi.interpolate`s3://${bucket.bucket}`;
-        this.secretsProvider = `awskms://${STATE_KEY_ALIAS}?region=${backend.region}`;
+        // The alias ARN, not the bare alias: a bare alias is looked up in the caller's account, and CI calls from others.
+        this.secretsProvider = pulumi.interpolate`awskms:///arn:${partition}:kms:${backend.region}:${backend.accountId}:${STATE_KEY_ALIAS}?region=${backend.region}`;
         this.registerOutputs({ url: this.url, secretsProvider: this.secretsProvider });
     }
 }

@@ -13,7 +13,7 @@ export interface BootstrapStackOutputs {
     /** `pulumi login <stateBackendUrl>`, in the account that holds the state backend. */
     stateBackendUrl?: pulumi.Output<string>;
     /** `pulumi stack init <name> --secrets-provider <secretsProvider>`. */
-    secretsProvider?: string;
+    secretsProvider?: pulumi.Output<string>;
 }
 
 /**

@@ -85,10 +85,10 @@ describe("environment stack config errors", () => {
         ]);
     });
 
-    for (const name of ["dev.example.org", "devloadlab.example.com", "example.com"]) {
+    for (const name of ["dev.example.org", "xdev.loadlab.example.com", "loadlab.example.com"]) {
         it(`rejects a domain outside the hosted zone: ${name}`, () => {
             assert.deepEqual(problemsWith({ domain: { name } }), [
-                `ecs-loadlab:domain.name: must be loadlab.example.com or a name under it: the certificate is validated in that hosted zone (given: "${name}")`,
+                `ecs-loadlab:domain.name: must be dev.loadlab.example.com or a name under it: the certificate is validated in that hosted zone (given: "${name}")`,
             ]);
         });
     }
