@@ -9,7 +9,7 @@
  *
  * -e variables: BASE_URL, USERS, RAMP_RATE, DURATION, SLEEP_MIN, SLEEP_MAX, LIMIT_MIN, LIMIT_MAX,
  * P99_MS, MAX_ERROR_RATE, SUMMARY_PATH, and for the cloud K6_CLOUD_PROJECT_ID, CLOUD_TEST_NAME,
- * LOAD_ZONES (README: "Load testing with k6").
+ * LOAD_ZONES (docs/load-testing.md).
  */
 import { sleep } from "k6";
 import type { Options } from "k6/options";

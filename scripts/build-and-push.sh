@@ -4,7 +4,7 @@
 # so dev's previous image is recorded for --rollback.
 #
 # Needs git, docker (with BuildKit), the AWS CLI v2 and credentials for the shared account that may push to
-# the repository (for example AWS_PROFILE set to a profile for that account). See the README's release flow.
+# the repository (for example AWS_PROFILE set to a profile for that account). See docs/release-flow.md.
 set -euo pipefail
 
 usage() {

@@ -16,7 +16,7 @@ import {
 } from "./promotion";
 import { ImageRepository, RegistryError, RepositoryLocation, repositoryUri } from "./registry";
 
-/** `npm run promote -- ...`: moves environment tags in the shared registry. See USAGE and the README's release flow. */
+/** `npm run promote -- ...`: moves environment tags in the shared registry. See USAGE and docs/release-flow.md. */
 
 export const USAGE = `Usage:
   npm run promote -- <from> <to> [--dry-run] [--force]

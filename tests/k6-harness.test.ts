@@ -31,7 +31,7 @@ const respond = (status: number, body: unknown, headers: { [name: string]: strin
   json: () => body,
 });
 
-/** The service as the README describes it; `behaviour` lets a test break it. */
+/** The service as docs/service.md describes it; `behaviour` lets a test break it. */
 function fakeService(url: string, behaviour: "correct" | "off-by-one" | "overloaded"): FakeResponse {
   const { pathname } = new URL(url);
   if (pathname === "/api/health") return respond(200, { status: "ok" });

@@ -8,7 +8,7 @@ import { build, mocks, RecordedResource, Recording, useMocks } from "./mocks";
 
 /**
  * AWS Security Hub (Foundational Security Best Practices) controls that apply to the stacks, one test per control,
- * each asserting the control's own condition on what the stack registers. README "Security controls" lists them,
+ * each asserting the control's own condition on what the stack registers. docs/security-controls.md lists them,
  * and what each shipped stack deliberately relaxes.
  */
 
@@ -427,7 +427,7 @@ const SHARED_CONTROLS: Control<SharedStackConfig>[] = [
     },
     {
         id: "ECR.2",
-        title: "tags are immutable except the environment tags, each excluded by its exact name (README: a finding to suppress)",
+        title: "tags are immutable except the environment tags, each excluded by its exact name (docs/security-controls.md: a finding to suppress)",
         check: ({ recording, config }) => {
             for (const repository of recording.ofType(T.repository)) {
                 assert.equal(repository.inputs.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
@@ -498,7 +498,7 @@ async function buildEnvironment(config: EnvironmentStackConfig): Promise<Built<E
     return { config, recording: mocks.snapshot() };
 }
 
-/** What each shipped environment relaxes on purpose (README "Security controls"); everything else must pass. */
+/** What each shipped environment relaxes on purpose (docs/security-controls.md); everything else must pass. */
 const RELAXED_BY_STACK_FILE: Record<string, string[]> = {
     "Pulumi.dev.yaml": ["ELB.5", "ELB.6", "EC2.6"],
     "Pulumi.staging.yaml": ["ELB.6"],
