@@ -1,18 +1,16 @@
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import { BootstrapStackConfig, ConfigError, DeployedStackRole, loadStackConfigFile, parseStackConfig, StackConfig } from "../config";
 import { deployPolicies, githubSubjects, PolicyDocument, Statement } from "../components/deploy-permissions";
 import { buildBootstrapStack } from "../stacks/bootstrap";
 import { buildEnvironmentStack } from "../stacks/environment";
 import { buildSharedStack } from "../stacks/shared";
-import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig } from "./environment-fixtures";
+import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, stackFilesOfRole } from "./environment-fixtures";
 import { build, mocks, RecordedResource, Recording, useMocks, valueOf } from "./mocks";
-import { REPOSITORY, workflowOidcSubjects } from "./workflows-fixtures";
+import { deployRoleVariable, REPOSITORY, workflowOidcSubjects } from "./workflows-fixtures";
 
-const STACK_FILES = readdirSync(".").filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file));
-const BOOTSTRAP_FILES = STACK_FILES.filter((file) => loadStackConfigFile(file).role === "bootstrap").sort();
+const BOOTSTRAP_FILES = stackFilesOfRole("bootstrap");
 /** The stacks that deploy through a bootstrapped account's deploy role. */
-const DEPLOYED_FILES = STACK_FILES.filter((file) => loadStackConfigFile(file).role !== "bootstrap").sort();
+const DEPLOYED_FILES = stackFilesOfRole("shared", "environment");
 
 const T = {
     role: "aws:iam/role:Role",
@@ -180,11 +178,13 @@ describe("bootstrap stack", () => {
         });
 
         it("trust exactly the OIDC subjects the workflows present with each account's role, and no other", () => {
+            const accountOf = new Map(
+                DEPLOYED_FILES.map((file) => [deployRoleVariable(file.replace(/^Pulumi\.|\.yaml$/g, "")), loadStackConfigFile(file).aws.accountId]),
+            );
             const expected = new Map<string, Set<string>>();
             for (const { roleVariable, subject } of workflowOidcSubjects()) {
-                const stack = /^([A-Z]+)_DEPLOY_ROLE_ARN$/.exec(roleVariable)?.[1]?.toLowerCase();
-                assert.ok(stack && DEPLOYED_FILES.includes(`Pulumi.${stack}.yaml`), `${roleVariable} names a shipped stack`);
-                const account = loadStackConfigFile(`Pulumi.${stack}.yaml`).aws.accountId;
+                const account = accountOf.get(roleVariable);
+                assert.ok(account, `${roleVariable} is the role variable of a shipped stack`);
                 expected.set(account, (expected.get(account) ?? new Set()).add(subject));
             }
             for (const file of BOOTSTRAP_FILES) {

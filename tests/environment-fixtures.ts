@@ -3,11 +3,15 @@ import { readdirSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { EnvironmentStackConfig, loadStackConfigFile, parseStackConfig, PROJECT, StackConfig } from "../config";
 
-/** Every shipped stack file whose role is `environment`, so a new one is tested without being listed. */
-export const ENVIRONMENT_STACK_FILES = readdirSync(".")
-    .filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file))
-    .filter((file) => loadStackConfigFile(file).role === "environment")
-    .sort();
+/** The shipped stack files whose role is one of these, sorted, so a new file is tested without being listed. */
+export function stackFilesOfRole(...roles: StackConfig["role"][]): string[] {
+    return readdirSync(".")
+        .filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file))
+        .filter((file) => roles.includes(loadStackConfigFile(file).role))
+        .sort();
+}
+
+export const ENVIRONMENT_STACK_FILES = stackFilesOfRole("environment");
 
 export function loadEnvironmentConfig(file: string): EnvironmentStackConfig {
     return asEnvironment(loadStackConfigFile(file), file);

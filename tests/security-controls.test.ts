@@ -3,7 +3,7 @@ import { BootstrapStackConfig, EnvironmentStackConfig, loadStackConfigFile, Shar
 import { buildBootstrapStack } from "../stacks/bootstrap";
 import { buildEnvironmentStack } from "../stacks/environment";
 import { buildSharedStack } from "../stacks/shared";
-import { ENVIRONMENT_STACK_FILES, environmentConfigWith, loadEnvironmentConfig } from "./environment-fixtures";
+import { ENVIRONMENT_STACK_FILES, environmentConfigWith, loadEnvironmentConfig, stackFilesOfRole } from "./environment-fixtures";
 import { build, mocks, RecordedResource, Recording, useMocks } from "./mocks";
 
 /**
@@ -492,6 +492,19 @@ function failedControls<Config>(controls: Control<Config>[], built: Built<Config
         .map((control) => control.id);
 }
 
+/** One test per control, over a stack built once. */
+function describeControls<Config>(title: string, controls: Control<Config>[], buildStack: () => Promise<Built<Config>>): void {
+    describe(title, () => {
+        let built: Built<Config>;
+        before(async () => {
+            built = await buildStack();
+        });
+        for (const control of controls) {
+            it(`${control.id}: ${control.title}`, () => control.check(built));
+        }
+    });
+}
+
 async function buildEnvironment(config: EnvironmentStackConfig): Promise<Built<EnvironmentStackConfig>> {
     mocks.reset();
     await build(() => buildEnvironmentStack(config));
@@ -573,35 +586,21 @@ describe("Security Hub controls", () => {
         });
     });
 
-    describe("shared stack (Pulumi.shared.yaml)", () => {
-        let shared: Built<SharedStackConfig>;
-        before(async () => {
-            const config = loadStackConfigFile("Pulumi.shared.yaml");
-            assert.equal(config.role, "shared");
-            mocks.reset();
-            await build(() => buildSharedStack(config));
-            shared = { config, recording: mocks.snapshot() };
-        });
-
-        for (const control of SHARED_CONTROLS) {
-            it(`${control.id}: ${control.title}`, () => control.check(shared));
-        }
+    describeControls("shared stack (Pulumi.shared.yaml)", SHARED_CONTROLS, async () => {
+        const config = loadStackConfigFile("Pulumi.shared.yaml");
+        assert.equal(config.role, "shared");
+        mocks.reset();
+        await build(() => buildSharedStack(config));
+        return { config, recording: mocks.snapshot() };
     });
 
-    for (const file of ["Pulumi.bootstrap-shared.yaml", "Pulumi.bootstrap-dev.yaml"]) {
-        describe(`bootstrap stack (${file})`, () => {
-            let bootstrap: Built<BootstrapStackConfig>;
-            before(async () => {
-                const config = loadStackConfigFile(file);
-                assert.equal(config.role, "bootstrap");
-                mocks.reset();
-                await build(() => buildBootstrapStack(config));
-                bootstrap = { config, recording: mocks.snapshot() };
-            });
-
-            for (const control of BOOTSTRAP_CONTROLS) {
-                it(`${control.id}: ${control.title}`, () => control.check(bootstrap));
-            }
+    for (const file of stackFilesOfRole("bootstrap")) {
+        describeControls(`bootstrap stack (${file})`, BOOTSTRAP_CONTROLS, async () => {
+            const config = loadStackConfigFile(file);
+            assert.equal(config.role, "bootstrap");
+            mocks.reset();
+            await build(() => buildBootstrapStack(config));
+            return { config, recording: mocks.snapshot() };
         });
     }
 
