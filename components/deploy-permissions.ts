@@ -65,6 +65,7 @@ const arns = (scope: Pick<DeployScope, "partition" | "accountId">) => {
     return {
         projectRoles: `arn:${p}:iam::${a}:role${IAM_NAMES.path}*`,
         serviceLinkedRoles: `arn:${p}:iam::${a}:role/aws-service-role/*`,
+        projectBucketObjects: `arn:${p}:s3:::${BUCKET_PREFIX}*/*`,
         projectBuckets: [`arn:${p}:s3:::${BUCKET_PREFIX}*`, `arn:${p}:s3:::${BUCKET_PREFIX}*/*`],
         projectLogGroups: ["ecs", "vpc"].flatMap((kind) => [
             `arn:${p}:logs:*:${a}:log-group:/${kind}/${PROJECT}/*`,
@@ -448,7 +449,7 @@ function loadgen(scope: DeployScope): Statement[] {
         allow("RunnerRepositories", REPOSITORY_ACTIONS, arns(scope).repository(scope.accountId, `${PROJECT}/*`)),
         // Starting and stopping the load generators: `npm run loadtest` may run as the deploy role.
         allow("LoadGenerators", ["ecs:RunTask", "ecs:StopTask"], arns(scope).account("ecs")),
-        allow("RunObjects", ["s3:GetObject", "s3:PutObject"], arns(scope).projectBuckets[1]),
+        allow("RunObjects", ["s3:GetObject", "s3:PutObject"], arns(scope).projectBucketObjects),
     ];
 }
 
