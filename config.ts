@@ -26,6 +26,9 @@ export const IAM_NAMES = {
 /** Every S3 bucket a stack creates starts with this, so the deploy role's S3 permissions can name them. */
 export const BUCKET_PREFIX = `${PROJECT}-`;
 
+/** Every log group a stack creates starts with one of these (tasks, flow logs), for the same reason. */
+export const LOG_GROUP_PREFIXES = { tasks: `/ecs/${PROJECT}/`, flowLogs: `/vpc/${PROJECT}/` } as const;
+
 const CLOUDWATCH_LOG_RETENTION_DAYS = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;

@@ -1,4 +1,4 @@
-import { BUCKET_PREFIX, DeployedStackRole, GithubTrustConfig, IAM_NAMES, PROJECT } from "../config";
+import { BUCKET_PREFIX, DeployedStackRole, GithubTrustConfig, IAM_NAMES, LOG_GROUP_PREFIXES, PROJECT } from "../config";
 
 /**
  * What the deploy role of a bootstrapped account may do, as plain policy documents: one per stack role the account
@@ -62,14 +62,15 @@ export const boundaryArn = (partition: string, accountId: string) =>
 
 const arns = (scope: Pick<DeployScope, "partition" | "accountId">) => {
     const { partition: p, accountId: a } = scope;
+    const projectBuckets = `arn:${p}:s3:::${BUCKET_PREFIX}*`;
     return {
         projectRoles: `arn:${p}:iam::${a}:role${IAM_NAMES.path}*`,
         serviceLinkedRoles: `arn:${p}:iam::${a}:role/aws-service-role/*`,
-        projectBucketObjects: `arn:${p}:s3:::${BUCKET_PREFIX}*/*`,
-        projectBuckets: [`arn:${p}:s3:::${BUCKET_PREFIX}*`, `arn:${p}:s3:::${BUCKET_PREFIX}*/*`],
-        projectLogGroups: ["ecs", "vpc"].flatMap((kind) => [
-            `arn:${p}:logs:*:${a}:log-group:/${kind}/${PROJECT}/*`,
-            `arn:${p}:logs:*:${a}:log-group:/${kind}/${PROJECT}/*:*`,
+        projectBucketObjects: `${projectBuckets}/*`,
+        projectBuckets: [projectBuckets, `${projectBuckets}/*`],
+        projectLogGroups: Object.values(LOG_GROUP_PREFIXES).flatMap((prefix) => [
+            `arn:${p}:logs:*:${a}:log-group:${prefix}*`,
+            `arn:${p}:logs:*:${a}:log-group:${prefix}*:*`,
         ]),
         account: (service: string) => `arn:${p}:${service}:*:${a}:*`,
         keys: [`arn:${p}:kms:*:${a}:key/*`, `arn:${p}:kms:*:${a}:alias/*`],

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, ServiceConfig } from "../config";
+import { LOG_GROUP_PREFIXES, PROJECT, ServiceConfig } from "../config";
 import { elbLogicalName, LoadBalancer } from "./load-balancer";
 import { serviceRole } from "./service-role";
 
@@ -54,7 +54,7 @@ export class FargateService extends pulumi.ComponentResource {
 
         const logGroup = new aws.cloudwatch.LogGroup(
             name,
-            { name: `/ecs/${PROJECT}/${args.environment}/${service.name}`, retentionInDays: service.logRetentionDays },
+            { name: `${LOG_GROUP_PREFIXES.tasks}${args.environment}/${service.name}`, retentionInDays: service.logRetentionDays },
             childOpts,
         );
 

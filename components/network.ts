@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkConfig, PROJECT } from "../config";
+import { LOG_GROUP_PREFIXES, NetworkConfig } from "../config";
 import { serviceRole } from "./service-role";
 
 export interface NetworkArgs {
@@ -86,7 +86,7 @@ export class Network extends pulumi.ComponentResource {
     private logFlows(name: string, vpcId: pulumi.Output<string>, args: NetworkArgs): void {
         const { accountId, region, provider } = args;
         const childOpts = { parent: this, provider };
-        const logGroupName = `/vpc/${PROJECT}/${name}/flow-logs`;
+        const logGroupName = `${LOG_GROUP_PREFIXES.flowLogs}${name}/flow-logs`;
         const logGroup = new aws.cloudwatch.LogGroup(
             `${name}-flow-logs`,
             { name: logGroupName, retentionInDays: args.network.flowLogs.retentionDays },

@@ -372,6 +372,9 @@ describe("bootstrap stack", () => {
                     assert.equal(role.inputs.path, "/ecs-loadlab/", role.name);
                 }
                 for (const bucket of recording.ofType(T.bucket)) assert.match(bucket.state.bucket, /^ecs-loadlab-/, "buckets are named under the project's prefix");
+                for (const group of recording.ofType("aws:cloudwatch/logGroup:LogGroup")) {
+                    assert.match(group.state.name, /^\/(ecs|vpc)\/ecs-loadlab\//, "log groups are named under the project's prefixes");
+                }
             });
         }
     });
