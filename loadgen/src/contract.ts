@@ -1,0 +1,91 @@
+/**
+ * What the loadgen stack, the runner in its tasks and `npm run loadtest` agree on: the container's name and
+ * environment, where a run's objects live in the stack's bucket, and the stack's outputs.
+ *
+ * A run's objects, under `runs/<run id>/` in each stack's bucket:
+ *   manifest.json       the run: segments, timings, what to record (written by the command, read by the tasks)
+ *   archive.tar         the `k6 archive` of the script, with its -e values
+ *   ready/<segment>     a task has its archive and waits for `go`           (written by the task)
+ *   go                  the time every task starts k6                        (written by the command)
+ *   heartbeat           the command is alive; a task stops when it is stale (written by the command)
+ *   results/<segment>   the task's recorded metrics, exit code and log tail  (written by the task)
+ */
+
+/** The runner's container in the task definition. */
+export const RUNNER_CONTAINER_NAME = "k6-runner";
+
+/** Environment of the runner's container: the bucket is set by the task definition, the rest per task by RunTask. */
+export const RUNNER_ENV = {
+    bucket: "RUN_BUCKET",
+    runId: "RUN_ID",
+    segment: "SEGMENT_INDEX",
+} as const;
+
+export const RUNS_PREFIX = "runs/";
+
+/** `lt-20261130T120000Z-a1b2`: sortable, and valid as an ECS `startedBy` (≤ 128 chars) and a tag value. */
+export const RUN_ID_PATTERN = /^lt-\d{8}T\d{6}Z-[a-z0-9]{4}$/;
+
+export function runKeys(runId: string) {
+    const prefix = `${RUNS_PREFIX}${runId}/`;
+    return {
+        prefix,
+        manifest: `${prefix}manifest.json`,
+        archive: `${prefix}archive.tar`,
+        go: `${prefix}go`,
+        heartbeat: `${prefix}heartbeat`,
+        readyPrefix: `${prefix}ready/`,
+        ready: (segment: number) => `${prefix}ready/${segment}`,
+        resultsPrefix: `${prefix}results/`,
+        result: (segment: number) => `${prefix}results/${segment}.json.gz`,
+    };
+}
+
+/**
+ * Object key patterns (IAM `Resource` wildcards, after `<bucket ARN>/`) the task role may read and write: a task
+ * reads anything of its runs but writes only its ready marker and its results, so it cannot start, extend or fake
+ * a run.
+ */
+export const TASK_READABLE_KEYS = `${RUNS_PREFIX}*`;
+export const TASK_WRITABLE_KEYS = [`${RUNS_PREFIX}*/ready/*`, `${RUNS_PREFIX}*/results/*`] as const;
+
+/** The loadgen stack's outputs, as `npm run loadtest` reads them. */
+export interface LoadgenStackOutputs {
+    readonly region: string;
+    readonly accountId: string;
+    readonly clusterArn: string;
+    /** Public subnets: tasks get a public IP and reach the target directly (no NAT). */
+    readonly subnetIds: readonly string[];
+    /** Egress-only: 80 and 443 out, nothing in. */
+    readonly securityGroupId: string;
+    readonly bucketName: string;
+    readonly taskDefinitionArn: string;
+    readonly taskDefinitionFamily: string;
+    readonly containerName: string;
+    /** The runner image the task definition runs, `<repository URL>:<runner image tag>`. */
+    readonly runnerImage: string;
+    readonly repositoryUrl: string;
+    readonly repositoryName: string;
+    readonly logGroupName: string;
+    /** Task size, for the cost estimate: CPU units (1024 = 1 vCPU) and memory in MiB. */
+    readonly taskCpu: number;
+    readonly taskMemory: number;
+}
+
+export const LOADGEN_OUTPUT_NAMES = [
+    "region",
+    "accountId",
+    "clusterArn",
+    "subnetIds",
+    "securityGroupId",
+    "bucketName",
+    "taskDefinitionArn",
+    "taskDefinitionFamily",
+    "containerName",
+    "runnerImage",
+    "repositoryUrl",
+    "repositoryName",
+    "logGroupName",
+    "taskCpu",
+    "taskMemory",
+] as const satisfies readonly (keyof LoadgenStackOutputs)[];
