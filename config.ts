@@ -100,6 +100,39 @@ const awsSchema = z
         inAccount(ctx, "permissionsBoundaryArn", aws.permissionsBoundaryArn, aws.accountId);
     });
 
+/** The `aws` section of a stack that creates IAM roles: with a deploy role, it must name the boundary those roles carry. */
+const roleCreatingAwsSchema = awsSchema.superRefine((aws, ctx) => {
+    if (aws.deployRoleArn && !aws.permissionsBoundaryArn) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["permissionsBoundaryArn"],
+            message:
+                "is missing: the deploy role may only create IAM roles that carry the bootstrap's permissions boundary; set it to the bootstrap stack's permissionsBoundaryArn output",
+            input: undefined,
+        });
+    }
+});
+
+/** Fails a task size Fargate does not offer, naming the key to change. */
+function fargateTaskSize(size: { cpu: number; memory: number }, ctx: z.core.$RefinementCtx): void {
+    const allowed = FARGATE_MEMORY_BY_CPU[size.cpu];
+    if (!allowed) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["cpu"],
+            message: `must be a Fargate cpu size: one of ${Object.keys(FARGATE_MEMORY_BY_CPU).join(", ")}`,
+            input: size.cpu,
+        });
+    } else if (!allowed.includes(size.memory)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["memory"],
+            message: `is not allowed with cpu ${size.cpu} on Fargate: use one of ${allowed.join(", ")}`,
+            input: size.memory,
+        });
+    }
+}
+
 // ---------------------------------------------------------------- shared stack
 
 const ecrRepositoryName = z
@@ -204,24 +237,20 @@ const environmentSchema = z.strictObject({
     imageDigest: z.string().regex(/^sha256:[a-f0-9]{64}$/, "must be sha256: followed by 64 lowercase hex digits").optional(),
 });
 
-const networkSchema = z
-    .strictObject({
-        cidrBlock: z.string().default("10.0.0.0/16"),
-        availabilityZones: int(2, 6).default(2),
-        /** Prefix length of each public and private subnet carved from cidrBlock. */
-        subnetPrefixLength: int(16, 28).default(20),
-        // No "None": without interface endpoints, tasks in private subnets reach ECR and CloudWatch Logs only through NAT.
-        natGateways: z
-            .enum(["Single", "OnePerAz"], {
-                error: 'must be "Single" or "OnePerAz": the tasks run in private subnets and pull their image through NAT',
-            })
-            .default("Single"),
-        flowLogs: z
-            .strictObject({ enabled: z.boolean().default(true), retentionDays: logRetentionDays.default(90) })
-            .prefault({}),
-    })
-    .prefault({})
-    .superRefine((network, ctx) => {
+/** The VPC every network has: its address space, availability zones, subnet size and flow logs. */
+const vpcShape = {
+    cidrBlock: z.string().default("10.0.0.0/16"),
+    availabilityZones: int(2, 6).default(2),
+    /** Prefix length of each subnet carved from cidrBlock. */
+    subnetPrefixLength: int(16, 28).default(20),
+    flowLogs: z
+        .strictObject({ enabled: z.boolean().default(true), retentionDays: logRetentionDays.default(90) })
+        .prefault({}),
+};
+
+/** Fails a cidrBlock that is malformed or cannot hold `subnetsPerAz` (`kinds`) subnets in every availability zone. */
+function subnetsFit(subnetsPerAz: number, kinds: string) {
+    return (network: { cidrBlock: string; availabilityZones: number; subnetPrefixLength: number }, ctx: z.core.$RefinementCtx): void => {
         const prefix = parseCidr(network.cidrBlock);
         if (prefix === undefined) {
             ctx.addIssue({
@@ -236,17 +265,31 @@ const networkSchema = z
             ctx.addIssue({ code: "custom", path: ["cidrBlock"], message: "a VPC's prefix length must be /16 to /28", input: network.cidrBlock });
             return;
         }
-        const subnets = 2 * network.availabilityZones;
+        const subnets = subnetsPerAz * network.availabilityZones;
         const available = network.subnetPrefixLength >= prefix ? 2 ** (network.subnetPrefixLength - prefix) : 0;
         if (available < subnets) {
             ctx.addIssue({
                 code: "custom",
                 path: ["cidrBlock"],
-                message: `is too small: ${subnets} subnets (public and private in ${network.availabilityZones} AZs) of /${network.subnetPrefixLength} need at least a /${network.subnetPrefixLength - Math.ceil(Math.log2(subnets))}`,
+                message: `is too small: ${subnets} subnets (${kinds} in ${network.availabilityZones} AZs) of /${network.subnetPrefixLength} need at least a /${network.subnetPrefixLength - Math.ceil(Math.log2(subnets))}`,
                 input: network.cidrBlock,
             });
         }
-    });
+    };
+}
+
+const networkSchema = z
+    .strictObject({
+        ...vpcShape,
+        // No "None": without interface endpoints, tasks in private subnets reach ECR and CloudWatch Logs only through NAT.
+        natGateways: z
+            .enum(["Single", "OnePerAz"], {
+                error: 'must be "Single" or "OnePerAz": the tasks run in private subnets and pull their image through NAT',
+            })
+            .default("Single"),
+    })
+    .prefault({})
+    .superRefine(subnetsFit(2, "public and private"));
 
 /** Prefix length of a well-formed IPv4 CIDR without host bits, or undefined. */
 function parseCidr(cidr: string): number | undefined {
@@ -335,24 +378,7 @@ const serviceSchema = z
         healthCheck: healthCheckSchema,
     })
     .prefault({})
-    .superRefine((service, ctx) => {
-        const allowed = FARGATE_MEMORY_BY_CPU[service.cpu];
-        if (!allowed) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["cpu"],
-                message: `must be a Fargate cpu size: one of ${Object.keys(FARGATE_MEMORY_BY_CPU).join(", ")}`,
-                input: service.cpu,
-            });
-        } else if (!allowed.includes(service.memory)) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["memory"],
-                message: `is not allowed with cpu ${service.cpu} on Fargate: use one of ${allowed.join(", ")}`,
-                input: service.memory,
-            });
-        }
-    });
+    .superRefine(fargateTaskSize);
 
 const capacity = {
     minCapacity: int(1).default(1),
@@ -440,7 +466,7 @@ const alarmsSchema = z
 const environmentStackSchema = z
     .strictObject({
         role: z.literal("environment"),
-        aws: awsSchema,
+        aws: roleCreatingAwsSchema,
         environment: environmentSchema,
         network: networkSchema,
         domain: domainSchema,
@@ -450,15 +476,6 @@ const environmentStackSchema = z
         alarms: alarmsSchema,
     })
     .superRefine((config, ctx) => {
-        if (config.aws.deployRoleArn && !config.aws.permissionsBoundaryArn) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["aws", "permissionsBoundaryArn"],
-                message:
-                    "is missing: the deploy role may only create IAM roles that carry the bootstrap's permissions boundary; set it to the bootstrap stack's permissionsBoundaryArn output",
-                input: undefined,
-            });
-        }
         const { minCapacity, maxCapacity } = config.scaling;
         if (config.service.desiredCount < minCapacity || config.service.desiredCount > maxCapacity) {
             ctx.addIssue({
@@ -469,6 +486,30 @@ const environmentStackSchema = z
             });
         }
     });
+
+// ---------------------------------------------------------------- loadgen stack
+
+/** Public subnets only and no NAT: each task gets a public IP from RunTask and reaches its target directly. */
+const publicNetworkSchema = z.strictObject(vpcShape).prefault({}).superRefine(subnetsFit(1, "public"));
+
+const loadgenSchema = z
+    .strictObject({
+        network: publicNetworkSchema,
+        /** One k6 runner's task size; one task is one execution segment. */
+        task: z.strictObject({ cpu: int(256).default(1024), memory: int(512).default(2048) }).prefault({}).superRefine(fargateTaskSize),
+        logRetentionDays: logRetentionDays.default(30),
+        /** A run's objects (manifest, archive, results) expire this many days after they are written. */
+        resultRetentionDays: int(1).default(30),
+        /** Runner images beyond the newest this many expire from the stack's repository. */
+        runnerImagesToKeep: int(1).default(10),
+    })
+    .prefault({});
+
+const loadgenStackSchema = z.strictObject({
+    role: z.literal("loadgen"),
+    aws: roleCreatingAwsSchema,
+    loadgen: loadgenSchema,
+});
 
 // ---------------------------------------------------------------- bootstrap stack
 
@@ -615,9 +656,10 @@ const bootstrapStackSchema = z
         }
     });
 
-const STACK_ROLES = ["shared", "environment", "bootstrap"];
+const STACK_SCHEMAS = [sharedStackSchema, environmentStackSchema, loadgenStackSchema, bootstrapStackSchema] as const;
+const STACK_ROLES = STACK_SCHEMAS.map((schema) => schema.shape.role.value);
 
-const stackConfigSchema = z.discriminatedUnion("role", [sharedStackSchema, environmentStackSchema, bootstrapStackSchema], {
+const stackConfigSchema = z.discriminatedUnion("role", STACK_SCHEMAS, {
     error: (issue) =>
         (issue.input as { role?: unknown } | undefined)?.role === undefined
             ? `is missing: set ${PROJECT}:role to one of ${STACK_ROLES.map((role) => `"${role}"`).join(", ")}`
@@ -639,6 +681,10 @@ export type StepScalingConfig = z.infer<typeof stepScalingSchema>;
 export type TargetTrackingConfig = z.infer<typeof targetTrackingSchema>;
 export type AlarmsConfig = z.infer<typeof alarmsSchema>;
 export type EnvironmentStackConfig = z.infer<typeof environmentStackSchema>;
+export type PublicNetworkConfig = z.infer<typeof publicNetworkSchema>;
+export type LoadgenTaskConfig = z.infer<typeof loadgenSchema>["task"];
+export type LoadgenConfig = z.infer<typeof loadgenSchema>;
+export type LoadgenStackConfig = z.infer<typeof loadgenStackSchema>;
 export type GithubTrustConfig = z.infer<typeof githubTrustSchema>;
 export type StateBackendConfig = z.infer<typeof stateBackendSchema>;
 export type BootstrapConfig = z.infer<typeof bootstrapSchema>;

@@ -1,6 +1,7 @@
 import { loadStackConfig, StackConfig } from "./config";
 import { buildBootstrapStack } from "./stacks/bootstrap";
 import { buildEnvironmentStack } from "./stacks/environment";
+import { buildLoadgenStack } from "./stacks/loadgen";
 import { buildSharedStack } from "./stacks/shared";
 
 function buildStack(config: StackConfig) {
@@ -9,6 +10,8 @@ function buildStack(config: StackConfig) {
             return buildSharedStack(config);
         case "environment":
             return buildEnvironmentStack(config);
+        case "loadgen":
+            return buildLoadgenStack(config);
         case "bootstrap":
             return buildBootstrapStack(config);
     }

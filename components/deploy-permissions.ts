@@ -42,7 +42,7 @@ export const STATE_KEY_ALIAS = `alias/${PROJECT}-state`;
 const PASSED_TO_SERVICES: Record<DeployedStackRole, string[]> = {
     shared: [],
     environment: ["ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"],
-    loadgen: ["ecs-tasks.amazonaws.com"],
+    loadgen: ["ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"],
 };
 
 /** Service-linked roles AWS creates on a stack's first deployment in an account. */
@@ -133,19 +133,19 @@ function iamFence(scope: DeployScope): Statement[] {
 
 // ---------------------------------------------------------------- what environment and loadgen stacks share
 
-/** What only environment networks have: NAT gateways and their addresses, the S3 gateway endpoint, flow logs. */
+/** What only environment networks have: NAT gateways and their addresses, the S3 gateway endpoint, inbound rules. */
 const ENVIRONMENT_NETWORK_ACTIONS = [
     "ec2:AllocateAddress",
     "ec2:AssociateAddress",
-    "ec2:CreateFlowLogs",
+    "ec2:AuthorizeSecurityGroupIngress",
     "ec2:CreateNatGateway",
     "ec2:CreateVpcEndpoint",
-    "ec2:DeleteFlowLogs",
     "ec2:DeleteNatGateway",
     "ec2:DeleteVpcEndpoints",
     "ec2:DisassociateAddress",
     "ec2:ModifyVpcEndpoint",
     "ec2:ReleaseAddress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
 ];
 
 function network(extraActions: string[]): Statement[] {
@@ -156,7 +156,7 @@ function network(extraActions: string[]): Statement[] {
                 "ec2:AssociateRouteTable",
                 "ec2:AttachInternetGateway",
                 "ec2:AuthorizeSecurityGroupEgress",
-                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:CreateFlowLogs",
                 "ec2:CreateInternetGateway",
                 "ec2:CreateRoute",
                 "ec2:CreateRouteTable",
@@ -164,6 +164,7 @@ function network(extraActions: string[]): Statement[] {
                 "ec2:CreateSubnet",
                 "ec2:CreateTags",
                 "ec2:CreateVpc",
+                "ec2:DeleteFlowLogs",
                 "ec2:DeleteInternetGateway",
                 "ec2:DeleteRoute",
                 "ec2:DeleteRouteTable",
@@ -182,7 +183,6 @@ function network(extraActions: string[]): Statement[] {
                 "ec2:RevokeSecurityGroupEgress",
                 "ec2:RevokeSecurityGroupIngress",
                 "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
-                "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
                 ...extraActions,
             ].sort(),
             // EC2 creates take `*` for the resources they create; Describe* takes only `*`.
@@ -415,12 +415,10 @@ const REPOSITORY_ACTIONS = [
     "ecr:CreateRepository",
     "ecr:DeleteLifecyclePolicy",
     "ecr:DeleteRepository",
-    "ecr:DeleteRepositoryPolicy",
     "ecr:DescribeImages",
     "ecr:DescribeRepositories",
     "ecr:GetDownloadUrlForLayer",
     "ecr:GetLifecyclePolicy",
-    "ecr:GetRepositoryPolicy",
     "ecr:InitiateLayerUpload",
     "ecr:ListImages",
     "ecr:ListTagsForResource",
@@ -428,17 +426,21 @@ const REPOSITORY_ACTIONS = [
     "ecr:PutImageScanningConfiguration",
     "ecr:PutImageTagMutability",
     "ecr:PutLifecyclePolicy",
-    "ecr:SetRepositoryPolicy",
     "ecr:TagResource",
     "ecr:UntagResource",
     "ecr:UploadLayerPart",
 ];
 
+/** The registry's repository policy, which lets the workload accounts pull; the runner repository has none. */
+const REPOSITORY_POLICY_ACTIONS = ["ecr:DeleteRepositoryPolicy", "ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy"];
+
 function shared(scope: DeployScope): Statement[] {
     const registry = scope.registry;
     return [
         allow("RegistryLogin", ["ecr:GetAuthorizationToken"], "*"),
-        ...(registry ? [allow("Registry", REPOSITORY_ACTIONS, arns(scope).repository(registry.accountId, registry.repositoryName))] : []),
+        ...(registry
+            ? [allow("Registry", union([REPOSITORY_ACTIONS, REPOSITORY_POLICY_ACTIONS]), arns(scope).repository(registry.accountId, registry.repositoryName))]
+            : []),
         ...keys(scope),
     ];
 }

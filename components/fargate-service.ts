@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_GROUP_PREFIXES, PROJECT, ServiceConfig } from "../config";
+import { fargateTask } from "./fargate-task";
 import { elbLogicalName, LoadBalancer } from "./load-balancer";
-import { serviceRole } from "./service-role";
 
 export interface FargateServiceArgs {
     /** The environment's name, part of the physical names. */
@@ -24,9 +24,6 @@ export interface FargateServiceArgs {
     provider: aws.Provider;
 }
 
-const ECS_TASKS = "ecs-tasks.amazonaws.com";
-/** Writable scratch space: the root filesystem is read-only. */
-const TMP_VOLUME = "tmp";
 /** The node image's `node` user, numeric: the task definition alone shows it is not root, whatever the image's /etc/passwd. */
 const CONTAINER_USER = "1000";
 /** The service must finish draining before ECS follows SIGTERM with SIGKILL at the stop timeout. */
@@ -52,59 +49,28 @@ export class FargateService extends pulumi.ComponentResource {
         const { service, loadBalancer, provider } = args;
         const childOpts = { parent: this, provider };
 
-        const logGroup = new aws.cloudwatch.LogGroup(
-            name,
-            { name: `${LOG_GROUP_PREFIXES.tasks}${args.environment}/${service.name}`, retentionInDays: service.logRetentionDays },
-            childOpts,
-        );
-
-        const partition = aws.getPartitionOutput({}, childOpts).partition;
-        const executionRole = serviceRole(
-            `${name}-execution`,
-            { description: `ECS pulls ${service.name}'s image and ships its logs`, service: ECS_TASKS, accountId: args.accountId, permissionsBoundaryArn: args.permissionsBoundaryArn },
-            childOpts,
-        );
-        new aws.iam.RolePolicyAttachment(
-            `${name}-execution`,
-            { role: executionRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy` },
-            childOpts,
-        );
-        // The service calls no AWS API, so its own role grants nothing.
-        const taskRole = serviceRole(
-            `${name}-task`,
-            { description: `${service.name}'s containers: no permissions`, service: ECS_TASKS, accountId: args.accountId, permissionsBoundaryArn: args.permissionsBoundaryArn },
-            childOpts,
-        );
-
         // No container health check: the target group checks /api/health and ECS replaces the tasks it reports
         // unhealthy; a second check would need an HTTP client in the image and could disagree with the first.
-        const container: aws.ecs.ContainerDefinition = {
-            name: service.name,
-            image: args.image,
-            essential: true,
-            user: CONTAINER_USER,
-            readonlyRootFilesystem: true,
-            mountPoints: [{ sourceVolume: TMP_VOLUME, containerPath: "/tmp", readOnly: false }],
-            portMappings: [{ containerPort: service.containerPort, protocol: "tcp" }],
-            environment: containerEnvironment(service, loadBalancer.idleTimeoutSeconds),
-            stopTimeout: service.stopTimeoutSeconds,
-            logConfiguration: {
-                logDriver: "awslogs",
-                options: { "awslogs-group": logGroup.name, "awslogs-region": args.region, "awslogs-stream-prefix": service.name },
-            },
-        };
-        const taskDefinition = new aws.ecs.TaskDefinition(
+        const { taskDefinition, logGroup } = fargateTask(
             name,
             {
                 family: `${PROJECT}-${args.environment}-${service.name}`,
-                requiresCompatibilities: ["FARGATE"],
-                networkMode: "awsvpc",
-                cpu: String(service.cpu),
-                memory: String(service.memory),
-                executionRoleArn: executionRole.arn,
-                taskRoleArn: taskRole.arn,
-                volumes: [{ name: TMP_VOLUME }],
-                containerDefinitions: pulumi.jsonStringify([container]),
+                cpu: service.cpu,
+                memory: service.memory,
+                container: {
+                    name: service.name,
+                    image: args.image,
+                    user: CONTAINER_USER,
+                    portMappings: [{ containerPort: service.containerPort, protocol: "tcp" }],
+                    environment: containerEnvironment(service, loadBalancer.idleTimeoutSeconds),
+                    stopTimeout: service.stopTimeoutSeconds,
+                },
+                logGroup: { name: `${LOG_GROUP_PREFIXES.tasks}${args.environment}/${service.name}`, retentionDays: service.logRetentionDays },
+                // The service calls no AWS API, so its own role is granted nothing.
+                taskRoleDescription: `${service.name}'s containers: no permissions`,
+                accountId: args.accountId,
+                region: args.region,
+                permissionsBoundaryArn: args.permissionsBoundaryArn,
             },
             childOpts,
         );

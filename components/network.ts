@@ -1,11 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { LOG_GROUP_PREFIXES, NetworkConfig } from "../config";
+import { LOG_GROUP_PREFIXES, NetworkConfig, PublicNetworkConfig } from "../config";
 import { serviceRole } from "./service-role";
 
 export interface NetworkArgs {
-    network: NetworkConfig;
+    network: PublicNetworkConfig;
+    /** Private subnets beside the public ones, reaching the internet through NAT as configured; omit for public subnets only. */
+    privateSubnets?: { natGateways: NetworkConfig["natGateways"] };
     /** Region of the VPC, for the S3 endpoint's service name. */
     region: string;
     /** The VPC's account: only flow logs of this account may use the flow log role. */
@@ -19,9 +21,10 @@ export interface NetworkArgs {
 const FLOW_LOG_AGGREGATION_SECONDS = 60;
 
 /**
- * The environment's VPC: a public and a private subnet in each configured availability zone, NAT for the
- * private subnets as configured, and an S3 gateway endpoint so image layers (served from S3) skip the NAT.
- * Its default security group allows nothing, and, when config asks, all its traffic is logged to CloudWatch Logs.
+ * A stack's VPC: a public subnet in each configured availability zone and, when asked, a private one beside it, with
+ * NAT for the private subnets as configured and an S3 gateway endpoint so image layers (served from S3) skip the
+ * NAT. Without private subnets there is no NAT at all. Its default security group allows nothing, and, when config
+ * asks, all its traffic is logged to CloudWatch Logs.
  */
 export class Network extends pulumi.ComponentResource {
     readonly vpcId: pulumi.Output<string>;
@@ -30,7 +33,8 @@ export class Network extends pulumi.ComponentResource {
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ecs-loadlab:network:Network", name, {}, opts);
-        const { network, provider } = args;
+        const { network, privateSubnets, provider } = args;
+        const subnet = (type: awsx.ec2.SubnetType) => ({ type, cidrMask: network.subnetPrefixLength });
 
         // awsx is a remote component: it uses only the providers given to it, never its parent's (pulumi-awsx#887).
         const vpc = new awsx.ec2.Vpc(
@@ -39,11 +43,8 @@ export class Network extends pulumi.ComponentResource {
                 cidrBlock: network.cidrBlock,
                 numberOfAvailabilityZones: network.availabilityZones,
                 subnetStrategy: awsx.ec2.SubnetAllocationStrategy.Auto,
-                subnetSpecs: [
-                    { type: awsx.ec2.SubnetType.Public, cidrMask: network.subnetPrefixLength },
-                    { type: awsx.ec2.SubnetType.Private, cidrMask: network.subnetPrefixLength },
-                ],
-                natGateways: { strategy: network.natGateways },
+                subnetSpecs: [subnet(awsx.ec2.SubnetType.Public), ...(privateSubnets ? [subnet(awsx.ec2.SubnetType.Private)] : [])],
+                natGateways: { strategy: privateSubnets?.natGateways ?? awsx.ec2.NatGatewayStrategy.None },
             },
             { parent: this, providers: { aws: provider } },
         );
@@ -51,6 +52,23 @@ export class Network extends pulumi.ComponentResource {
         this.publicSubnetIds = vpc.publicSubnetIds;
         this.privateSubnetIds = vpc.privateSubnetIds;
 
+        if (privateSubnets) {
+            this.routeS3ThroughGateway(name, vpc, args);
+        }
+
+        // Every workload has a security group of its own; the default one, which every VPC has, is left with no rules.
+        new aws.ec2.DefaultSecurityGroup(`${name}-default`, { vpcId: vpc.vpcId }, { parent: this, provider });
+
+        if (network.flowLogs.enabled) {
+            this.logFlows(name, vpc.vpcId, args);
+        }
+
+        this.registerOutputs({ vpcId: this.vpcId, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds });
+    }
+
+    /** An S3 gateway endpoint on the private subnets' route tables. */
+    private routeS3ThroughGateway(name: string, vpc: awsx.ec2.Vpc, args: NetworkArgs): void {
+        const { provider } = args;
         // vpcEndpointSpecs cannot name route tables the Vpc has yet to create, and its "Auto" endpoint strategy
         // chooses among the generated ones itself: look up the private subnets' tables instead. A remote
         // component's outputs resolve only once everything it created exists, route table associations included.
@@ -68,15 +86,6 @@ export class Network extends pulumi.ComponentResource {
             },
             { parent: this, provider },
         );
-
-        // Every workload has a security group of its own; the default one, which every VPC has, is left with no rules.
-        new aws.ec2.DefaultSecurityGroup(`${name}-default`, { vpcId: vpc.vpcId }, { parent: this, provider });
-
-        if (network.flowLogs.enabled) {
-            this.logFlows(name, vpc.vpcId, args);
-        }
-
-        this.registerOutputs({ vpcId: this.vpcId, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds });
     }
 
     /**

@@ -4,7 +4,7 @@ import { AwsConfig, PROJECT } from "../config";
 
 export interface AccountProviderArgs {
     aws: AwsConfig;
-    /** What the stack is for: "shared", or the environment's name. Tagged on every resource. */
+    /** What the stack is for: "shared", "loadgen", or the environment's name. Tagged on every resource. */
     role: string;
 }
 

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { HISTORY_TAG_PREFIX, RegistryConfig, WorkloadEnvironment } from "../config";
+import { expireUntagged, keepNewestTagged, LifecycleRule, lifecyclePolicy } from "./ecr-lifecycle";
 
 export interface RegistryArgs {
     registry: RegistryConfig;
@@ -36,15 +37,6 @@ interface PolicyStatement {
 interface PolicyDocument {
     Version: "2012-10-17";
     Statement: PolicyStatement[];
-}
-
-interface LifecycleRule {
-    rulePriority: number;
-    description: string;
-    selection:
-        | { tagStatus: "tagged"; tagPatternList: string[]; countType: "imageCountMoreThan"; countNumber: number }
-        | { tagStatus: "untagged"; countType: "sinceImagePushed"; countUnit: "days"; countNumber: number };
-    action: { type: "expire" };
 }
 
 /**
@@ -154,7 +146,7 @@ export class Registry extends pulumi.ComponentResource {
             `${name}-lifecycle`,
             {
                 repository: this.repository.name,
-                policy: JSON.stringify({ rules: lifecycleRules(registry, environments) }),
+                policy: lifecyclePolicy(lifecycleRules(registry, environments)),
             },
             childOpts,
         );
@@ -175,16 +167,6 @@ export class Registry extends pulumi.ComponentResource {
  * usually the oldest history image, and a shared count would let a busy dev expire it. Untagged images (nothing names them) expire by age, last.
  */
 function lifecycleRules(registry: RegistryConfig, environments: WorkloadEnvironment[]): LifecycleRule[] {
-    const keepNewestTagged = (description: string, pattern: string, count: number): Omit<LifecycleRule, "rulePriority"> => ({
-        description,
-        selection: { tagStatus: "tagged", tagPatternList: [pattern], countType: "imageCountMoreThan", countNumber: count },
-        action: { type: "expire" },
-    });
-    const expireUntagged: Omit<LifecycleRule, "rulePriority"> = {
-        description: `Expire untagged images ${registry.untaggedExpiryDays} days after push`,
-        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: registry.untaggedExpiryDays },
-        action: { type: "expire" },
-    };
     return [
         ...environments.map((environment) =>
             keepNewestTagged(`Never expire the image the "${environment.name}" environment tag points at`, environment.name, 1),
@@ -201,6 +183,6 @@ function lifecycleRules(registry: RegistryConfig, environments: WorkloadEnvironm
             `${registry.versionTagPrefix}*`,
             registry.versionImagesToKeep,
         ),
-        expireUntagged,
-    ].map((rule, index) => ({ rulePriority: index + 1, ...rule }));
+        expireUntagged(registry.untaggedExpiryDays),
+    ];
 }

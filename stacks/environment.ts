@@ -32,6 +32,8 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
 
     const network = new Network(environment, {
         network: config.network,
+        // The tasks run in private subnets, behind the load balancer in the public ones.
+        privateSubnets: { natGateways: config.network.natGateways },
         region: config.aws.region,
         accountId: config.aws.accountId,
         permissionsBoundaryArn: config.aws.permissionsBoundaryArn,

@@ -3,6 +3,7 @@ import { BootstrapStackConfig, ConfigError, DeployedStackRole, loadStackConfigFi
 import { deployPolicies, githubSubjects, PolicyDocument, Statement } from "../components/deploy-permissions";
 import { buildBootstrapStack } from "../stacks/bootstrap";
 import { buildEnvironmentStack } from "../stacks/environment";
+import { buildLoadgenStack } from "../stacks/loadgen";
 import { buildSharedStack } from "../stacks/shared";
 import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, stackFilesOfRole } from "./environment-fixtures";
 import { build, mocks, RecordedResource, Recording, useMocks, valueOf } from "./mocks";
@@ -10,7 +11,9 @@ import { deployRoleVariable, REPOSITORY, workflowOidcSubjects } from "./workflow
 
 const BOOTSTRAP_FILES = stackFilesOfRole("bootstrap");
 /** The stacks that deploy through a bootstrapped account's deploy role. */
-const DEPLOYED_FILES = stackFilesOfRole("shared", "environment");
+const DEPLOYED_FILES = stackFilesOfRole("shared", "environment", "loadgen");
+/** The deployed stacks that create IAM roles, so must name the account's permissions boundary. */
+const ROLE_CREATING_FILES = stackFilesOfRole("environment", "loadgen");
 
 const T = {
     role: "aws:iam/role:Role",
@@ -109,6 +112,7 @@ const CREATE_ACTION: Record<string, string> = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "s3:PutEncryptionConfiguration",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
     "aws:ecs/cluster:Cluster": "ecs:CreateCluster",
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": "ecs:PutClusterCapacityProviders",
     "aws:ecs/taskDefinition:TaskDefinition": "ecs:RegisterTaskDefinition",
     "aws:ecs/service:Service": "ecs:CreateService",
     "aws:appautoscaling/target:Target": "application-autoscaling:RegisterScalableTarget",
@@ -140,6 +144,7 @@ async function recordingOf(file: string): Promise<Recording> {
     mocks.reset();
     if (config.role === "shared") await build(() => buildSharedStack(config));
     else if (config.role === "environment") await build(() => buildEnvironmentStack(config));
+    else if (config.role === "loadgen") await build(() => buildLoadgenStack(config));
     else assert.fail(`${file} is not deployed with a deploy role`);
     return mocks.snapshot();
 }
@@ -166,12 +171,12 @@ describe("bootstrap stack", () => {
             }
         });
 
-        it("every deployed stack file assumes its account's deploy role, and environments name its boundary", () => {
+        it("every deployed stack file assumes its account's deploy role, and those that create roles name its boundary", () => {
             for (const file of DEPLOYED_FILES) {
-                const { aws, role } = loadStackConfigFile(file);
+                const { aws } = loadStackConfigFile(file);
                 assert.ok("deployRoleArn" in aws);
                 assert.equal(aws.deployRoleArn, `arn:aws:iam::${aws.accountId}:role/ecs-loadlab-deploy`, file);
-                if (role === "environment") {
+                if (ROLE_CREATING_FILES.includes(file)) {
                     assert.equal(aws.permissionsBoundaryArn, `arn:aws:iam::${aws.accountId}:policy/ecs-loadlab/ecs-loadlab-boundary`, file);
                 }
             }
@@ -361,12 +366,13 @@ describe("bootstrap stack", () => {
     });
 
     describe("roles the stacks create", () => {
-        for (const file of ENVIRONMENT_STACK_FILES) {
+        for (const file of ROLE_CREATING_FILES) {
             it(`${file}: every role carries the permissions boundary from config and lives under /ecs-loadlab/`, async () => {
                 const recording = await recordingOf(file);
                 const roles = recording.ofType(T.role);
                 assert.ok(roles.length >= 2, "the execution and task roles at least");
-                const boundary = loadEnvironmentConfig(file).aws.permissionsBoundaryArn;
+                const config = loadStackConfigFile(file);
+                const boundary = config.role === "bootstrap" ? assert.fail(`${file} is deployed by a deploy role`) : config.aws.permissionsBoundaryArn;
                 for (const role of roles) {
                     assert.equal(role.inputs.permissionsBoundary, boundary, role.name);
                     assert.equal(role.inputs.path, "/ecs-loadlab/", role.name);

@@ -123,11 +123,11 @@ describe("stack config", () => {
     describe("errors", () => {
         it("a missing role says which key to set and to what", () => {
             const { role: _role, ...withoutRole } = validShared();
-            assertOneProblem(withoutRole, "ecs-loadlab:role", /is missing: set ecs-loadlab:role to one of "shared", "environment", "bootstrap" \(given: nothing\)$/);
+            assertOneProblem(withoutRole, "ecs-loadlab:role", /is missing: set ecs-loadlab:role to one of "shared", "environment", "loadgen", "bootstrap" \(given: nothing\)$/);
         });
 
         it("an unknown role shows what was given and what is allowed", () => {
-            assertOneProblem({ ...validShared(), role: "registry" }, "ecs-loadlab:role", /must be one of "shared", "environment", "bootstrap" \(given: "registry"\)$/);
+            assertOneProblem({ ...validShared(), role: "registry" }, "ecs-loadlab:role", /must be one of "shared", "environment", "loadgen", "bootstrap" \(given: "registry"\)$/);
         });
 
         it("an account id that is not 12 digits, or not a string, is refused where it appears", () => {

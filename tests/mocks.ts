@@ -254,9 +254,12 @@ const STATE_BY_TYPE: Record<string, StateFor> = {
     },
     "awsx:ec2:Vpc": (name, inputs) => {
         const azs = (inputs.numberOfAvailabilityZones as number | undefined) ?? 2;
-        const ids = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${hex(`${name}/${kind}/${i}`, 17)}`);
+        // One subnet per AZ of each type the specs name; without specs, awsx lays out public and private subnets.
+        const types = ((inputs.subnetSpecs as { type: string }[] | undefined) ?? [{ type: "Public" }, { type: "Private" }]).map((spec) => spec.type);
+        const ids = (type: string) =>
+            types.includes(type) ? Array.from({ length: azs }, (_, i) => `subnet-${hex(`${name}/${type.toLowerCase()}/${i}`, 17)}`) : [];
         const vpcId = `vpc-${hex(name, 17)}`;
-        return { id: vpcId, state: { vpcId, publicSubnetIds: ids("public"), privateSubnetIds: ids("private"), isolatedSubnetIds: [] } };
+        return { id: vpcId, state: { vpcId, publicSubnetIds: ids("Public"), privateSubnetIds: ids("Private"), isolatedSubnetIds: ids("Isolated") } };
     },
 };
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { BootstrapStackConfig, EnvironmentStackConfig, loadStackConfigFile, SharedStackConfig } from "../config";
+import { BootstrapStackConfig, EnvironmentStackConfig, LoadgenStackConfig, loadStackConfigFile, SharedStackConfig } from "../config";
 import { buildBootstrapStack } from "../stacks/bootstrap";
 import { buildEnvironmentStack } from "../stacks/environment";
+import { buildLoadgenStack } from "../stacks/loadgen";
 import { buildSharedStack } from "../stacks/shared";
 import { ENVIRONMENT_STACK_FILES, environmentConfigWith, loadEnvironmentConfig, stackFilesOfRole } from "./environment-fixtures";
 import { build, mocks, RecordedResource, Recording, useMocks } from "./mocks";
@@ -196,15 +197,112 @@ const CONTROL_IAM_21: Control<unknown> = {
     },
 };
 
-const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
-    {
-        id: "ECS.1",
-        title: "task definitions use awsvpc networking (not host) and a non-root user",
-        check: ({ recording }) => {
-            for (const taskDefinition of recording.ofType(T.taskDefinition)) assert.equal(taskDefinition.inputs.networkMode, "awsvpc");
-            for (const container of containers(recording)) assert.ok(!["", "root", "0", undefined].includes(container.user as string), `user ${container.user}`);
-        },
+const CONTROL_ECS_1: Control<unknown> = {
+    id: "ECS.1",
+    title: "task definitions use awsvpc networking (not host) and a non-root user",
+    check: ({ recording }) => {
+        for (const taskDefinition of recording.ofType(T.taskDefinition)) assert.equal(taskDefinition.inputs.networkMode, "awsvpc");
+        for (const container of containers(recording)) assert.ok(!["", "root", "0", undefined].includes(container.user as string), `user ${container.user}`);
     },
+};
+
+const CONTROL_ECS_3: Control<unknown> = {
+    id: "ECS.3",
+    title: "task definitions do not share the host's process namespace",
+    check: ({ recording }) => {
+        for (const taskDefinition of recording.ofType(T.taskDefinition)) assert.notEqual(taskDefinition.inputs.pidMode, "host");
+    },
+};
+
+const CONTROL_ECS_4: Control<unknown> = {
+    id: "ECS.4",
+    title: "containers are not privileged",
+    check: ({ recording }) => {
+        for (const container of containers(recording)) assert.notEqual(container.privileged, true);
+    },
+};
+
+const CONTROL_ECS_5: Control<unknown> = {
+    id: "ECS.5",
+    title: "containers have read-only root filesystems",
+    check: ({ recording }) => {
+        for (const container of containers(recording)) assert.equal(container.readonlyRootFilesystem, true);
+    },
+};
+
+const CONTROL_ECS_8: Control<unknown> = {
+    id: "ECS.8",
+    title: "no AWS credentials or registry auth in container environment variables",
+    check: ({ recording }) => {
+        for (const container of containers(recording)) {
+            const names = asList(container.environment as { name: string }[] | undefined).map((variable) => variable.name);
+            assert.deepEqual(names.filter((name) => ECS8_SECRET_KEYS.includes(name)), []);
+        }
+    },
+};
+
+const CONTROL_ECS_9: Control<unknown> = {
+    id: "ECS.9",
+    title: "every container logs, to a log group the stack keeps",
+    check: ({ recording }) => {
+        const logGroups = recording.ofType(T.logGroup).map((g) => g.state.name);
+        for (const container of containers(recording)) {
+            const logging = container.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
+            assert.equal(logging?.logDriver, "awslogs");
+            assert.ok(logGroups.includes(logging?.options?.["awslogs-group"]), "the log group is managed by the stack");
+        }
+    },
+};
+
+const CONTROL_ECS_12: Control<unknown> = {
+    id: "ECS.12",
+    title: "clusters use Container Insights",
+    check: ({ recording }) => {
+        for (const cluster of recording.ofType(T.cluster)) {
+            const insights = asList(cluster.inputs.settings as { name: string; value: string }[]).find((s) => s.name === "containerInsights");
+            assert.ok(["enabled", "enhanced"].includes(insights?.value ?? ""), `containerInsights ${insights?.value}`);
+        }
+    },
+};
+
+const CONTROL_EC2_2: Control<unknown> = {
+    id: "EC2.2",
+    title: "the VPC's default security group allows no traffic",
+    check: ({ recording }) => {
+        const vpcId = recording.one(T.vpc).state.vpcId;
+        const defaultGroup = oneWhere(recording, T.defaultSecurityGroup, (g) => g.inputs.vpcId === vpcId, "default security group of the VPC");
+        assert.deepEqual(asList(defaultGroup.inputs.ingress), []);
+        assert.deepEqual(asList(defaultGroup.inputs.egress), []);
+    },
+};
+
+const CONTROL_EC2_18: Control<unknown> = {
+    id: "EC2.18",
+    title: "only ports 80 and 443 are open to the internet (so none of EC2.19's high-risk ports)",
+    check: ({ recording }) => {
+        const fromAnywhere = recording.ofType(T.ingressRule).filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0" || r.inputs.cidrIpv6 === "::/0");
+        for (const rule of fromAnywhere) {
+            assert.ok(rule.inputs.ipProtocol === "tcp" && rule.inputs.fromPort === rule.inputs.toPort && [80, 443].includes(rule.inputs.fromPort), rule.name);
+        }
+        for (const group of recording.ofType(T.securityGroup)) assert.equal(group.inputs.ingress, undefined, "no inline rules");
+    },
+};
+
+const CONTROL_EC2_6: Control<unknown> = {
+    id: "EC2.6",
+    title: "the VPC has flow logs of at least rejected traffic, delivered to a log group of the stack",
+    check: ({ recording }) => {
+        const vpcId = recording.one(T.vpc).state.vpcId;
+        const flowLog = oneWhere(recording, T.flowLog, (f) => f.inputs.vpcId === vpcId, "flow log on the VPC");
+        assert.ok(["ALL", "REJECT"].includes(flowLog.inputs.trafficType), flowLog.inputs.trafficType);
+        assert.equal(flowLog.inputs.logDestinationType, "cloud-watch-logs");
+        oneWhere(recording, T.logGroup, (g) => g.state.arn === flowLog.inputs.logDestination, "destination log group");
+        oneWhere(recording, T.role, (r) => r.state.arn === flowLog.inputs.iamRoleArn, "delivery role");
+    },
+};
+
+const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
+    CONTROL_ECS_1,
     {
         id: "ECS.2",
         title: "services get no public IP address",
@@ -214,49 +312,11 @@ const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
             for (const service of services) assert.equal(service.inputs.networkConfiguration?.assignPublicIp, false);
         },
     },
-    {
-        id: "ECS.3",
-        title: "task definitions do not share the host's process namespace",
-        check: ({ recording }) => {
-            for (const taskDefinition of recording.ofType(T.taskDefinition)) assert.notEqual(taskDefinition.inputs.pidMode, "host");
-        },
-    },
-    {
-        id: "ECS.4",
-        title: "containers are not privileged",
-        check: ({ recording }) => {
-            for (const container of containers(recording)) assert.notEqual(container.privileged, true);
-        },
-    },
-    {
-        id: "ECS.5",
-        title: "containers have read-only root filesystems",
-        check: ({ recording }) => {
-            for (const container of containers(recording)) assert.equal(container.readonlyRootFilesystem, true);
-        },
-    },
-    {
-        id: "ECS.8",
-        title: "no AWS credentials or registry auth in container environment variables",
-        check: ({ recording }) => {
-            for (const container of containers(recording)) {
-                const names = asList(container.environment as { name: string }[] | undefined).map((variable) => variable.name);
-                assert.deepEqual(names.filter((name) => ECS8_SECRET_KEYS.includes(name)), []);
-            }
-        },
-    },
-    {
-        id: "ECS.9",
-        title: "every container logs, to a log group the stack keeps",
-        check: ({ recording }) => {
-            const logGroups = recording.ofType(T.logGroup).map((g) => g.state.name);
-            for (const container of containers(recording)) {
-                const logging = container.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
-                assert.equal(logging?.logDriver, "awslogs");
-                assert.ok(logGroups.includes(logging?.options?.["awslogs-group"]), "the log group is managed by the stack");
-            }
-        },
-    },
+    CONTROL_ECS_3,
+    CONTROL_ECS_4,
+    CONTROL_ECS_5,
+    CONTROL_ECS_8,
+    CONTROL_ECS_9,
     {
         id: "ECS.10",
         title: "Fargate services run the latest platform version",
@@ -267,16 +327,7 @@ const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
             }
         },
     },
-    {
-        id: "ECS.12",
-        title: "clusters use Container Insights",
-        check: ({ recording }) => {
-            for (const cluster of recording.ofType(T.cluster)) {
-                const insights = asList(cluster.inputs.settings as { name: string; value: string }[]).find((s) => s.name === "containerInsights");
-                assert.ok(["enabled", "enhanced"].includes(insights?.value ?? ""), `containerInsights ${insights?.value}`);
-            }
-        },
-    },
+    CONTROL_ECS_12,
     {
         id: "ELB.1",
         title: "HTTP listeners only redirect to HTTPS",
@@ -356,40 +407,9 @@ const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
             for (const listener of https) assert.ok(ELB17_SSL_POLICIES.includes(listener.inputs.sslPolicy), listener.inputs.sslPolicy);
         },
     },
-    {
-        id: "EC2.2",
-        title: "the VPC's default security group allows no traffic",
-        check: ({ recording }) => {
-            const vpcId = recording.one(T.vpc).state.vpcId;
-            const defaultGroup = oneWhere(recording, T.defaultSecurityGroup, (g) => g.inputs.vpcId === vpcId, "default security group of the VPC");
-            assert.deepEqual(asList(defaultGroup.inputs.ingress), []);
-            assert.deepEqual(asList(defaultGroup.inputs.egress), []);
-        },
-    },
-    {
-        id: "EC2.18",
-        title: "only ports 80 and 443 are open to the internet (so none of EC2.19's high-risk ports)",
-        check: ({ recording }) => {
-            const fromAnywhere = recording.ofType(T.ingressRule).filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0" || r.inputs.cidrIpv6 === "::/0");
-            assert.ok(fromAnywhere.length > 0);
-            for (const rule of fromAnywhere) {
-                assert.ok(rule.inputs.ipProtocol === "tcp" && rule.inputs.fromPort === rule.inputs.toPort && [80, 443].includes(rule.inputs.fromPort), rule.name);
-            }
-            for (const group of recording.ofType(T.securityGroup)) assert.equal(group.inputs.ingress, undefined, "no inline rules");
-        },
-    },
-    {
-        id: "EC2.6",
-        title: "the VPC has flow logs of at least rejected traffic, delivered to a log group of the stack",
-        check: ({ recording }) => {
-            const vpcId = recording.one(T.vpc).state.vpcId;
-            const flowLog = oneWhere(recording, T.flowLog, (f) => f.inputs.vpcId === vpcId, "flow log on the VPC");
-            assert.ok(["ALL", "REJECT"].includes(flowLog.inputs.trafficType), flowLog.inputs.trafficType);
-            assert.equal(flowLog.inputs.logDestinationType, "cloud-watch-logs");
-            oneWhere(recording, T.logGroup, (g) => g.state.arn === flowLog.inputs.logDestination, "destination log group");
-            oneWhere(recording, T.role, (r) => r.state.arn === flowLog.inputs.iamRoleArn, "delivery role");
-        },
-    },
+    CONTROL_EC2_2,
+    CONTROL_EC2_18,
+    CONTROL_EC2_6,
     CONTROL_S3_5,
     {
         id: "S3.6",
@@ -417,14 +437,27 @@ const ENVIRONMENT_CONTROLS: Control<EnvironmentStackConfig>[] = [
     CONTROL_IAM_21,
 ];
 
-const SHARED_CONTROLS: Control<SharedStackConfig>[] = [
-    {
-        id: "ECR.1",
-        title: "repositories scan images on push",
-        check: ({ recording }) => {
-            for (const repository of recording.ofType(T.repository)) assert.equal(repository.inputs.imageScanningConfiguration?.scanOnPush, true);
-        },
+const CONTROL_ECR_1: Control<unknown> = {
+    id: "ECR.1",
+    title: "repositories scan images on push",
+    check: ({ recording }) => {
+        for (const repository of recording.ofType(T.repository)) assert.equal(repository.inputs.imageScanningConfiguration?.scanOnPush, true);
     },
+};
+
+const CONTROL_ECR_3: Control<unknown> = {
+    id: "ECR.3",
+    title: "repositories have a lifecycle policy",
+    check: ({ recording }) => {
+        for (const repository of recording.ofType(T.repository)) {
+            const policy = oneWhere(recording, T.lifecyclePolicy, (p) => p.inputs.repository === repository.state.name, "lifecycle policy");
+            assert.ok(parsed<{ rules: unknown[] }>(policy.inputs.policy, "lifecycle policy").rules.length > 0);
+        }
+    },
+};
+
+const SHARED_CONTROLS: Control<SharedStackConfig>[] = [
+    CONTROL_ECR_1,
     {
         id: "ECR.2",
         title: "tags are immutable except the environment tags, each excluded by its exact name (docs/security-controls.md: a finding to suppress)",
@@ -437,42 +470,66 @@ const SHARED_CONTROLS: Control<SharedStackConfig>[] = [
             }
         },
     },
-    {
-        id: "ECR.3",
-        title: "repositories have a lifecycle policy",
-        check: ({ recording }) => {
-            for (const repository of recording.ofType(T.repository)) {
-                const policy = oneWhere(recording, T.lifecyclePolicy, (p) => p.inputs.repository === repository.state.name, "lifecycle policy");
-                assert.ok(parsed<{ rules: unknown[] }>(policy.inputs.policy, "lifecycle policy").rules.length > 0);
-            }
-        },
-    },
+    CONTROL_ECR_3,
 ];
 
 /** S3.6's list: actions a bucket policy must not grant to principals of other accounts. */
 const S3_6_DENYLISTED_ACTIONS = ["s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutObjectAcl"];
 
-const BOOTSTRAP_CONTROLS: Control<BootstrapStackConfig>[] = [
-    CONTROL_S3_5,
-    {
-        id: "S3.6",
-        title: "bucket policies grant other accounts none of the actions S3.6 lists, and no wildcard action",
-        check: ({ recording, config }) => {
-            for (const bucket of recording.ofType(T.bucket)) {
-                for (const statement of bucketPolicy(recording, bucket.state.bucket).document.Statement.filter((s) => s.Effect === "Allow")) {
-                    const principals = asList((statement.Principal as { AWS?: string | string[] } | undefined)?.AWS);
-                    if (principals.every((p) => p.split(":")[4] === config.aws.accountId)) continue;
-                    for (const action of asList(statement.Action)) {
-                        assert.ok(!S3_6_DENYLISTED_ACTIONS.includes(action) && !action.includes("*"), `${statement.Sid}: ${action}`);
-                    }
+const CONTROL_S3_6: Control<{ aws: { accountId: string } }> = {
+    id: "S3.6",
+    title: "bucket policies grant other accounts none of the actions S3.6 lists, and no wildcard action",
+    check: ({ recording, config }) => {
+        for (const bucket of recording.ofType(T.bucket)) {
+            for (const statement of bucketPolicy(recording, bucket.state.bucket).document.Statement.filter((s) => s.Effect === "Allow")) {
+                const principals = asList((statement.Principal as { AWS?: string | string[] } | undefined)?.AWS);
+                if (principals.every((p) => p.split(":")[4] === config.aws.accountId)) continue;
+                for (const action of asList(statement.Action)) {
+                    assert.ok(!S3_6_DENYLISTED_ACTIONS.includes(action) && !action.includes("*"), `${statement.Sid}: ${action}`);
                 }
             }
-        },
+        }
     },
+};
+
+const BOOTSTRAP_CONTROLS: Control<BootstrapStackConfig>[] = [
+    CONTROL_S3_5,
+    CONTROL_S3_6,
     CONTROL_S3_8,
     CONTROL_S3_12,
     CONTROL_S3_13,
     CONTROL_KMS_4,
+    CONTROL_IAM_1,
+    CONTROL_IAM_21,
+];
+
+const LOADGEN_CONTROLS: Control<LoadgenStackConfig>[] = [
+    CONTROL_ECS_1,
+    CONTROL_ECS_3,
+    CONTROL_ECS_4,
+    CONTROL_ECS_5,
+    CONTROL_ECS_8,
+    CONTROL_ECS_9,
+    CONTROL_ECS_12,
+    CONTROL_EC2_2,
+    CONTROL_EC2_18,
+    CONTROL_EC2_6,
+    CONTROL_S3_5,
+    CONTROL_S3_6,
+    CONTROL_S3_8,
+    CONTROL_S3_12,
+    CONTROL_S3_13,
+    CONTROL_ECR_1,
+    {
+        id: "ECR.2",
+        title: "repositories have immutable tags",
+        check: ({ recording }) => {
+            const repositories = recording.ofType(T.repository);
+            assert.ok(repositories.length > 0);
+            for (const repository of repositories) assert.equal(repository.inputs.imageTagMutability, "IMMUTABLE");
+        },
+    },
+    CONTROL_ECR_3,
     CONTROL_IAM_1,
     CONTROL_IAM_21,
 ];
@@ -600,6 +657,16 @@ describe("Security Hub controls", () => {
             assert.equal(config.role, "bootstrap");
             mocks.reset();
             await build(() => buildBootstrapStack(config));
+            return { config, recording: mocks.snapshot() };
+        });
+    }
+
+    for (const file of stackFilesOfRole("loadgen")) {
+        describeControls(`loadgen stack (${file})`, LOADGEN_CONTROLS, async () => {
+            const config = loadStackConfigFile(file);
+            assert.equal(config.role, "loadgen");
+            mocks.reset();
+            await build(() => buildLoadgenStack(config));
             return { config, recording: mocks.snapshot() };
         });
     }

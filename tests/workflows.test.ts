@@ -41,6 +41,11 @@ const NODE_VERSION = "22";
 const SHARED_ROLE = "SHARED_DEPLOY_ROLE_ARN";
 /** Stack files with these roles are deployed by the workflows, so each gets a preview. */
 const PREVIEWED_STACK_ROLES = ["shared", "environment"];
+/**
+ * Stack files with these roles are deployed by hand, so none is previewed: a bootstrap once per account with its
+ * administrator's credentials, a loadgen stack wherever someone wants load generators (it may never be created).
+ */
+const UNPREVIEWED_STACK_ROLES = ["bootstrap", "loadgen"];
 /** The only scopes a job may write, and why: the OIDC token for AWS, and the preview's pull-request comment. */
 const WRITABLE_SCOPES = ["id-token", "pull-requests"];
 
@@ -268,6 +273,12 @@ function checkRegistryStepsUseSharedRole(workflows: WorkflowFile[]): void {
 }
 
 function checkPreviewMatrix(workflows: WorkflowFile[]): void {
+    for (const [stack, role] of stackFileRoles()) {
+        assert.ok(
+            PREVIEWED_STACK_ROLES.includes(role) || UNPREVIEWED_STACK_ROLES.includes(role),
+            `Pulumi.${stack}.yaml has role ${role}: decide whether preview.yml previews it`,
+        );
+    }
     const expected = [...stackFileRoles()]
         .filter(([, role]) => PREVIEWED_STACK_ROLES.includes(role))
         .map(([stack]) => stack)
@@ -349,7 +360,7 @@ const CROSS_WORKFLOW_CHECKS: [string, (workflows: WorkflowFile[]) => void][] = [
     ["pins each action to the same commit everywhere", checkOnePinPerAction],
     ["runs Pulumi on each stack with the deploy role of that stack's account, and only previews on pull requests", checkPulumiSteps],
     ["pushes and promotes images with the shared account's role", checkRegistryStepsUseSharedRole],
-    ["previews every stack file whose role is shared or environment", checkPreviewMatrix],
+    ["previews every stack file whose role is shared or environment, and none deployed by hand (bootstrap, loadgen)", checkPreviewMatrix],
     ["ci.yml: .ci/run on pull requests and pushes to main, without cloud credentials", checkCi],
     ["promote.yml: by hand only, into staging or prod, in the target's environment, one promotion per target at a time", checkPromote],
     ["deploy-dev.yml: on pushes to main, shared, then build-and-push, then deploy, all in environment dev", checkDeployDev],
