@@ -121,18 +121,22 @@ async function heartbeatAgeSeconds(context: RunnerContext): Promise<number | und
 }
 
 /**
- * Watches the command's heartbeat: stale once the last fresh one seen (or, before any was seen, the watch's start)
- * is older than the manifest allows, so a heartbeat that cannot be read for that long counts as stale too.
+ * Watches the command's heartbeat: stale when the one read is older than the manifest allows, or when none could be
+ * read for that long since the last fresh one (or since the watch began).
  */
 function heartbeatWatch(context: RunnerContext, manifest: RunManifest): () => Promise<string | undefined> {
+    const limit = manifest.heartbeatStaleSeconds;
     let lastFreshAt = context.now().getTime();
+    const stale = (seconds: number) => `the command's heartbeat is ${seconds.toFixed(0)} s old (more than ${limit} s): it has stopped, so this task stops too`;
     return async () => {
         const age = await heartbeatAgeSeconds(context);
-        if (age !== undefined && age <= manifest.heartbeatStaleSeconds) lastFreshAt = context.now().getTime() - age * 1000;
+        if (age !== undefined) {
+            if (age > limit) return stale(age);
+            lastFreshAt = context.now().getTime() - age * 1000;
+            return undefined;
+        }
         const silentSeconds = (context.now().getTime() - lastFreshAt) / 1000;
-        return silentSeconds > manifest.heartbeatStaleSeconds
-            ? `the command's heartbeat is ${silentSeconds.toFixed(0)} s old (more than ${manifest.heartbeatStaleSeconds} s): it has stopped, so this task stops too`
-            : undefined;
+        return silentSeconds > limit ? stale(silentSeconds) : undefined;
     };
 }
 
@@ -207,9 +211,10 @@ async function runK6(
     }
     context.stopSignal.removeEventListener("abort", onStop);
     const finished = await k6.exited;
+    const reason = stopReason ?? describeK6Failure(finished);
     return {
         status: stopReason !== undefined ? "stopped" : finished.exitCode === 0 ? "completed" : "k6-failed",
-        reason: stopReason ?? describeK6Failure(finished),
+        ...(reason !== undefined ? { reason } : {}),
         k6ExitCode: finished.exitCode,
         k6StartedAt,
         k6FinishedAt: context.now().toISOString(),

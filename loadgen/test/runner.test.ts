@@ -113,10 +113,10 @@ describe("the load runner (one task of a run)", function () {
         }
         // Each task's k6 ran in its own directory, with its own summary file and the segment it claimed.
         const summaries = await Promise.all(["task-a", "task-b"].map(async (name) => JSON.parse(await readFile(join(dir, name, "summary.json"), "utf8"))));
-        assert.deepEqual(summaries.map((summary) => [summary.segment, summary.iterations]).sort(), [
+        assert.deepEqual(new Map(summaries.map((summary) => [summary.segment, summary.iterations])), new Map([
             ["0:0.5", 100],
             ["0.5:1", 100],
-        ]);
+        ]));
     });
 
     it("does not run when every segment is claimed: a late replacement", async () => {

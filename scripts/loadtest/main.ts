@@ -164,7 +164,7 @@ async function prepareRun(
 
 async function runLoadTest(invocation: Extract<Invocation, { kind: "run" }>, context: CommandContext): Promise<number> {
     if (!existsSync(invocation.script)) throw new CommandError(`${invocation.script} does not exist: name a k6 script such as k6/load.ts`, EXIT.badInput);
-    const script = path.basename(invocation.script).replace(/\.(ts|js|tar)$/, "");
+    const script = path.parse(invocation.script).name;
     const runId = newRunId(context.now());
     const runDir = path.resolve(PROJECT_DIR, "k6", "results", runId);
     await mkdir(runDir, { recursive: true });

@@ -139,7 +139,7 @@ export async function executeRun(plan: RunPlan, groups: RunGroup[], archive: Buf
     try {
         await startTasks(groups);
         await waitUntilReady(plan, watches, context);
-        const startAt = new Date(context.now().getTime() + RUN_TIMINGS.goLeadSeconds * 1000);
+        const startAt = new Date(context.now().getTime() + plan.goLeadSeconds * 1000);
         await Promise.all(groups.map((group) => group.store.put(keys.go, JSON.stringify({ startAt: startAt.toISOString() }))));
         context.print(`Every task is ready: go at ${startAt.toISOString()}`);
         const errors = await followRun(plan, watches, startAt, context);

@@ -19,8 +19,11 @@ export const RUN_TIMINGS = {
     heartbeatSeconds: 10,
     /** ...and a task stops k6 once the last one it saw is older than this. */
     heartbeatStaleSeconds: 60,
-    /** `go` names a start this far ahead, so every task has seen it (they look every second) before it comes. */
-    goLeadSeconds: 5,
+    /**
+     * `go` names a start this far ahead, so every task has seen it before it comes: Fargate tasks look every second
+     * (and S3 is across a network), local ones every quarter of a second.
+     */
+    goLeadSeconds: { fargate: 5, local: 1 },
     /** A task that sees `go` later than this after its start time does not run. */
     lateStartSeconds: 10,
     /** Tasks may take this long to be provisioned, pull the image and get ready; then the command gives up. */
@@ -49,6 +52,7 @@ export interface RunPlan {
     /** A task stops k6 once this long has passed since `go`: the profile plus a margin for k6 to finish. */
     maxRunSeconds: number;
     submetrics: string[];
+    goLeadSeconds: number;
     totalUsd?: number;
     warnings: string[];
     /** The estimate is above what the user lets start without asking. */
@@ -116,6 +120,7 @@ export function planRun(input: PlanInput): RunPlan {
         requirements: input.requirements,
         maxRunSeconds: maxRunSeconds(input.requirements.durationSeconds),
         submetrics: submetricKeys(input.requirements.thresholds),
+        goLeadSeconds: input.stacks === "local" ? RUN_TIMINGS.goLeadSeconds.local : RUN_TIMINGS.goLeadSeconds.fargate,
         ...(totalUsd !== undefined ? { totalUsd } : {}),
         warnings: planWarnings(input, costs),
         needsConfirmation: totalUsd !== undefined && totalUsd > input.confirmAboveUsd,
@@ -127,7 +132,7 @@ function planWarnings(input: PlanInput, costs: CostEstimate[]): string[] {
     const aborting = abortOnFailThresholds(input.requirements.thresholds);
     if (aborting.length > 0) {
         warnings.push(
-            `${aborting.map((t) => `${t.metric}: ${t.expression}`).join(", ")} ${aborting.length === 1 ? "has" : "have"} abortOnFail: ` +
+            `${aborting.map((threshold) => `${threshold.metric}: ${threshold.expression}`).join(", ")} ${aborting.length === 1 ? "has" : "have"} abortOnFail: ` +
                 "each task runs with thresholds off, so nothing aborts the run early; every threshold is judged once, over the merged result",
         );
     }
