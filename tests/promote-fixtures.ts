@@ -19,8 +19,8 @@ import {
     RepositoryNotFoundException,
 } from "@aws-sdk/client-ecr";
 import { mockClient } from "aws-sdk-client-mock";
-import { ReleaseConventions } from "../scripts/promotion";
-import { ImageRepository, MANIFEST_MEDIA_TYPES, RepositoryLocation } from "../scripts/registry";
+import { ReleaseConventions } from "../scripts/promote/promotion";
+import { ImageRepository, MANIFEST_MEDIA_TYPES, RepositoryLocation } from "../scripts/promote/registry";
 
 /**
  * An in-memory ECR repository behind aws-sdk-client-mock, for the promotion tests. It keeps what the real one

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { BatchDeleteImageCommand } from "@aws-sdk/client-ecr";
-import { historyOf, planRollback, promote, rollback } from "../scripts/promotion";
-import { RegistryError } from "../scripts/registry";
+import { historyOf, planRollback, promote, rollback } from "../scripts/promote/promotion";
+import { RegistryError } from "../scripts/promote/registry";
 import { CONVENTIONS, DOCKER_MANIFEST, FakeRegistry, ecrMock, expectedCall, manifestText, mockedRepository, sentCalls, steppingClock, writeCalls } from "./promote-fixtures";
 
 describe("rollback", () => {

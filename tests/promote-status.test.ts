@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { environmentStatus, promote } from "../scripts/promotion";
+import { environmentStatus, promote } from "../scripts/promote/promotion";
 import { CONVENTIONS, FakeRegistry, ecrMock, expectedCall, mockedRepository, sentCalls, steppingClock, writeCalls } from "./promote-fixtures";
 
 describe("status", () => {

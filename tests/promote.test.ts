@@ -7,8 +7,8 @@ import {
     PutImageCommandInput,
     ReferencedImagesNotFoundException,
 } from "@aws-sdk/client-ecr";
-import { PromotionRequest, promote } from "../scripts/promotion";
-import { ImageRepository, MANIFEST_MEDIA_TYPES, RegistryError, matchesWildcard } from "../scripts/registry";
+import { PromotionRequest, promote } from "../scripts/promote/promotion";
+import { ImageRepository, MANIFEST_MEDIA_TYPES, RegistryError, matchesWildcard } from "../scripts/promote/registry";
 import {
     CONVENTIONS,
     DOCKER_MANIFEST,

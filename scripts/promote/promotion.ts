@@ -1,4 +1,4 @@
-import { HISTORY_TAG_PREFIX } from "../config";
+import { HISTORY_TAG_PREFIX } from "../../config";
 import { ImageManifest, ImageReference, ImageRepository, RegistryError, TaggedImage } from "./registry";
 
 /**

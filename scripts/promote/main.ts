@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
-import { ConfigError, SharedStackConfig, loadStackConfigFile } from "../config";
+import { ConfigError, SharedStackConfig, loadStackConfigFile } from "../../config";
 import {
     Clock,
     EnvironmentStatus,
@@ -42,7 +42,7 @@ Options:
 
 Exit status: 0 done, or nothing to do; 1 refused or failed, with the reason; 2 bad arguments.`;
 
-const DEFAULT_STACK_FILE = path.join(__dirname, "..", "Pulumi.shared.yaml");
+const DEFAULT_STACK_FILE = path.join(__dirname, "..", "..", "Pulumi.shared.yaml");
 const ROLE_SESSION_NAME = "ecs-loadlab-promote";
 
 /** How the command reaches the registry: region, base credentials, and optionally a role to assume with them. */

@@ -46,7 +46,7 @@ for tool in git docker aws npm; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (needed to build and push the image)"
 done
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 version_tag_for_tree() {
   local prefix="$1" commit
