@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BootstrapStackConfig, ConfigError, DeployedStackRole, loadStackConfigFile, parseStackConfig, StackConfig } from "../config";
+import { BootstrapStackConfig, DeployedStackRole, loadStackConfigFile, parseStackConfig, StackConfig } from "../config";
 import { deployPolicies, githubSubjects, PolicyDocument, Statement } from "../components/deploy-permissions";
 import { buildBootstrapStack } from "../stacks/bootstrap";
 import { buildEnvironmentStack } from "../stacks/environment";
@@ -8,6 +8,7 @@ import { buildSharedStack } from "../stacks/shared";
 import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, stackFilesOfRole } from "./environment-fixtures";
 import { build, mocks, RecordedResource, Recording, useMocks, valueOf } from "./mocks";
 import { deployRoleVariable, REPOSITORY, workflowOidcSubjects } from "./workflows-fixtures";
+import { configProblems as problemsOf } from "./config-fixtures";
 
 const BOOTSTRAP_FILES = stackFilesOfRole("bootstrap");
 /** The stacks that deploy through a bootstrapped account's deploy role. */
@@ -482,15 +483,6 @@ describe("bootstrap stack", () => {
         });
         const withBootstrap = (changes: Record<string, unknown>) => ({ ...valid(), bootstrap: { ...valid().bootstrap, ...changes } });
 
-        function problemsOf(raw: Record<string, unknown>): string[] {
-            try {
-                parseStackConfig(raw, "test");
-            } catch (error) {
-                assert.ok(error instanceof ConfigError);
-                return error.problems;
-            }
-            return assert.fail("accepted");
-        }
 
         it("accepts the minimal config", () => {
             assert.equal(parseStackConfig(valid()).role, "bootstrap");

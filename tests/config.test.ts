@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, loadStackConfig, loadStackConfigFile, parseStackConfig } from "../config";
+import { configProblems as problemsOf } from "./config-fixtures";
 
 const validShared = () => ({
     role: "shared",
@@ -13,17 +14,6 @@ const validShared = () => ({
     ],
 });
 
-/** The problems a config is refused for, one line each; fails when it is accepted. */
-function problemsOf(raw: Record<string, unknown>): string[] {
-    try {
-        parseStackConfig(raw, "test config");
-    } catch (error) {
-        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-        assert.equal(error.message, `Invalid stack configuration (test config):\n${error.problems.map((p) => `  - ${p}`).join("\n")}`);
-        return error.problems;
-    }
-    assert.fail("the config was accepted");
-}
 
 /** The key path a problem line names, e.g. `ecs-loadlab:environments[1].name`. */
 const keyOf = (problem: string) => problem.slice(0, problem.indexOf(": "));

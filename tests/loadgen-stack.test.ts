@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { ConfigError, isConfigKey, LoadgenStackConfig, loadStackConfigFile, parseStackConfig } from "../config";
+import { isConfigKey, LoadgenStackConfig, loadStackConfigFile, parseStackConfig } from "../config";
 import { LOADGEN_OUTPUT_NAMES, RUNNER_CONTAINER_NAME, RUNNER_ENV, TASK_READABLE_KEYS, TASK_WRITABLE_KEYS } from "../loadgen/src/contract";
 import { runnerImageTag } from "../loadgen/src/image";
 import { buildLoadgenStack, loadgenName } from "../stacks/loadgen";
 import { expiredDigests, Image, LifecyclePolicy, lifecyclePolicyProblems } from "./ecr-lifecycle";
 import { stackFilesOfRole } from "./environment-fixtures";
 import { build, mocks, RecordedResource, useMocks, valueOf } from "./mocks";
+import { configProblems as problemsOf } from "./config-fixtures";
 
 const T = {
     vpc: "awsx:ec2:Vpc",
@@ -325,15 +326,6 @@ describe("loadgen stack names", () => {
 describe("loadgen stack config", () => {
     const minimal = () => ({ role: "loadgen", aws: { region: "us-east-1", accountId: "555555555555" } });
 
-    function problemsOf(raw: Record<string, unknown>): string[] {
-        try {
-            parseStackConfig(raw, "test");
-        } catch (error) {
-            assert.ok(error instanceof ConfigError);
-            return error.problems;
-        }
-        return assert.fail("accepted");
-    }
 
     it("fills in every default: two AZs of public subnets with flow logs, 1 vCPU / 2 GiB tasks, 30 days of logs and runs, 10 images", () => {
         const config = parseStackConfig(minimal());

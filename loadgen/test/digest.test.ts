@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { EXACT_SAMPLE_LIMIT, RELATIVE_ACCURACY, TrendDigest } from "../src/digest";
 import { ExactSum } from "../src/exact-sum";
 import { FormatError } from "../src/json-shape";
-import { seededRandom } from "./k6-json";
+import { seededRandom } from "../../tests/k6-helpers";
 
 /**
  * k6's TrendSink.P written out plainly (metrics/sink.go: sort, i = p·(n−1), interpolate): the reference every digest is

@@ -7,7 +7,8 @@
  * It prints lines/s for several runs and their median.
  */
 import { SegmentRecorder } from "../src/recorder";
-import { K6JsonWriter, seededRandom } from "./k6-json";
+import { seededRandom } from "../../tests/k6-helpers";
+import { K6JsonWriter } from "./k6-json";
 
 const REQUESTS = 40_000;
 const RUNS = 7;

@@ -7,7 +7,8 @@ import type { MetricKind } from "../src/k6-metrics";
 import { type MergeInput, type MergedRun, mergeRecorded } from "../src/merge";
 import { type RecordedMetrics, SegmentRecorder } from "../src/recorder";
 import type { K6Thresholds } from "../src/thresholds";
-import { K6JsonWriter, seededRandom } from "./k6-json";
+import { seededRandom } from "../../tests/k6-helpers";
+import { K6JsonWriter } from "./k6-json";
 
 const START = Date.UTC(2026, 10, 30, 12, 0, 0);
 const DURATION_MS = 60_000;
