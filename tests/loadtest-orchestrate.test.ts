@@ -111,7 +111,7 @@ describe("a distributed run from the command's side (ECS mocked, a directory as 
         const outcome = await run(interrupt.signal, progress);
         assert.equal(outcome.kind, "interrupted");
         assert.deepEqual(stoppedTasks().sort(), [arn("a"), arn("b"), arn("c")]);
-        assert.ok(progress.some((line) => /tasks 1 starting|tasks 2 starting/.test(line)), progress.join("\n"));
+        assert.ok(progress.some((line) => /tasks 1 provisioning|tasks 2 provisioning/.test(line)), progress.join("\n"));
 
         // Before anything started: the manifest, the archive and the heartbeat were in the bucket; RunTask named the run.
         const manifest = parseRunObject(manifestSchema, "manifest", (await store.get(keys.manifest)) ?? Buffer.alloc(0));

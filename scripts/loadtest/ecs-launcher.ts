@@ -16,7 +16,7 @@ export function ecsLauncher(tasks: EcsRunTasks, run: { runId: string; stack: str
                 lastSeen = (await tasks.describe(known)).map(
                     (status): TaskView => ({
                         id: status.taskId,
-                        state: status.lastStatus === "STOPPED" ? "stopped" : status.lastStatus === "RUNNING" ? "running" : "starting",
+                        state: status.lastStatus === "STOPPED" ? "stopped" : status.lastStatus === "RUNNING" ? "running" : "provisioning",
                         ...(status.lastStatus === "STOPPED" ? { stoppedDetail: describeStopped(status) } : {}),
                     }),
                 );

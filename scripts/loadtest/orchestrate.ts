@@ -9,7 +9,7 @@ import { ReadyMarker, SegmentResult, decodeSegmentResult, parseRunObject, readyS
 import { RunStore } from "../../loadgen/src/run-store";
 import { PlanGroup, RUN_TIMINGS, RunPlan, manifestFor } from "./plan";
 
-export type TaskState = "starting" | "running" | "stopped";
+export type TaskState = "provisioning" | "running" | "stopped";
 
 export interface TaskView {
     id: string;
@@ -71,7 +71,7 @@ function elapsed(seconds: number): string {
 }
 
 function countStates(tasks: TaskView[]): string {
-    const counts = { starting: 0, running: 0, stopped: 0 };
+    const counts = { provisioning: 0, running: 0, stopped: 0 };
     for (const task of tasks) counts[task.state]++;
     return (Object.keys(counts) as TaskState[])
         .filter((state) => counts[state] > 0)
