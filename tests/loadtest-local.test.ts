@@ -130,6 +130,9 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
         assert.match(result.stdout, /local-1 \(local k6 process\) stopped/);
         assert.match(result.stderr, /every task of the run is stopped/);
         assert.equal(existsSync(join(dir, "out.json")), false);
+        const runId = /Run (lt-\S+):/.exec(result.stdout)?.[1];
+        assert.ok(runId, "the plan names the run");
+        await rm(join(__dirname, "..", "k6", "results", runId), { recursive: true, force: true });
     });
 
     it("prints the plan and starts nothing with --dry-run", async () => {

@@ -22,6 +22,25 @@ export const LOADGEN_OUTPUTS: LoadgenStackOutputs = {
     taskMemory: 4096,
 };
 
+/** A second loadgen stack, in another account and region and with smaller tasks, for runs over two stacks. */
+export const LOADGEN_OUTPUTS_FRANKFURT: LoadgenStackOutputs = {
+    region: "eu-central-1",
+    accountId: "222222222222",
+    clusterArn: "arn:aws:ecs:eu-central-1:222222222222:cluster/loadgen",
+    subnetIds: ["subnet-0ccccccccccccccc1"],
+    securityGroupId: "sg-0ddddddddddddddd1",
+    bucketName: "loadgen-runs-222222222222",
+    taskDefinitionArn: "arn:aws:ecs:eu-central-1:222222222222:task-definition/loadgen-runner:3",
+    taskDefinitionFamily: "loadgen-runner",
+    containerName: "k6-runner",
+    runnerImage: "222222222222.dkr.ecr.eu-central-1.amazonaws.com/loadgen-runner:runner-0123456789abcdef",
+    repositoryUrl: "222222222222.dkr.ecr.eu-central-1.amazonaws.com/loadgen-runner",
+    repositoryName: "loadgen-runner",
+    logGroupName: "/ecs-loadlab/loadgen",
+    taskCpu: 1024,
+    taskMemory: 2048,
+};
+
 /**
  * Every ECS client the tests build is this mock: aws-sdk-client-mock stubs the class's prototype, and a second
  * mockClient(ECSClient) elsewhere would silently detach this one, so ECS tests share it (as ECR tests share

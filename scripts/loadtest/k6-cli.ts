@@ -14,9 +14,10 @@ export function k6Binary(env: NodeJS.ProcessEnv = process.env): string {
     return env.K6_BINARY ?? "k6";
 }
 
+/** k6 writes a threshold with abortOnFail as an object, with `"delayAbortEval": null` when the script gave none. */
 const thresholdSchema = z.union([
     z.string(),
-    z.object({ threshold: z.string(), abortOnFail: z.boolean().optional(), delayAbortEval: z.string().optional() }),
+    z.object({ threshold: z.string(), abortOnFail: z.boolean().optional(), delayAbortEval: z.string().nullish() }),
 ]);
 
 /** The part of `k6 inspect --execution-requirements` output the command reads. */

@@ -38,6 +38,13 @@ const LOCAL_POLL_MS = 250;
 /** Without a terminal, the progress line is printed when it changes, or at least this often. */
 const PROGRESS_EVERY_MS = 30_000;
 
+/** How the command reaches one stack's account: its region, base credentials, and the role to assume there if any. */
+export interface Connection {
+    region: string;
+    profile?: string;
+    roleArn?: string;
+}
+
 /** The command's outside world; tests pass their own. */
 export interface CommandContext {
     print(line: string): void;
@@ -46,20 +53,23 @@ export interface CommandContext {
     interactive: boolean;
     ask(question: string): Promise<string>;
     readOutputs: StackOutputsReader;
-    clients(outputs: LoadgenStackOutputs, aws: AwsAccess): { ecs: ECSClient; s3: S3Client; ecr: ECRClient };
+    clients(connection: Connection): { ecs: ECSClient; s3: S3Client; ecr: ECRClient };
     /** Aborted on Ctrl-C or SIGTERM. */
     interrupt: AbortSignal;
     env: NodeJS.ProcessEnv;
     now(): Date;
 }
 
-function awsClients(outputs: LoadgenStackOutputs, aws: AwsAccess): { ecs: ECSClient; s3: S3Client; ecr: ECRClient } {
-    const region = outputs.region;
-    const roleArn = aws.roleArns.find((arn) => arn.split(":")[4] === outputs.accountId);
+/** The stack's region, and the --role-arn given for its account (args.ts allows one per account). */
+function connectionTo(outputs: LoadgenStackOutputs, aws: AwsAccess): Connection {
+    return { region: outputs.region, profile: aws.profile, roleArn: aws.roleArns.find((arn) => arn.split(":")[4] === outputs.accountId) };
+}
+
+function awsClients({ region, profile, roleArn }: Connection): { ecs: ECSClient; s3: S3Client; ecr: ECRClient } {
     const credentials = roleArn
-        ? fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME }, clientConfig: { region, profile: aws.profile } })
+        ? fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME }, clientConfig: { region, profile } })
         : undefined;
-    const config = { region, profile: aws.profile, credentials };
+    const config = { region, profile, credentials };
     return { ecs: new ECSClient(config), s3: new S3Client(config), ecr: new ECRClient(config) };
 }
 
@@ -120,7 +130,9 @@ function progressReporter(context: CommandContext): { progress(line: string, key
 /** The deployed runner must be this checkout's: the merge reads what this checkout's runner records. */
 async function checkRunnerImage(target: StackTarget): Promise<void> {
     const advice = taskDefinitionAdvice(target.outputs, `${target.outputs.repositoryUrl}:${runnerImageTag()}`, target.name);
-    if (advice !== undefined) throw new CommandError(advice, EXIT.failed);
+    if (advice !== undefined) {
+        throw new CommandError(`${advice}; push this image first if it is not there: npm run loadtest -- build-image --stack ${target.name}`, EXIT.failed);
+    }
 }
 
 async function confirm(plan: RunPlan, invocation: Extract<Invocation, { kind: "run" }>, context: CommandContext): Promise<void> {
@@ -186,7 +198,7 @@ async function runLoadTest(invocation: Extract<Invocation, { kind: "run" }>, con
             const log = (line: string) => reporter.print(`  ${line}`);
             return { group, store, launcher: new LocalLauncher({ runId, store, runDir, k6Binary: binary, pollMs: LOCAL_POLL_MS, log }) };
         }
-        const clients = context.clients(group.outputs, invocation.aws);
+        const clients = context.clients(connectionTo(group.outputs, invocation.aws));
         const tasks = new EcsRunTasks(clients.ecs, {
             stack: group.stack,
             outputs: group.outputs,
@@ -229,7 +241,7 @@ async function runLoadTest(invocation: Extract<Invocation, { kind: "run" }>, con
 async function stopRun(invocation: Extract<Invocation, { kind: "stop" }>, context: CommandContext): Promise<number> {
     let stillRunning = 0;
     for (const target of await readStacks(invocation.stacks, context)) {
-        const { ecs } = context.clients(target.outputs, invocation.aws);
+        const { ecs } = context.clients(connectionTo(target.outputs, invocation.aws));
         const tasks = new EcsRunTasks(ecs, { stack: target.name, outputs: target.outputs, runId: invocation.runId, spot: false, environment: {} });
         const result = await tasks.stopAll([], `npm run loadtest -- --stop ${invocation.runId}`);
         context.print(`${target.name}: ${result.stopped.length === 0 ? "no task of the run was running" : `stopped ${result.stopped.join(", ")}`}`);
@@ -241,7 +253,7 @@ async function stopRun(invocation: Extract<Invocation, { kind: "stop" }>, contex
 
 async function buildImage(invocation: Extract<Invocation, { kind: "build-image" }>, context: CommandContext): Promise<number> {
     for (const target of await readStacks(invocation.stacks, context)) {
-        const { ecr } = context.clients(target.outputs, invocation.aws);
+        const { ecr } = context.clients(connectionTo(target.outputs, invocation.aws));
         const result = await buildRunnerImage({ stack: target.name, outputs: target.outputs, ecr, run: runProcess, log: context.print });
         context.print(`${target.name}: ${result.image} ${result.outcome === "pushed" ? "pushed" : "was already there"}`);
     }

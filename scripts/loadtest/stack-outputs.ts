@@ -39,13 +39,23 @@ export async function automationApiOutputs(stackName: string): Promise<Record<st
     return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.value as unknown]));
 }
 
+/**
+ * The line that says what went wrong. The Automation API's CommandError reads "code: <n>\n stdout: ...\n stderr:
+ * ...\n err?: ...\n" (CommandResult.toString): what the Pulumi CLI said is in stderr, else in err.
+ */
+function failureLine(error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error);
+    const result = /\n stderr: ([^]*)\n err\?: ([^]*)$/.exec(message);
+    const lines = (result ? [result[1], result[2]] : [message]).flatMap((text) => text.split("\n")).map((line) => line.trim());
+    return lines.find((line) => line !== "") ?? message;
+}
+
 export async function readLoadgenOutputs(stackName: string, read: StackOutputsReader = automationApiOutputs): Promise<LoadgenStackOutputs> {
     let outputs: Record<string, unknown>;
     try {
         outputs = await read(stackName);
     } catch (error) {
-        const detail = error instanceof Error ? error.message.split("\n").find((line) => line.trim() !== "") ?? error.message : String(error);
-        throw new StackOutputsError(`cannot read the outputs of stack ${stackName} with the Pulumi CLI: ${detail}`);
+        throw new StackOutputsError(`cannot read the outputs of stack ${stackName} with the Pulumi CLI: ${failureLine(error)}`);
     }
     const missing = LOADGEN_OUTPUT_NAMES.filter((name) => outputs[name] === undefined);
     if (missing.length === LOADGEN_OUTPUT_NAMES.length) {
