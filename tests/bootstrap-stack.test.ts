@@ -9,6 +9,7 @@ import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, stackFilesOfRole } from
 import { build, mocks, RecordedResource, Recording, useMocks, valueOf } from "./mocks";
 import { deployRoleVariable, REPOSITORY, workflowOidcSubjects } from "./workflows-fixtures";
 import { configProblems as problemsOf } from "./config-fixtures";
+import { allowing, asList } from "./iam-fixtures";
 
 const BOOTSTRAP_FILES = stackFilesOfRole("bootstrap");
 /** The stacks that deploy through a bootstrapped account's deploy role. */
@@ -71,17 +72,6 @@ function deployRolePolicies({ recording }: BuiltBootstrap): Record<string, Polic
 }
 
 const statementsOf = (policies: Record<string, PolicyDocument>): Statement[] => Object.values(policies).flatMap((p) => p.Statement);
-const asList = <V>(value: V | V[]): V[] => (Array.isArray(value) ? value : [value]);
-
-/** IAM's wildcard matching of an action or resource pattern (`*` any run, `?` one character), case-insensitive for actions. */
-function matches(pattern: string, value: string, caseInsensitive = false): boolean {
-    const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, caseInsensitive ? "i" : "");
-    return regex.test(value);
-}
-
-/** The Allow statements whose actions include `action` (conditions not evaluated: they are asserted separately). */
-const allowing = (statements: Statement[], action: string) =>
-    statements.filter((s) => s.Effect === "Allow" && asList(s.Action).some((pattern) => matches(pattern, action, true)));
 
 /**
  * What each resource type a stack registers needs from the deploy role to be created (the API call that creates it).

@@ -7,6 +7,8 @@ import { expiredDigests, Image, LifecyclePolicy, lifecyclePolicyProblems } from 
 import { stackFilesOfRole } from "./environment-fixtures";
 import { build, mocks, RecordedResource, useMocks, valueOf } from "./mocks";
 import { configProblems as problemsOf } from "./config-fixtures";
+import { IamStatement as Statement, allows, asList } from "./iam-fixtures";
+import { permissionsBoundary } from "../components/deploy-permissions";
 
 const T = {
     vpc: "awsx:ec2:Vpc",
@@ -35,15 +37,6 @@ const T = {
 /** The stack name under the mocks, so every name derives from `loadgen-test`. */
 const STACK = "test";
 
-interface Statement {
-    Sid?: string;
-    Effect: string;
-    Action: string | string[];
-    Resource: string | string[];
-    Condition?: Record<string, Record<string, string>>;
-}
-
-const asList = <V>(value: V | V[]): V[] => (Array.isArray(value) ? value : [value]);
 const parsed = <V>(json: unknown): V => JSON.parse(json as string) as V;
 
 function loadgenConfig(file: string): LoadgenStackConfig {
@@ -236,6 +229,19 @@ for (const file of LOADGEN_FILES) {
                 assert.ok(resource === arn || resource.startsWith(`${arn}/runs/`), resource);
             }
             assert.ok(statements.every((s) => s.Effect === "Allow"));
+        });
+
+        it("grants the task role nothing its permissions boundary takes away", () => {
+            const task = oneWhere(T.role, (r) => r.name.endsWith("-task"));
+            const statements = parsed<{ Statement: Statement[] }>(oneWhere(T.rolePolicy, (p) => p.inputs.role === task.id).inputs.policy).Statement;
+            const boundary = permissionsBoundary({ partition: "aws", accountId: config.aws.accountId }).Statement;
+            for (const statement of statements) {
+                for (const action of asList(statement.Action)) {
+                    for (const resource of asList(statement.Resource)) {
+                        assert.ok(allows(boundary, action, resource), `the boundary allows ${action} on ${resource}`);
+                    }
+                }
+            }
         });
 
         it("keeps runs in a private bucket under the project's prefix, expiring them, deleted with the stack, granting nothing", () => {
