@@ -39,32 +39,29 @@ function runWindow(results: CollectedResult[], fallbackStart: Date): RunWindow {
 /** Merges what every segment recorded, the partial recordings of stopped segments included. */
 export function buildReport(plan: RunPlan, results: CollectedResult[], errors: string[], startedAt: Date): DistributedReport {
     const window = runWindow(results, startedAt);
-    const recordings = [...results]
+    const segments = [...results]
         .sort((a, b) => a.result.segment - b.result.segment)
-        .flatMap(({ result }) => (result.recorded === undefined ? [] : [{ result, recorded: readRecordedMetrics(result.recorded) }]));
+        .map(({ stack, result }) => ({ stack, result, recorded: result.recorded === undefined ? undefined : readRecordedMetrics(result.recorded) }));
     const merged = mergeRecorded({
-        segments: recordings.map(({ recorded }) => recorded),
+        segments: segments.flatMap(({ recorded }) => (recorded === undefined ? [] : [recorded])),
         thresholds: plan.requirements.thresholds,
         ...(plan.requirements.summaryTrendStats ? { summaryTrendStats: plan.requirements.summaryTrendStats } : {}),
         testRunDurationMs: window.durationSeconds * 1000,
     });
-    const tasks = [...results]
-        .sort((a, b) => a.result.segment - b.result.segment)
-        .map(({ stack, result }): TaskRow => {
-            const recorded = result.recorded === undefined ? undefined : readRecordedMetrics(result.recorded);
-            const own = recorded === undefined ? undefined : mergeRecorded({ segments: [recorded], thresholds: {}, testRunDurationMs: 0 });
-            const metrics = own?.summary.metrics ?? {};
-            return {
-                segment: executionSegment(result.segment, plan.segmentCount),
-                stack,
-                taskId: result.taskId,
-                status: result.status,
-                ...(result.reason ? { reason: result.reason } : {}),
-                k6ExitCode: result.k6ExitCode,
-                requests: metrics.http_reqs?.values.count ?? 0,
-                failedRequests: metrics.http_req_failed?.values.passes ?? 0,
-            };
-        });
+    const tasks = segments.map(({ stack, result, recorded }): TaskRow => {
+        const requests = recorded?.metrics.http_reqs;
+        const failed = recorded?.metrics.http_req_failed;
+        return {
+            segment: executionSegment(result.segment, plan.segmentCount),
+            stack,
+            taskId: result.taskId,
+            status: result.status,
+            ...(result.reason ? { reason: result.reason } : {}),
+            k6ExitCode: result.k6ExitCode,
+            requests: requests?.kind === "counter" ? requests.count : 0,
+            failedRequests: failed?.kind === "rate" ? failed.passes : 0,
+        };
+    });
     return { merged, window, tasks, errors };
 }
 
