@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { DescribeImagesCommand } from "@aws-sdk/client-ecr";
-import { CommandContext, Connection, USAGE, main } from "../scripts/promote/main";
+import { CommandContext, USAGE, main } from "../scripts/promote/main";
+import { Connection } from "../scripts/aws-connection";
 import { FakeRegistry, ecrMock, mockedClient, sentCalls, steppingClock, writeCalls } from "./promote-fixtures";
 
 /** Runs the command in-process with captured output and a client factory that records how it would connect. */

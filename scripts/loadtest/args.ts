@@ -1,6 +1,7 @@
 /** `npm run loadtest -- ...`: the command line, parsed into what to do. Nothing here touches AWS, k6 or files. */
 import { parseArgs } from "node:util";
 import { RUN_ID_PATTERN } from "../../loadgen/src/contract";
+import { roleArnProblem } from "../aws-connection";
 
 export const DEFAULT_CONFIRM_ABOVE_USD = 1;
 
@@ -177,9 +178,8 @@ function parseUsd(text: string | undefined): number {
 
 function parseAwsAccess(profile: string | undefined, roleArns: string[]): AwsAccess {
     for (const arn of roleArns) {
-        if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/.test(arn)) {
-            throw new UsageError(`--role-arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), not "${arn}"`);
-        }
+        const problem = roleArnProblem(arn);
+        if (problem !== undefined) throw new UsageError(problem);
     }
     const accounts = roleArns.map((arn) => arn.split(":")[4]);
     const twice = accounts.find((account, index) => accounts.indexOf(account) !== index);

@@ -11,13 +11,13 @@ import { createInterface } from "node:readline/promises";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { S3Client } from "@aws-sdk/client-s3";
-import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { compactTimestamp } from "../../k6/lib/summary";
 import { LoadgenStackOutputs, RUNNER_ENV } from "../../loadgen/src/contract";
 import { runnerImageTag } from "../../loadgen/src/image";
 import { DirectoryRunStore, S3RunStore } from "../../loadgen/src/run-store";
 import { abortableSleep } from "../../loadgen/src/runner";
 import { validateThresholds } from "../../loadgen/src/thresholds";
+import { Connection, clientConfig } from "../aws-connection";
 import { AwsAccess, Invocation, USAGE, UsageError, parseInvocation } from "./args";
 import { BuildImageError, buildRunnerImage, runProcess, taskDefinitionAdvice } from "./build-image";
 import { ecsLauncher } from "./ecs-launcher";
@@ -37,13 +37,6 @@ const POLL_MS = 2000;
 const LOCAL_POLL_MS = 250;
 /** Without a terminal, the progress line is printed when it changes, or at least this often. */
 const PROGRESS_EVERY_MS = 30_000;
-
-/** How the command reaches one stack's account: its region, base credentials, and the role to assume there if any. */
-export interface Connection {
-    region: string;
-    profile?: string;
-    roleArn?: string;
-}
 
 /** The command's outside world; tests pass their own. */
 export interface CommandContext {
@@ -65,11 +58,8 @@ function connectionTo(outputs: LoadgenStackOutputs, aws: AwsAccess): Connection 
     return { region: outputs.region, profile: aws.profile, roleArn: aws.roleArns.find((arn) => arn.split(":")[4] === outputs.accountId) };
 }
 
-function awsClients({ region, profile, roleArn }: Connection): { ecs: ECSClient; s3: S3Client; ecr: ECRClient } {
-    const credentials = roleArn
-        ? fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME }, clientConfig: { region, profile } })
-        : undefined;
-    const config = { region, profile, credentials };
+function awsClients(connection: Connection): { ecs: ECSClient; s3: S3Client; ecr: ECRClient } {
+    const config = clientConfig(connection, ROLE_SESSION_NAME);
     return { ecs: new ECSClient(config), s3: new S3Client(config), ecr: new ECRClient(config) };
 }
 

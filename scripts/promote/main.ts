@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ECRClient } from "@aws-sdk/client-ecr";
-import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { ConfigError, SharedStackConfig, loadStackConfigFile } from "../../config";
+import { Connection, clientConfig, roleArnProblem } from "../aws-connection";
 import {
     Clock,
     EnvironmentStatus,
@@ -44,13 +44,6 @@ Exit status: 0 done, or nothing to do; 1 refused or failed, with the reason; 2 b
 
 const DEFAULT_STACK_FILE = path.join(__dirname, "..", "..", "Pulumi.shared.yaml");
 const ROLE_SESSION_NAME = "ecs-loadlab-promote";
-
-/** How the command reaches the registry: region, base credentials, and optionally a role to assume with them. */
-export interface Connection {
-    region: string;
-    profile?: string;
-    roleArn?: string;
-}
 
 /** The command's outside world; tests pass their own. */
 export interface CommandContext {
@@ -109,9 +102,8 @@ function parseInvocation(argv: string[]): Invocation {
     if (values["registry-id"] !== undefined && !/^\d{12}$/.test(values["registry-id"])) {
         throw new UsageError(`--registry-id must be a 12-digit account id, not "${values["registry-id"]}"`);
     }
-    if (values["role-arn"] !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/.test(values["role-arn"])) {
-        throw new UsageError(`--role-arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), not "${values["role-arn"]}"`);
-    }
+    const roleArnError = values["role-arn"] === undefined ? undefined : roleArnProblem(values["role-arn"]);
+    if (roleArnError !== undefined) throw new UsageError(roleArnError);
     return {
         command: parseCommand(values, positionals),
         stackFile: values["stack-file"] ?? DEFAULT_STACK_FILE,
@@ -164,11 +156,8 @@ function loadSharedStack(stackFile: string): SharedStackConfig {
     return config;
 }
 
-function createEcrClient({ region, profile, roleArn }: Connection): ECRClient {
-    const credentials = roleArn
-        ? fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME }, clientConfig: { region, profile } })
-        : undefined;
-    return new ECRClient({ region, profile, credentials });
+function createEcrClient(connection: Connection): ECRClient {
+    return new ECRClient(clientConfig(connection, ROLE_SESSION_NAME));
 }
 
 const processContext: CommandContext = {
