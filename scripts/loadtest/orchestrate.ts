@@ -99,11 +99,13 @@ class GroupWatch {
         }
     }
 
+    /** One listing a poll, and a read only for each result not read before (not a read per missing segment). */
     async readResults(): Promise<void> {
         const keys = runKeys(this.runId);
+        const listed = new Set(await this.run.store.list(keys.resultsPrefix));
         for (const segment of this.run.group.segments) {
-            if (this.results.has(segment)) continue;
             const key = keys.result(segment);
+            if (this.results.has(segment) || !listed.has(key)) continue;
             const body = await this.run.store.get(key);
             if (body !== undefined) this.results.set(segment, decodeSegmentResult(body, `${this.run.store.location}/${key}`));
         }
