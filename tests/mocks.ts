@@ -36,6 +36,10 @@ export interface Registration {
     protect: boolean;
     /** URNs of every resource this one depends on, explicit (`dependsOn`) and through its inputs. */
     dependencies: string[];
+    /** Input property → URNs of the resources its value was computed from. */
+    propertyDependencies: Record<string, string[]>;
+    /** URN of the parent resource ("" for none). */
+    parent: string;
 }
 
 export interface RecordedCall {
@@ -414,12 +418,16 @@ function captureRegistrations(): void {
     const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((dependencies, property) => (propertyDependencies[property] = dependencies.getUrnsList()));
         mocks.registering = {
             urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
             providers: Object.fromEntries(req.getProvidersMap().toArray()),
             ignoreChanges: req.getIgnorechangesList(),
             protect: req.getProtect() === true,
             dependencies: req.getDependenciesList(),
+            propertyDependencies,
+            parent: req.getParent(),
         };
         try {
             return register(req, callback);
