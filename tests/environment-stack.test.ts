@@ -459,3 +459,58 @@ describe("environment stack with the longest names config allows", () => {
         }
     });
 });
+
+describe("prod's flow logs and access logs (what EC2.6 and ELB.5 ask for, as the stack builds it)", () => {
+    let config: EnvironmentStackConfig;
+    before(async () => {
+        await useMocks();
+        mocks.reset();
+        config = loadEnvironmentConfig("Pulumi.prod.yaml");
+        await build(() => buildEnvironmentStack(config));
+    });
+
+    it("flow logs: kept for network.flowLogs.retentionDays, every minute, by a role only this account's VPC flow logs assume, writing to that log group alone", () => {
+        const flowLog = mocks.one("aws:ec2/flowLog:FlowLog");
+        const logGroup = oneWhere(T.logGroup, (g) => g.state.arn === flowLog.inputs.logDestination);
+        assert.deepEqual(logGroup.inputs, { name: "/vpc/ecs-loadlab/prod/flow-logs", retentionInDays: config.network.flowLogs.retentionDays });
+        assert.equal(flowLog.inputs.maxAggregationInterval, 60);
+
+        const role = oneWhere(T.role, (r) => r.state.arn === flowLog.inputs.iamRoleArn);
+        const { accountId, region } = config.aws;
+        assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement, [
+            {
+                Effect: "Allow",
+                Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": accountId },
+                    ArnLike: { "aws:SourceArn": `arn:aws:ec2:${region}:${accountId}:vpc-flow-log/*` },
+                },
+            },
+        ]);
+        const rolePolicy = oneWhere("aws:iam/rolePolicy:RolePolicy", (p) => p.inputs.role === role.id);
+        assert.deepEqual(JSON.parse(rolePolicy.inputs.policy).Statement, [
+            {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                Resource: [logGroup.state.arn, `${logGroup.state.arn}:*`],
+            },
+        ]);
+        assert.ok(flowLog.registration?.dependencies.includes(rolePolicy.registration!.urn), "delivery starts once the role may write");
+    });
+
+    it("access log bucket: expires logs after loadBalancer.accessLogs.expireAfterDays, aborts stale uploads, keeps its logs through pulumi destroy", () => {
+        const bucket = mocks.one("aws:s3/bucket:Bucket");
+        assert.deepEqual(bucket.inputs, { forceDestroy: false });
+        const lifecycle = oneWhere("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", (l) => l.inputs.bucket === bucket.state.bucket);
+        assert.deepEqual(lifecycle.inputs.rules, [
+            {
+                id: "expire-access-logs",
+                status: "Enabled",
+                filter: {},
+                expiration: { days: config.loadBalancer.accessLogs.expireAfterDays },
+                abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+            },
+        ]);
+    });
+});

@@ -10,9 +10,9 @@ import {
     StackValidationArgs,
     StackValidationPolicy,
     unknownCheckingProxy,
-    UnknownValueError,
 } from "@pulumi/policy";
 import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { UnknownValueError } from "../policy/lib/unknowns";
 import { PACK_ARGS } from "../policy/pack";
 import { RecordedResource, Recording } from "./mocks";
 

@@ -36,8 +36,7 @@ export function relation(
     if (value.known) {
         if (value.value === undefined) return "no";
         const known = targets.flatMap((t) => identities.map((key) => peek(() => t.props[key] as unknown))).filter((v) => v.known);
-        if (known.some((v) => v.known && v.value === value.value)) return "yes";
-        if (known.length > 0 && !dependsOn(resource, property, targets)) return "no";
+        if (known.length > 0) return known.some((v) => v.known && v.value === value.value) ? "yes" : "no";
     }
     if (dependsOn(resource, property, targets)) return "yes";
     return value.known || (resource.propertyDependencies[property] ?? []).length > 0 ? "no" : "unknown";

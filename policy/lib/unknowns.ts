@@ -1,4 +1,8 @@
-import { UnknownValueError } from "@pulumi/policy";
+import { UnknownValueError as PolicyUnknownValueError } from "@pulumi/policy";
+
+/** What the policy SDK's proxy throws on reading a value preview cannot know; the SDK exports the class but not its type. */
+export const UnknownValueError: abstract new (...args: never[]) => Error = PolicyUnknownValueError;
+export type UnknownValueError = Error;
 
 /**
  * How every policy of the pack treats values `pulumi preview` cannot know yet (the ARN of a bucket not created,
