@@ -241,7 +241,7 @@ function pulumiSteps(workflows: WorkflowFile[]) {
 
 function checkPulumiSteps(workflows: WorkflowFile[]): void {
     const stackFiles = stackFileRoles();
-    for (const { wf, step, stack, stackName, role, where } of pulumiSteps(workflows)) {
+    for (const { wf, step, stack, stackName, role, where, variant } of pulumiSteps(workflows)) {
         assert.ok(stack, `${where}: stack-name ${stackName} should be \${{ vars.PULUMI_ORG }}/<stack>`);
         assert.ok(stackFiles.has(stack), `${where}: stack ${stack} has no Pulumi.${stack}.yaml`);
         assert.equal(role, deployRoleVariable(stack), `${where}: Pulumi on stack ${stack} runs with the credentials of vars.${String(role)}`);
@@ -251,6 +251,10 @@ function checkPulumiSteps(workflows: WorkflowFile[]): void {
             assert.equal(command, "preview", `${where}: a pull request only previews`);
         }
         assert.match(String(step.with?.["cloud-url"]), /^\$\{\{\s*vars\.PULUMI_BACKEND_URL\s*\}\}$/, `${where}: cloud-url from vars.PULUMI_BACKEND_URL`);
+        assert.equal(step.with?.policyPacks, "policy", `${where}: runs the policy pack (the security controls)`);
+        const policyConfig = substitute(String(step.with?.policyPackConfigs), variant);
+        assert.equal(policyConfig, `policy/config/${stack}.json`, `${where}: with the stack's own policy config`);
+        assert.ok(fs.existsSync(path.join(REPO_ROOT, policyConfig)), `${where}: ${policyConfig} exists`);
         assert.match(String(step.env?.PULUMI_ACCESS_TOKEN), /^\$\{\{\s*secrets\.PULUMI_ACCESS_TOKEN\s*\}\}$/, `${where}: PULUMI_ACCESS_TOKEN`);
     }
 }
@@ -358,7 +362,7 @@ const EXPECTED_SUBJECTS = [
 
 const CROSS_WORKFLOW_CHECKS: [string, (workflows: WorkflowFile[]) => void][] = [
     ["pins each action to the same commit everywhere", checkOnePinPerAction],
-    ["runs Pulumi on each stack with the deploy role of that stack's account, and only previews on pull requests", checkPulumiSteps],
+    ["runs Pulumi on each stack with the deploy role of that stack's account, with the policy pack and that stack's policy config, and only previews on pull requests", checkPulumiSteps],
     ["pushes and promotes images with the shared account's role", checkRegistryStepsUseSharedRole],
     ["previews every stack file whose role is shared or environment, and none deployed by hand (bootstrap, loadgen)", checkPreviewMatrix],
     ["ci.yml: .ci/run on pull requests and pushes to main, without cloud credentials", checkCi],
