@@ -12,7 +12,7 @@ export const TYPES = {
 
 /** The stack's resources of the given types; a stack without any makes the policy not applicable (and says why). */
 export function subjects(args: StackValidationArgs, what: string, ...types: string[]): PolicyResource[] {
-    const found = args.resources.filter((r) => types.includes(r.type));
+    const found = ofTypes(args.resources, ...types);
     if (found.length === 0) args.notApplicable(`the stack has no ${what}`);
     return found;
 }
@@ -53,14 +53,11 @@ function dependsOn(resource: PolicyResource, property: string, targets: PolicyRe
  * defers (see checkEach) rather than report something missing.
  */
 export function referring(candidates: PolicyResource[], property: string, targets: PolicyResource[], identities: string[]): PolicyResource[] {
-    const relations = candidates.map((candidate) => ({ candidate, relation: relation(candidate, property, targets, identities) }));
-    const found = relations.filter((r) => r.relation === "yes").map((r) => r.candidate);
-    const undecided = relations.find((r) => r.relation === "unknown");
-    if (found.length === 0 && undecided) {
-        const value = peek(() => undecided.candidate.props[property] as unknown);
-        if (!value.known) throw value.error;
-    }
-    return found;
+    return decided(
+        candidates,
+        (candidate) => relation(candidate, property, targets, identities),
+        (candidate) => candidate.props[property],
+    );
 }
 
 /** A VPC of the stack: awsx's component and the VPC resource it makes are one VPC, reported on the first. */
@@ -100,10 +97,18 @@ export function referredTo(
     identities: string[],
     pick: (propertyValue: any) => unknown = (v) => v, // eslint-disable-line @typescript-eslint/no-explicit-any -- resource props are untyped engine data
 ): PolicyResource[] {
-    const found = candidates.filter((candidate) => relation(resource, property, [candidate], identities, pick) === "yes");
-    if (found.length === 0) {
-        const value = peek(() => pick(resource.props[property]));
-        if (!value.known) throw value.error;
-    }
+    return decided(
+        candidates,
+        (candidate) => relation(resource, property, [candidate], identities, pick),
+        () => pick(resource.props[property]),
+    );
+}
+
+/** The candidates related for sure; with none, reading an undecided one's value throws its UnknownValueError. */
+function decided(candidates: PolicyResource[], related: (candidate: PolicyResource) => ReturnType<typeof relation>, read: (candidate: PolicyResource) => unknown): PolicyResource[] {
+    const relations = candidates.map((candidate) => ({ candidate, relation: related(candidate) }));
+    const found = relations.filter((r) => r.relation === "yes").map((r) => r.candidate);
+    const undecided = relations.find((r) => r.relation === "unknown");
+    if (found.length === 0 && undecided) read(undecided.candidate);
     return found;
 }
