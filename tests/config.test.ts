@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, loadStackConfig, loadStackConfigFile, parseStackConfig } from "../config";
 import { configProblems as problemsOf } from "./config-fixtures";
+import { STACK_FILES } from "./environment-fixtures";
 
 const validShared = () => ({
     role: "shared",
@@ -26,14 +27,12 @@ function assertOneProblem(raw: Record<string, unknown>, key: string, says: RegEx
 
 describe("stack config", () => {
     describe("shipped stack files", () => {
-        const stackFiles = fs.readdirSync(".").filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file));
-
         it("include the shared stack and at least one environment", () => {
-            assert.ok(stackFiles.includes("Pulumi.shared.yaml"));
-            assert.ok(stackFiles.includes("Pulumi.dev.yaml"));
+            assert.ok(STACK_FILES.includes("Pulumi.shared.yaml"));
+            assert.ok(STACK_FILES.includes("Pulumi.dev.yaml"));
         });
 
-        for (const file of stackFiles) {
+        for (const file of STACK_FILES) {
             it(`${file} is valid and its role is explicit`, () => {
                 const config = loadStackConfigFile(file);
                 const raw = (parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;

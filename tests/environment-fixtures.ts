@@ -3,12 +3,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { EnvironmentStackConfig, loadStackConfigFile, parseStackConfig, PROJECT, StackConfig } from "../config";
 
+/** Every shipped stack file (`Pulumi.<stack>.yaml` at the repository root), sorted. */
+export const STACK_FILES = readdirSync(".")
+    .filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file))
+    .sort();
+
 /** The shipped stack files whose role is one of these, sorted, so a new file is tested without being listed. */
 export function stackFilesOfRole(...roles: StackConfig["role"][]): string[] {
-    return readdirSync(".")
-        .filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file))
-        .filter((file) => roles.includes(loadStackConfigFile(file).role))
-        .sort();
+    return STACK_FILES.filter((file) => roles.includes(loadStackConfigFile(file).role));
 }
 
 export const ENVIRONMENT_STACK_FILES = stackFilesOfRole("environment");

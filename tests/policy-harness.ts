@@ -71,6 +71,9 @@ function configOf(policy: Policy, entry: Record<string, unknown> | undefined): o
     return { ...Object.fromEntries(defaults), ...properties };
 }
 
+/** The keys of a recorded resource's outputs that are not among its inputs: what its provider computed. */
+const outputKeys = (r: RecordedResource) => Object.keys(r.state).filter((key) => !(key in r.inputs));
+
 const urnOf = (r: RecordedResource) => r.registration?.urn ?? `urn:pulumi:test::ecs-loadlab::${r.type}::${r.name}`;
 
 /** The provider reference `urn::id` names the provider by its URN. */
@@ -193,7 +196,7 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 export function asPreview(recording: Recording): Recording {
     const AUTO_NAMES = ["name", "bucket"];
     const computedKeys = (r: RecordedResource) =>
-        r.registration === undefined ? [] : Object.keys(r.state).filter((key) => !(key in r.inputs) && !AUTO_NAMES.includes(key) && !Object.values(r.inputs).includes(r.state[key]));
+        r.registration === undefined ? [] : outputKeys(r).filter((key) => !AUTO_NAMES.includes(key) && !Object.values(r.inputs).includes(r.state[key]));
     const computed = recording.resources.flatMap((r) => computedKeys(r).map((key) => r.state[key]));
     const lists = new Set(computed.filter(Array.isArray).map((list) => JSON.stringify(list)));
     // Short values ("default", "1") would mark unrelated strings unknown; identifiers and ARNs are longer.
@@ -207,7 +210,8 @@ export function asPreview(recording: Recording): Recording {
     return new Recording(
         recording.resources.map((r) => {
             const inputs = unknownIn(r.inputs) as Record<string, any>;
-            const outputs = Object.fromEntries(Object.keys(r.state).filter((key) => !(key in r.inputs)).map((key) => [key, computedKeys(r).includes(key) ? UNKNOWN : r.state[key]]));
+            const unknown = computedKeys(r);
+            const outputs = Object.fromEntries(outputKeys(r).map((key) => [key, unknown.includes(key) ? UNKNOWN : r.state[key]]));
             return { ...r, inputs, state: { ...inputs, ...outputs } };
         }),
         recording.calls,
@@ -226,7 +230,7 @@ export function withEdit(recording: Recording, type: string, edit: (inputs: Reco
             if (r !== targets[0]) return r;
             const inputs = structuredClone(r.inputs);
             edit(inputs);
-            const outputs = Object.fromEntries(Object.entries(r.state).filter(([key]) => !(key in r.inputs)));
+            const outputs = Object.fromEntries(outputKeys(r).map((key) => [key, r.state[key]]));
             return { ...r, inputs, state: { ...inputs, ...outputs } };
         }),
         recording.calls,

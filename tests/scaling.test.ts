@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { ConfigError, loadStackConfigFile, parseStackConfig, ScalingConfig } from "../config";
 import { Autoscaling } from "../components/scaling";
+import { ENVIRONMENT_STACK_FILES } from "./environment-fixtures";
 import { build, mocks, RecordedResource, useMocks, valueOf } from "./mocks";
 import {
     ACCOUNT_ID,
@@ -344,11 +343,7 @@ describe("Autoscaling", () => {
     });
 
     describe("shipped environment stack files", () => {
-        const stackFiles = fs
-            .readdirSync(path.join(__dirname, ".."))
-            .filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file))
-            .map((file) => ({ file, config: loadStackConfigFile(path.join(__dirname, "..", file)) }))
-            .filter((stack) => stack.config.role === "environment");
+        const stackFiles = ENVIRONMENT_STACK_FILES.map((file) => ({ file, config: loadStackConfigFile(file) }));
 
         it("dev ships step scaling with the classic 40/70 bands", () => {
             const dev = stackFiles.find((stack) => stack.file === "Pulumi.dev.yaml");

@@ -8,7 +8,7 @@ import { CONTROLS } from "../policy/controls";
 import { controlUrl } from "../policy/lib/control";
 import { PACK_ARGS } from "../policy/pack";
 import { buildStack } from "../stacks";
-import { environmentConfigWith } from "./environment-fixtures";
+import { environmentConfigWith, STACK_FILES } from "./environment-fixtures";
 import { build, mocks, RecordedResource, Recording, useMocks } from "./mocks";
 import { asPreview, editJson, PackRun, runPack, withEdit, without } from "./policy-harness";
 
@@ -43,9 +43,6 @@ const T = {
     lifecyclePolicy: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
 } as const;
 
-const STACK_FILES = readdirSync(".")
-    .filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file))
-    .sort();
 const stackName = (file: string) => file.replace(/^Pulumi\.|\.yaml$/g, "");
 const policyConfigFile = (file: string) => `policy/config/${stackName(file)}.json`;
 const policyConfigOf = (file: string) => JSON.parse(readFileSync(policyConfigFile(file), "utf8")) as PolicyPackConfig;

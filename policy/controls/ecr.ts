@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { control } from "../lib/control";
-import { referring, subjects } from "../lib/graph";
+import { control, reportingDocumentErrors } from "../lib/control";
+import { parseDocument } from "../lib/documents";
+import { ofTypes, referring, subjects } from "../lib/graph";
 import { checkEach } from "../lib/unknowns";
 
 export const ECR_1 = control<ResourceValidationPolicy>("ECR.1", {
@@ -30,27 +31,19 @@ export const ECR_3 = control<StackValidationPolicy>("ECR.3", {
     description: "ECR repositories have a lifecycle policy with at least one rule.",
     validateStack: (args, report) => {
         const repositories = subjects(args, "ECR repository", "aws:ecr/repository:Repository");
-        const lifecyclePolicies = args.resources.filter((r) => r.type === "aws:ecr/lifecyclePolicy:LifecyclePolicy");
+        const lifecyclePolicies = ofTypes(args.resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy");
         checkEach(repositories, (repository) => {
             const policies = referring(lifecyclePolicies, "repository", [repository], ["name", "id"]);
             if (policies.length === 0) {
                 report(`repository ${repository.name} has no lifecycle policy: add an aws.ecr.LifecyclePolicy for it.`, repository.urn);
                 return;
             }
-            checkEach(policies, (policy) => {
-                const rules = lifecycleRules(policy.props.policy);
-                if (rules === 0) report(`the lifecycle policy of ${repository.name} has no rules.`, policy.urn);
-            });
+            checkEach(policies, (policy) =>
+                reportingDocumentErrors(report, policy.urn, () => {
+                    const rules = (parseDocument(policy.props.policy, `the lifecycle policy of ${repository.name}`) as { rules?: unknown } | null)?.rules;
+                    if (!Array.isArray(rules) || rules.length === 0) report(`the lifecycle policy of ${repository.name} has no rules.`, policy.urn);
+                }),
+            );
         });
     },
 });
-
-function lifecycleRules(policy: unknown): number {
-    try {
-        const parsed = (typeof policy === "string" ? JSON.parse(policy) : policy) as { rules?: unknown[] };
-        return Array.isArray(parsed?.rules) ? parsed.rules.length : 0;
-    } catch (error) {
-        if (error instanceof SyntaxError) return 0;
-        throw error;
-    }
-}

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { control, reportingDocumentErrors } from "../lib/control";
-import { DocumentError } from "../lib/documents";
+import { DocumentError, parseDocument } from "../lib/documents";
 import { ofTypes, subjects } from "../lib/graph";
 import { checkEach } from "../lib/unknowns";
 
@@ -16,13 +16,9 @@ interface ContainerDefinition {
 
 /** The container definitions of a task definition (a JSON array). */
 function containersOf(containerDefinitions: string): ContainerDefinition[] {
-    try {
-        const parsed: unknown = JSON.parse(containerDefinitions);
-        if (Array.isArray(parsed)) return parsed as ContainerDefinition[];
-    } catch (error) {
-        if (!(error instanceof SyntaxError)) throw error;
-    }
-    throw new DocumentError("containerDefinitions is not a JSON array");
+    const parsed = parseDocument(containerDefinitions, "containerDefinitions");
+    if (!Array.isArray(parsed)) throw new DocumentError("containerDefinitions is not a JSON array");
+    return parsed as ContainerDefinition[];
 }
 
 /** A check of every container of a task definition, each violation naming its container. */

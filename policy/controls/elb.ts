@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import { Unwrap } from "@pulumi/pulumi";
-import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, TypedResourceValidation, validateResourceOfType } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy, TypedResourceValidation, validateResourceOfType } from "@pulumi/policy";
 import { control, reportingDocumentErrors } from "../lib/control";
 import { asList, principalsOf, statementsOf } from "../lib/documents";
 import { accountOf, ofTypes, referredTo, referring, subjects, TYPES } from "../lib/graph";
@@ -18,10 +18,13 @@ function loadBalancers(check: TypedResourceValidation<LoadBalancerProps>) {
     return [validateResourceOfType(aws.lb.LoadBalancer, check), validateResourceOfType(aws.alb.LoadBalancer, check)];
 }
 
-/** The same, for application load balancers only (the default type). */
+/** Application is the default type of load balancer. */
+const isApplication = (props: { loadBalancerType?: string }) => (props.loadBalancerType ?? "application") === "application";
+
+/** The same, for application load balancers only. */
 function applicationLoadBalancers(check: TypedResourceValidation<LoadBalancerProps>) {
     return loadBalancers((loadBalancer, args, report) => {
-        if ((loadBalancer.loadBalancerType ?? "application") !== "application") args.notApplicable("not an application load balancer");
+        if (!isApplication(loadBalancer)) args.notApplicable("not an application load balancer");
         return check(loadBalancer, args, report);
     });
 }
@@ -30,14 +33,15 @@ function listeners(check: TypedResourceValidation<ListenerProps>) {
     return [validateResourceOfType(aws.lb.Listener, check), validateResourceOfType(aws.alb.Listener, check)];
 }
 
-const isApplication = (loadBalancer: PolicyResource) => (loadBalancer.props.loadBalancerType ?? "application") === "application";
-
 interface Action {
     type: string;
     redirect?: { protocol?: string };
 }
 
-const redirectsToHttps = (actions: Action[] | undefined) => asList(actions).length > 0 && asList(actions).every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
+const redirectsToHttps = (actions: Action[] | undefined) => {
+    const list = asList(actions);
+    return list.length > 0 && list.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
+};
 
 export const ELB_1 = control<StackValidationPolicy>("ELB.1", {
     description: "HTTP listeners of application load balancers only redirect to HTTPS, and no listener rule serves plain HTTP.",
@@ -76,7 +80,7 @@ export const ELB_5 = control<StackValidationPolicy>("ELB.5", {
         const buckets = ofTypes(args.resources, TYPES.bucket, TYPES.bucketV2);
         const bucketPolicies = ofTypes(args.resources, "aws:s3/bucketPolicy:BucketPolicy");
         const encryptions = ofTypes(args.resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
-        const albs = subjects(args, "load balancer", ...LOAD_BALANCER_TYPES).filter(isApplication);
+        const albs = subjects(args, "load balancer", ...LOAD_BALANCER_TYPES).filter((loadBalancer) => isApplication(loadBalancer.props));
         checkEach(albs, (alb) => {
             const accessLogs = alb.props.accessLogs as { bucket?: string; prefix?: string; enabled?: boolean } | undefined;
             if (accessLogs?.enabled !== true) {

@@ -14,20 +14,23 @@ export interface Statement {
 
 export const asList = <T>(value: T | T[] | undefined | null): T[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
 
-/** The statements of a document; a document that is not JSON is a violation the caller reports, so this throws a plain Error. */
+/** The statements of a document; a document that is not JSON is a violation the caller reports (a DocumentError). */
 export function statementsOf(document: unknown, what: string): Statement[] {
-    const parsed: unknown = typeof document === "string" ? parseJson(document, what) : document;
+    const parsed = parseDocument(document, what);
     if (typeof parsed !== "object" || parsed === null || !("Statement" in parsed)) throw new DocumentError(`${what} has no Statement`);
     return asList((parsed as { Statement: Statement | Statement[] }).Statement);
 }
 
 export class DocumentError extends Error {}
 
-function parseJson(text: string, what: string): unknown {
+/** A document a resource holds as JSON text (or already as an object); text that does not parse is a DocumentError. */
+export function parseDocument(document: unknown, what: string): unknown {
+    if (typeof document !== "string") return document;
     try {
-        return JSON.parse(text);
-    } catch {
-        throw new DocumentError(`${what} is not JSON`);
+        return JSON.parse(document);
+    } catch (error) {
+        if (error instanceof SyntaxError) throw new DocumentError(`${what} is not JSON`);
+        throw error;
     }
 }
 
