@@ -389,8 +389,13 @@ const stepScalingSchema = z.strictObject({
     mode: z.literal("step"),
     ...capacity,
     statistic: z.enum(["Average", "Maximum"]).default("Average"),
-    /** CPU % below which one task is removed, and above which one is added. */
+    /** CPU % at and above which a task is added. */
     threshold: z.number().gt(0).lt(100).default(40),
+    /**
+     * CPU % below which a task is removed; unset = half the threshold. Between the two nothing changes: without that
+     * band a steady load between n and n+1 tasks' worth scales out and in forever (see scaleInThreshold()).
+     */
+    scaleInThreshold: z.number().gt(0).lt(100).optional(),
     /** CPU % above which the steeper scale-out applies. */
     upperThreshold: z.number().gt(0).lt(100).default(70),
     scaleInAdjustment: int(-100, -1).default(-1),
@@ -435,6 +440,14 @@ const scalingSchema = z
                     input: scaling.threshold,
                 });
             }
+            if (scaling.scaleInThreshold !== undefined && scaling.scaleInThreshold >= scaling.threshold) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["scaleInThreshold"],
+                    message: `must be below threshold (${scaling.threshold}): the CPU between them is where the task count rests`,
+                    input: scaling.scaleInThreshold,
+                });
+            }
             if (scaling.steepScaleOutAdjustment < scaling.scaleOutAdjustment) {
                 ctx.addIssue({
                     code: "custom",
@@ -452,6 +465,14 @@ const scalingSchema = z
             });
         }
     });
+
+/**
+ * Step scaling's scale-in threshold: as configured, else half the scale-out threshold. Removing one of n tasks
+ * raises CPU by n / (n − 1), at most twice (2 → 1), so from half the threshold the count never lands back above it.
+ */
+export function scaleInThreshold(config: Pick<StepScalingConfig, "threshold" | "scaleInThreshold">): number {
+    return config.scaleInThreshold ?? config.threshold / 2;
+}
 
 const alarmsSchema = z
     .strictObject({

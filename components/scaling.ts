@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ScalingConfig, StepScalingConfig, TargetTrackingConfig } from "../config";
-import type { DashboardContribution, GraphThresholds } from "./dashboard";
+import { ScalingConfig, StepScalingConfig, TargetTrackingConfig, scaleInThreshold } from "../config";
+import type { DashboardContribution, GraphThresholds, ThresholdLine } from "./dashboard";
 import { NAMESPACE, PERIOD_SECONDS, ServiceDimensions, TargetGroupDimensions, serviceDimensions } from "./metrics";
 
 export interface AutoscalingArgs {
@@ -58,7 +58,7 @@ export class Autoscaling extends pulumi.ComponentResource implements DashboardCo
                 : this.targetTracking(name, target, config, args);
         this.alarmArns = built.alarmArns;
         this.thresholds = {
-            cpu: built.cpuThresholds,
+            cpu: cpuThresholds(config),
             tasks: [
                 { label: `min capacity ${config.minCapacity}`, value: config.minCapacity },
                 { label: `max capacity ${config.maxCapacity}`, value: config.maxCapacity },
@@ -69,15 +69,16 @@ export class Autoscaling extends pulumi.ComponentResource implements DashboardCo
     }
 
     /**
-     * The three CPU bands on ONE metric and ONE threshold. Step bounds are offsets from the threshold of the
-     * alarm that invokes the policy (40 by default), so with the scale-out alarm at the threshold:
+     * The CPU bands on ONE metric. Step bounds are offsets from the threshold of the alarm that invokes the
+     * policy, so with the scale-out alarm at the threshold (40 by default) and the scale-in alarm at the
+     * scale-in threshold (20 by default):
      *   scale-out policy: [0, upper − threshold) → +1, [upper − threshold, ∞) → +2
      *   scale-in policy:  (−∞, 0] → −1
+     *   between the scale-in threshold and the threshold: nothing; the task count rests there.
      * Above the threshold a lower bound is inclusive and an upper bound exclusive: CPU 70 is already +2.
      *
-     * The two policies never fight: both alarms watch the same metric, statistic and period at the same
-     * threshold with complementary comparisons (scale out at ≥, scale in at <). Each is in ALARM only while
-     * its latest datapoint breaches, and no datapoint breaches both, so they are never in ALARM together.
+     * The two policies never fight: both alarms watch the same metric, statistic and period, the scale-out one at
+     * ≥ threshold and the scale-in one at < a lower threshold, so no datapoint breaches both.
      * Scale-in waits for more low datapoints than scale-out needs high ones (3 and 1 by default).
      */
     private stepScaling(name: string, target: aws.appautoscaling.Target, config: StepScalingConfig, args: AutoscalingArgs) {
@@ -107,18 +108,18 @@ export class Autoscaling extends pulumi.ComponentResource implements DashboardCo
         ]);
         const scaleIn = policy("scale-in", [{ metricIntervalUpperBound: "0", scalingAdjustment: config.scaleInAdjustment }]);
 
-        const cpuAlarm = (direction: string, breachesWhen: "≥" | "<", evaluationPeriods: number, scalingPolicy: aws.appautoscaling.Policy) =>
+        const cpuAlarm = (direction: string, breachesWhen: "≥" | "<", threshold: number, evaluationPeriods: number, scalingPolicy: aws.appautoscaling.Policy) =>
             new aws.cloudwatch.MetricAlarm(
                 `${name}-cpu-${direction}`,
                 {
-                    alarmDescription: `Triggers the ${direction} step policy: ${config.statistic} CPU ${breachesWhen} ${config.threshold}% for ${evaluationPeriods} minute(s).`,
+                    alarmDescription: `Triggers the ${direction} step policy: ${config.statistic} CPU ${breachesWhen} ${threshold}% for ${evaluationPeriods} minute(s).`,
                     namespace: NAMESPACE.ecs,
                     metricName: "CPUUtilization",
                     dimensions: serviceDimensions(args.service),
                     statistic: config.statistic,
                     period: PERIOD_SECONDS,
                     evaluationPeriods,
-                    threshold: config.threshold,
+                    threshold,
                     comparisonOperator: breachesWhen === "≥" ? "GreaterThanOrEqualToThreshold" : "LessThanThreshold",
                     // No CPU datapoint means no running task: scale on neither side of a guess.
                     treatMissingData: "missing",
@@ -126,20 +127,10 @@ export class Autoscaling extends pulumi.ComponentResource implements DashboardCo
                 },
                 { parent: this, provider: args.provider },
             );
-        const scaleOutAlarm = cpuAlarm("scale-out", "≥", config.scaleOutEvaluationPeriods, scaleOut);
-        const scaleInAlarm = cpuAlarm("scale-in", "<", config.scaleInEvaluationPeriods, scaleIn);
+        const scaleOutAlarm = cpuAlarm("scale-out", "≥", config.threshold, config.scaleOutEvaluationPeriods, scaleOut);
+        const scaleInAlarm = cpuAlarm("scale-in", "<", scaleInThreshold(config), config.scaleInEvaluationPeriods, scaleIn);
 
-        const signed = (n: number) => (n > 0 ? `+${n}` : `${n}`);
-        return {
-            alarmArns: pulumi.all([scaleOutAlarm.arn, scaleInAlarm.arn]),
-            cpuThresholds: [
-                {
-                    label: `${config.statistic} ≥ ${config.threshold}%: ${signed(config.scaleOutAdjustment)} task(s), below: ${signed(config.scaleInAdjustment)}`,
-                    value: config.threshold,
-                },
-                { label: `${config.statistic} ≥ ${config.upperThreshold}%: ${signed(config.steepScaleOutAdjustment)} task(s)`, value: config.upperThreshold },
-            ],
-        };
+        return { alarmArns: pulumi.all([scaleOutAlarm.arn, scaleInAlarm.arn]) };
     }
 
     private targetTracking(name: string, target: aws.appautoscaling.Target, config: TargetTrackingConfig, args: AutoscalingArgs) {
@@ -167,10 +158,23 @@ export class Autoscaling extends pulumi.ComponentResource implements DashboardCo
             },
             { parent: this, provider: args.provider },
         );
-        return {
-            // Target tracking creates and owns its alarms; the policy reports them.
-            alarmArns: policy.alarmArns,
-            cpuThresholds: config.metric === "cpu" ? [{ label: `target tracking: ${config.targetValue}% average CPU`, value: config.targetValue }] : [],
-        };
+        // Target tracking creates and owns its alarms; the policy reports them.
+        return { alarmArns: policy.alarmArns };
     }
+}
+
+/**
+ * The CPU levels the scaling acts at, labelled with what happens there: drawn on the dashboard's CPU graph and on
+ * the scaling timeline's, so both show the same lines.
+ */
+export function cpuThresholds(config: ScalingConfig): ThresholdLine[] {
+    if (config.mode === "target-tracking") {
+        return config.metric === "cpu" ? [{ label: `target tracking: ${config.targetValue}% average CPU`, value: config.targetValue }] : [];
+    }
+    const signed = (n: number) => (n > 0 ? `+${n}` : `${n}`);
+    return [
+        { label: `${config.statistic} < ${scaleInThreshold(config)}%: ${signed(config.scaleInAdjustment)} task(s)`, value: scaleInThreshold(config) },
+        { label: `${config.statistic} ≥ ${config.threshold}%: ${signed(config.scaleOutAdjustment)} task(s)`, value: config.threshold },
+        { label: `${config.statistic} ≥ ${config.upperThreshold}%: ${signed(config.steepScaleOutAdjustment)} task(s)`, value: config.upperThreshold },
+    ];
 }

@@ -100,7 +100,7 @@ describe("ServiceDashboard", () => {
 
     it("step scaling: CPU graph draws the scaling bands and the critical level, tasks graph the capacities", async () => {
         const { body } = await buildDashboard({ mode: "step", minCapacity: 1, maxCapacity: 4 });
-        assert.deepEqual(linesAt(graph(body, /^CPU/)), [40, 70, 90]);
+        assert.deepEqual(linesAt(graph(body, /^CPU/)), [20, 40, 70, 90]);
         assert.deepEqual(linesAt(graph(body, /^Tasks/)), [1, 4]);
         assert.deepEqual(linesAt(graph(body, /^5xx/)), [10]);
         assert.deepEqual(graph(body, /^CPU/).yAxis.left, { min: 0, max: 100, label: "%", showUnits: false });

@@ -34,7 +34,7 @@ describe("environment stack files", () => {
         assert.deepEqual([dev, staging, prod].map(shape), [
             { account: "222222222222", cidr: "10.10.0.0/16", azs: 2, nat: "Single", deletionProtection: false, cpu: 256, memory: 512, tasks: [1, 4], scaling: "step" },
             { account: "333333333333", cidr: "10.20.0.0/16", azs: 2, nat: "Single", deletionProtection: false, cpu: 512, memory: 1024, tasks: [2, 6], scaling: "step" },
-            { account: "444444444444", cidr: "10.30.0.0/16", azs: 3, nat: "OnePerAz", deletionProtection: true, cpu: 2048, memory: 4096, tasks: [3, 12], scaling: "target-tracking" },
+            { account: "444444444444", cidr: "10.30.0.0/16", azs: 3, nat: "OnePerAz", deletionProtection: true, cpu: 512, memory: 1024, tasks: [3, 12], scaling: "target-tracking" },
         ]);
         assert.equal(new Set([dev, staging, prod].map((c) => c.domain.name)).size, 3);
     });

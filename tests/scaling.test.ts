@@ -154,7 +154,7 @@ describe("Autoscaling", () => {
             });
         });
 
-        it("scale-in policy: −1 anywhere below the threshold", async () => {
+        it("scale-in policy: −1 anywhere below the scale-in threshold", async () => {
             await buildScaling({ mode: "step" });
             const scaleIn = named(POLICY, "-scale-in");
             assert.deepEqual(scaleIn.inputs.stepScalingPolicyConfiguration, {
@@ -165,7 +165,7 @@ describe("Autoscaling", () => {
             });
         });
 
-        it("each alarm is 1-minute CPUUtilization of this service in AWS/ECS at the threshold, and invokes its own policy", async () => {
+        it("each alarm is 1-minute CPUUtilization of this service in AWS/ECS at its threshold, and invokes its own policy", async () => {
             const component = await buildScaling({ mode: "step" });
             const scaleOutAlarm = named(ALARM, "-cpu-scale-out");
             const scaleInAlarm = named(ALARM, "-cpu-scale-in");
@@ -175,7 +175,6 @@ describe("Autoscaling", () => {
                 dimensions: { ClusterName: CLUSTER_NAME, ServiceName: SERVICE_NAME },
                 statistic: "Average",
                 period: 60,
-                threshold: 40,
                 treatMissingData: "missing",
             };
             const pick = (alarm: RecordedResource) => {
@@ -185,12 +184,14 @@ describe("Autoscaling", () => {
             };
             assert.deepEqual(pick(scaleOutAlarm), {
                 ...common,
+                threshold: 40,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
                 evaluationPeriods: 1,
                 alarmActions: [named(POLICY, "-scale-out").state.arn],
             });
             assert.deepEqual(pick(scaleInAlarm), {
                 ...common,
+                threshold: 20,
                 comparisonOperator: "LessThanThreshold",
                 evaluationPeriods: 3,
                 alarmActions: [named(POLICY, "-scale-in").state.arn],
@@ -198,14 +199,23 @@ describe("Autoscaling", () => {
             assert.deepEqual(await valueOf(component.alarmArns), [scaleOutAlarm.state.arn, scaleInAlarm.state.arn]);
         });
 
-        it("every CPU value gets exactly one decision: below 40 −1, 40 up to 70 +1, 70 and above +2 (no gap, no overlap, never both policies)", async () => {
+        it("every CPU value gets at most one decision: below 20 −1, 20 up to 40 none, 40 up to 70 +1, 70 and above +2 (never both policies)", async () => {
             await buildScaling({ mode: "step" });
-            const expected = (cpu: number) => (cpu < 40 ? -1 : cpu < 70 ? 1 : 2);
+            const expected = (cpu: number) => (cpu < 20 ? [-1] : cpu < 40 ? [] : cpu < 70 ? [1] : [2]);
             for (let cpu = 0; cpu <= 100; cpu += 0.5) {
-                assert.deepEqual(decisionsAt(cpu), [expected(cpu)], `CPU ${cpu}%`);
+                assert.deepEqual(decisionsAt(cpu), expected(cpu), `CPU ${cpu}%`);
             }
-            for (const [cpu, adjustment] of [[39.999, -1], [40, 1], [69.999, 1], [70, 2]] as const) {
-                assert.deepEqual(decisionsAt(cpu), [adjustment], `CPU ${cpu}% at a band edge`);
+            for (const [cpu, adjustments] of [[19.999, [-1]], [20, []], [39.999, []], [40, [1]], [69.999, [1]], [70, [2]]] as const) {
+                assert.deepEqual(decisionsAt(cpu), adjustments, `CPU ${cpu}% at a band edge`);
+            }
+        });
+
+        it("a configured scale-in threshold moves only the scale-in alarm", async () => {
+            await buildScaling({ mode: "step", threshold: 50, scaleInThreshold: 35 });
+            assert.equal(named(ALARM, "-cpu-scale-in").inputs.threshold, 35);
+            assert.equal(named(ALARM, "-cpu-scale-out").inputs.threshold, 50);
+            for (const [cpu, adjustments] of [[34.9, [-1]], [35, []], [49.9, []], [50, [1]]] as const) {
+                assert.deepEqual(decisionsAt(cpu), adjustments, `CPU ${cpu}%`);
             }
         });
 
@@ -214,6 +224,7 @@ describe("Autoscaling", () => {
                 mode: "step",
                 statistic: "Maximum",
                 threshold: 30,
+                scaleInThreshold: 30 - 0.5,
                 upperThreshold: 60,
                 scaleInAdjustment: -2,
                 scaleOutAdjustment: 1,
@@ -231,27 +242,26 @@ describe("Autoscaling", () => {
             assert.equal(scaleOut.metricAggregationType, "Maximum");
             assert.deepEqual(stepsOf(named(POLICY, "-scale-in")), [{ metricIntervalUpperBound: "0", scalingAdjustment: -2 }]);
             assert.equal(named(POLICY, "-scale-in").inputs.stepScalingPolicyConfiguration.cooldown, 120);
-            for (const alarm of mocks.ofType(ALARM)) {
-                assert.equal(alarm.inputs.statistic, "Maximum");
-                assert.equal(alarm.inputs.threshold, 30);
-            }
+            for (const alarm of mocks.ofType(ALARM)) assert.equal(alarm.inputs.statistic, "Maximum");
+            assert.equal(named(ALARM, "-cpu-scale-out").inputs.threshold, 30);
+            assert.equal(named(ALARM, "-cpu-scale-in").inputs.threshold, 29.5);
             assert.equal(named(ALARM, "-cpu-scale-out").inputs.evaluationPeriods, 2);
             assert.equal(named(ALARM, "-cpu-scale-in").inputs.evaluationPeriods, 5);
-            for (const [cpu, adjustment] of [[29.9, -2], [30, 1], [59.9, 1], [60, 3]] as const) {
-                assert.deepEqual(decisionsAt(cpu), [adjustment], `CPU ${cpu}%`);
+            for (const [cpu, adjustments] of [[29.4, [-2]], [29.5, []], [30, [1]], [59.9, [1]], [60, [3]]] as const) {
+                assert.deepEqual(decisionsAt(cpu), adjustments, `CPU ${cpu}%`);
             }
         });
 
         it("fractional thresholds keep the band edges exact", async () => {
             await buildScaling({ mode: "step", threshold: 42.5, upperThreshold: 71.3 });
-            for (const [cpu, adjustment] of [[42.4, -1], [42.5, 1], [71.2, 1], [71.3, 2]] as const) {
-                assert.deepEqual(decisionsAt(cpu), [adjustment], `CPU ${cpu}%`);
+            for (const [cpu, adjustments] of [[21.24, [-1]], [21.25, []], [42.4, []], [42.5, [1]], [71.2, [1]], [71.3, [2]]] as const) {
+                assert.deepEqual(decisionsAt(cpu), adjustments, `CPU ${cpu}%`);
             }
         });
 
         it("gives the dashboard its CPU bands and capacity lines", async () => {
             const component = await buildScaling({ mode: "step", maxCapacity: 6 });
-            assert.deepEqual(component.thresholds.cpu?.map((line) => line.value), [40, 70]);
+            assert.deepEqual(component.thresholds.cpu?.map((line) => line.value), [20, 40, 70]);
             assert.deepEqual(component.thresholds.tasks?.map((line) => line.value), [1, 6]);
         });
     });
@@ -325,6 +335,7 @@ describe("Autoscaling", () => {
             ["a memory target below 1", { mode: "target-tracking", metric: "memory", targetValue: 0.5 }, /^ecs-loadlab:scaling\.targetValue: .*1–100/],
             ["threshold equal to upperThreshold", { mode: "step", threshold: 70, upperThreshold: 70 }, /^ecs-loadlab:scaling\.threshold: must be below upperThreshold \(70\)/],
             ["threshold above upperThreshold", { mode: "step", threshold: 80, upperThreshold: 70 }, /^ecs-loadlab:scaling\.threshold: must be below upperThreshold/],
+            ["scaleInThreshold at the threshold", { mode: "step", threshold: 40, scaleInThreshold: 40 }, /^ecs-loadlab:scaling\.scaleInThreshold: must be below threshold \(40\)/],
             ["minCapacity above maxCapacity", { mode: "step", minCapacity: 5, maxCapacity: 4 }, /^ecs-loadlab:scaling\.minCapacity: must be ≤ maxCapacity \(4\)/],
             ["minCapacity 0", { mode: "step", minCapacity: 0 }, /^ecs-loadlab:scaling\.minCapacity: must be ≥ 1/],
             ["an unknown mode", { mode: "predictive" }, /^ecs-loadlab:scaling\.mode: must be "step" or "target-tracking"/],

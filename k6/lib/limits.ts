@@ -13,19 +13,10 @@
  * median of those medians over the runs that measured the limit (six for 250 000–450 000 in steps
  * of 50 000, three for the others), with their spread: the VM is shared, so runs vary by ±20%.
  *
- *   limit      CPU ms/call   spread over runs
- *   200 000       10.3        10.1–10.4
- *   250 000       12.6        11.3–15.9
- *   270 000       14.3        12.8–16.9
- *   300 000       18.1        17.0–20.1
- *   350 000       21.5        17.9–26.9
- *   400 000       26.4        21.8–29.3
- *   430 000       30.0        23.1–31.4
- *   450 000       30.0        25.2–34.4
- *   500 000       35.8        28.3–36.7
- *
- * So the default range 280 000–420 000 costs ≈15–28 ms per request, ≈21 ms on average. On other
- * hardware rerun the command and pass its suggestion as `-e LIMIT_MIN=… -e LIMIT_MAX=…`.
+ * The figures, with their spread over runs, are {@link CALIBRATION} below. So the default range
+ * 280 000–420 000 costs ≈15–28 ms per request, ≈21 ms on average. On other hardware rerun the
+ * command and pass its suggestion as `-e LIMIT_MIN=… -e LIMIT_MAX=…`. `npm run timeline -- simulate`
+ * prices each simulated request with the same table.
  */
 import type { EnvReader } from "./env.ts";
 
@@ -33,6 +24,51 @@ export interface LimitRange {
   /** Smallest and largest limit requested, both inclusive. */
   readonly min: number;
   readonly max: number;
+}
+
+/** One limit's measured CPU cost: median of the runs' medians, and the spread over runs (ms per call). */
+export interface LimitCalibration {
+  readonly limit: number;
+  readonly cpuMs: number;
+  readonly spreadMs: readonly [number, number];
+}
+
+/** The calibration measured as described above, by limit. */
+export const CALIBRATION: readonly LimitCalibration[] = [
+  { limit: 200_000, cpuMs: 10.3, spreadMs: [10.1, 10.4] },
+  { limit: 250_000, cpuMs: 12.6, spreadMs: [11.3, 15.9] },
+  { limit: 270_000, cpuMs: 14.3, spreadMs: [12.8, 16.9] },
+  { limit: 300_000, cpuMs: 18.1, spreadMs: [17.0, 20.1] },
+  { limit: 350_000, cpuMs: 21.5, spreadMs: [17.9, 26.9] },
+  { limit: 400_000, cpuMs: 26.4, spreadMs: [21.8, 29.3] },
+  { limit: 430_000, cpuMs: 30.0, spreadMs: [23.1, 31.4] },
+  { limit: 450_000, cpuMs: 30.0, spreadMs: [25.2, 34.4] },
+  { limit: 500_000, cpuMs: 35.8, spreadMs: [28.3, 36.7] },
+];
+
+/**
+ * CPU milliseconds one request for `limit` costs on the reference machine: the calibration table,
+ * interpolated linearly between its limits and extrapolated in proportion to the limit outside them
+ * (the sieve's cost grows about linearly with the limit in this range).
+ */
+export function cpuMsForLimit(limit: number): number {
+  const first = CALIBRATION[0];
+  const last = CALIBRATION[CALIBRATION.length - 1];
+  if (limit <= first.limit) return (first.cpuMs * limit) / first.limit;
+  if (limit >= last.limit) return (last.cpuMs * limit) / last.limit;
+  const upper = CALIBRATION.findIndex((point) => point.limit >= limit);
+  const a = CALIBRATION[upper - 1];
+  const b = CALIBRATION[upper];
+  return a.cpuMs + ((b.cpuMs - a.cpuMs) * (limit - a.limit)) / (b.limit - a.limit);
+}
+
+/** Mean CPU per request over a range, each limit equally likely (as {@link pickLimit} draws them). */
+export function meanCpuMs(range: LimitRange): number {
+  const samples = 200;
+  if (range.max === range.min) return cpuMsForLimit(range.min);
+  let total = 0;
+  for (let i = 0; i < samples; i++) total += cpuMsForLimit(range.min + ((i + 0.5) / samples) * (range.max - range.min));
+  return total / samples;
 }
 
 /** CPU ≈15–30 ms per request on the reference machine (see the calibration note above). */
