@@ -1,0 +1,125 @@
+/**
+ * `timeline simulate`: a stack file and a k6 profile in, a predicted timeline out. Reads the stack file through the
+ * project's config schema and the profile through k6/lib, then runs the simulation (./engine.ts).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError, EnvironmentStackConfig, ScalingConfig, loadStackConfigFile, parseStackConfig } from "../../../config";
+import { cpuThresholds } from "../../../components/scaling";
+import { PERIOD_SECONDS } from "../../../components/metrics";
+import { DEFAULTS as SERVICE_DEFAULTS } from "../../../service/src/config";
+import type { TimelineScript } from "../args";
+import { summarize } from "../summary";
+import { InputError, Timeline } from "../timeline";
+import { Assumptions, resolveAssumptions } from "./assumptions";
+import { SimulatedService, runSimulation } from "./engine";
+import { RequestCost, readWorkload, requestCost } from "./load";
+
+export interface SimulateRequest {
+    stackFile: string;
+    script: TimelineScript;
+    env: Readonly<Record<string, string>>;
+    cpuMs?: number;
+    assume: Readonly<Record<string, number>>;
+}
+
+/** Reads an environment stack file, turning every way it can be wrong into an InputError. */
+export function readEnvironmentStack(stackFile: string): EnvironmentStackConfig {
+    if (!fs.existsSync(stackFile)) throw new InputError(`stack file ${stackFile} does not exist: pass one of this project's, e.g. Pulumi.dev.yaml`);
+    let config;
+    try {
+        config = loadStackConfigFile(stackFile);
+    } catch (error) {
+        if (error instanceof ConfigError) throw new InputError(error.message);
+        throw new InputError(`cannot read ${stackFile}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (config.role !== "environment") {
+        throw new InputError(`${stackFile} is a ${config.role} stack: timelines are for environment stacks (ecs-loadlab:role: environment), e.g. Pulumi.dev.yaml`);
+    }
+    return config;
+}
+
+/** The service as the stack runs it: WORKERS as the stack sets it (one per vCPU when unset), MAX_QUEUE as the service defaults it. */
+export function simulatedService(config: EnvironmentStackConfig): SimulatedService {
+    const workers = config.service.workers ?? Math.max(1, Math.ceil(config.service.cpu / 1024));
+    return {
+        cpuUnits: config.service.cpu,
+        workers,
+        maxQueue: SERVICE_DEFAULTS.maxQueuePerWorker * workers,
+        healthCheck: config.service.healthCheck,
+        deregistrationDelaySeconds: config.service.deregistrationDelaySeconds,
+    };
+}
+
+/** The other scaling mode with its schema defaults and the stack's capacity bounds, for `--compare`. */
+export function otherScalingMode(config: EnvironmentStackConfig): ScalingConfig {
+    const mode = config.scaling.mode === "step" ? "target-tracking" : "step";
+    const raw = { ...rawEnvironmentKeys(config), scaling: { mode, minCapacity: config.scaling.minCapacity, maxCapacity: config.scaling.maxCapacity } };
+    return (parseStackConfig(raw, "--compare") as EnvironmentStackConfig).scaling;
+}
+
+function rawEnvironmentKeys(config: EnvironmentStackConfig): Record<string, unknown> {
+    const { role, aws, environment, domain } = config;
+    return { role, aws, environment, domain };
+}
+
+export interface Prediction {
+    timeline: Timeline;
+    cost: RequestCost;
+    assumptions: Assumptions;
+    service: SimulatedService;
+}
+
+/** Predicts the timeline of `scaling` (default: the stack's own) under the request's profile. */
+export function predict(request: SimulateRequest, config: EnvironmentStackConfig, scaling: ScalingConfig = config.scaling): Prediction {
+    const { workload, limits } = readWorkload(request.script, request.env);
+    const cost = requestCost(limits, request.cpuMs);
+    const assumptions = resolveAssumptions(request.assume);
+    const service = simulatedService(config);
+    const stepSeconds = PERIOD_SECONDS;
+    let result;
+    try {
+        result = runSimulation({ stepSeconds, service, scaling, workload, cost, assumptions });
+    } catch (error) {
+        if (error instanceof RangeError) throw new InputError(`${request.stackFile}: ${error.message}`);
+        throw error;
+    }
+    const scaleOutCpu = scaling.mode === "step" ? scaling.threshold : scaling.targetValue;
+    const summary = summarize(result.rows, {
+        stepSeconds,
+        maxCapacity: scaling.maxCapacity,
+        scaleOutCpu,
+        cpuStatistic: scaling.mode === "step" ? scaling.statistic : "Average",
+        activities: result.activities,
+        taskServingTimes: result.taskServingTimes,
+        latenciesMs: result.latenciesMs,
+        taskSeconds: result.taskSeconds,
+        region: config.aws.region,
+        cpuUnits: config.service.cpu,
+        memoryMiB: config.service.memory,
+    });
+    return {
+        timeline: {
+            kind: "predicted",
+            stack: path.basename(request.stackFile),
+            script: request.script,
+            stepSeconds,
+            rows: result.rows,
+            events: result.events,
+            assumptions: {
+                ...assumptions,
+                cpuMsPerRequest: Math.round(cost.meanCpuMs * 100) / 100,
+                cpuMsSource: cost.source,
+                workers: service.workers,
+                maxQueue: service.maxQueue,
+                initialTasks: scaling.minCapacity,
+                queueingModel: "G/G/c/K per task: c = WORKERS sharing the task's vCPUs, K = WORKERS + MAX_QUEUE; round robin across tasks in service",
+            },
+            summary,
+            scaling: { mode: scaling.mode, minCapacity: scaling.minCapacity, maxCapacity: scaling.maxCapacity, cpuThresholds: cpuThresholds(scaling) },
+        },
+        cost,
+        assumptions,
+        service,
+    };
+}

@@ -1,0 +1,103 @@
+/**
+ * A timeline's summary numbers, computed one way for predicted and observed timelines alike, so the two can be
+ * compared line by line.
+ */
+import { FARGATE_PRICES_AS_OF, estimateFargateCost } from "../loadtest/pricing";
+import type { TimelineRow, TimelineSummary } from "./timeline";
+
+/** A scale-out followed by a scale-in (or the reverse) within this many seconds counts as a reversal: flapping. */
+export const FLAP_WINDOW_SECONDS = 600;
+
+/** One change of the desired count, as a scaling activity made it. */
+export interface ScalingActivity {
+    t: number;
+    from: number;
+    to: number;
+}
+
+export interface SummaryContext {
+    stepSeconds: number;
+    maxCapacity: number;
+    /** The CPU (%) at which scaling starts to add tasks: the step threshold, or the tracking target. */
+    scaleOutCpu: number;
+    /** Which CPU statistic the scaling watches. */
+    cpuStatistic: "Average" | "Maximum";
+    activities: readonly ScalingActivity[];
+    /** When tasks added by a scale-out first took traffic, when the source knows it (the simulator does). */
+    taskServingTimes: readonly number[];
+    /** Every response time of the run in ms when known (the simulator); else the rows' p99s are combined. */
+    latenciesMs?: ArrayLike<number>;
+    /** Seconds each task ran (launch to stop, within the run), when known; else the rows' task counts are used. */
+    taskSeconds?: readonly number[];
+    region: string;
+    cpuUnits: number;
+    memoryMiB: number;
+}
+
+/** The value at `fraction` (0–1) of sorted values, nearest rank. */
+export function quantile(sorted: ArrayLike<number>, fraction: number): number | null {
+    if (sorted.length === 0) return null;
+    const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+    return sorted[index];
+}
+
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function countReversals(activities: readonly ScalingActivity[]): number {
+    let reversals = 0;
+    for (let i = 1; i < activities.length; i++) {
+        const previous = activities[i - 1];
+        const current = activities[i];
+        const turned = Math.sign(current.to - current.from) !== Math.sign(previous.to - previous.from);
+        if (turned && current.t - previous.t <= FLAP_WINDOW_SECONDS) reversals++;
+    }
+    return reversals;
+}
+
+export function summarize(rows: readonly TimelineRow[], context: SummaryContext): TimelineSummary {
+    const { stepSeconds } = context;
+    const sum = (pick: (row: TimelineRow) => number | null) => rows.reduce((total, row) => total + (pick(row) ?? 0), 0);
+    const requests = sum((row) => row.offeredRps) * stepSeconds;
+    const shedRequests = sum((row) => row.shedRps) * stepSeconds;
+
+    const breach = rows.find((row) => {
+        const cpu = context.cpuStatistic === "Average" ? row.cpuAverage : row.cpuMaximum;
+        return cpu !== null && cpu >= context.scaleOutCpu;
+    });
+    const firstScaleOut = context.activities.find((activity) => activity.to > activity.from);
+    const firstServing = firstScaleOut === undefined ? undefined : context.taskServingTimes.find((t) => t >= firstScaleOut.t);
+
+    let p99Ms: number | null;
+    if (context.latenciesMs !== undefined) {
+        p99Ms = quantile(Float64Array.from(context.latenciesMs).sort(), 0.99);
+    } else {
+        // Without every response time, the worst step's p99 bounds the run's from above.
+        const p99s = rows.map((row) => row.p99Ms).filter((value): value is number => value !== null);
+        p99Ms = p99s.length === 0 ? null : Math.max(...p99s);
+    }
+
+    const taskSeconds = context.taskSeconds ?? [sum((row) => (row.runningTasks ?? 0) + (row.pendingTasks ?? 0)) * stepSeconds];
+    const price = (seconds: number) =>
+        seconds <= 0
+            ? 0
+            : estimateFargateCost({ region: context.region, cpuUnits: context.cpuUnits, memoryMiB: context.memoryMiB, tasks: 1, seconds, spot: false }).usd;
+
+    return {
+        durationSeconds: rows.length * stepSeconds,
+        requests: Math.round(requests),
+        shedRequests: Math.round(shedRequests),
+        shedPercent: requests > 0 ? round((100 * shedRequests) / requests) : 0,
+        p99Ms: p99Ms === null ? null : round(p99Ms, 1),
+        peakTasks: Math.max(0, ...rows.map((row) => row.runningTasks ?? 0)),
+        minutesAtMaxCapacity: round((rows.filter((row) => (row.runningTasks ?? 0) >= context.maxCapacity).length * stepSeconds) / 60, 1),
+        firstBreachSeconds: breach?.t ?? null,
+        firstScaleOutSeconds: firstScaleOut?.t ?? null,
+        firstNewTaskServingSeconds: firstServing ?? null,
+        scaleOuts: context.activities.filter((activity) => activity.to > activity.from).length,
+        scaleIns: context.activities.filter((activity) => activity.to < activity.from).length,
+        reversals: countReversals(context.activities),
+        taskHours: round(taskSeconds.reduce((total, seconds) => total + seconds, 0) / 3600, 3),
+        costUsd: round(taskSeconds.reduce((total, seconds) => total + price(seconds), 0), 4),
+        pricesAsOf: FARGATE_PRICES_AS_OF,
+    };
+}

@@ -1,0 +1,120 @@
+/**
+ * The timeline: the one data shape `timeline simulate` predicts, `timeline observe` reads from CloudWatch and
+ * `timeline report` draws. Its JSON form (what `--json` writes) is a public format other tools may read:
+ *
+ *   { kind, stack, script, stepSeconds, rows: [...], events: [...], assumptions: {...}, summary: {...}, scaling: {...} }
+ *
+ * A row holds the values during [t, t + stepSeconds), t in seconds from the start of the run. A value nobody
+ * measured (no CPU datapoint while no task runs, no latency in a step without requests) is null, never 0.
+ * `scaling` (what the charts draw the thresholds and capacity bounds from) was added next to the fixed keys.
+ */
+import { z } from "zod";
+
+export const TIMELINE_KINDS = ["predicted", "observed"] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+export const EVENT_KINDS = ["alarm", "scaling", "task"] as const;
+export type TimelineEventKind = (typeof EVENT_KINDS)[number];
+
+const nullableNumber = z.number().finite().nullable();
+const count = z.number().finite().min(0);
+
+const rowSchema = z.strictObject({
+    t: z.number().finite().min(0),
+    offeredRps: nullableNumber,
+    servedRps: nullableNumber,
+    shedRps: nullableNumber,
+    cpuAverage: nullableNumber,
+    cpuMaximum: nullableNumber,
+    desiredTasks: nullableNumber,
+    pendingTasks: nullableNumber,
+    runningTasks: nullableNumber,
+    p50Ms: nullableNumber,
+    p99Ms: nullableNumber,
+});
+
+const eventSchema = z.strictObject({
+    t: z.number().finite().min(0),
+    kind: z.enum(EVENT_KINDS),
+    detail: z.string(),
+});
+
+/** A line the CPU chart draws: a scaling threshold or target, or an alarm's. */
+const thresholdSchema = z.strictObject({ label: z.string(), value: z.number().finite() });
+
+const scalingSchema = z.strictObject({
+    mode: z.enum(["step", "target-tracking"]),
+    minCapacity: count,
+    maxCapacity: count,
+    cpuThresholds: z.array(thresholdSchema),
+});
+
+/** The run's numbers, computed the same way from either kind of timeline (./summary.ts). */
+const summarySchema = z.strictObject({
+    durationSeconds: count,
+    requests: count,
+    shedRequests: count,
+    /** Share of requests answered 503 (or not at all), 0–100. */
+    shedPercent: count,
+    p99Ms: nullableNumber,
+    peakTasks: count,
+    minutesAtMaxCapacity: count,
+    /** Start of the first step whose CPU reached the scale-out threshold (or target); null if none did. */
+    firstBreachSeconds: nullableNumber,
+    /** The first scale-out activity, and the first time a task it added took traffic; null if none happened. */
+    firstScaleOutSeconds: nullableNumber,
+    firstNewTaskServingSeconds: nullableNumber,
+    scaleOuts: count,
+    scaleIns: count,
+    /** Scale-outs and scale-ins that reverse the previous activity within FLAP_WINDOW_SECONDS (flapping). */
+    reversals: count,
+    taskHours: count,
+    costUsd: count,
+    pricesAsOf: z.string(),
+});
+
+export const timelineSchema = z.strictObject({
+    kind: z.enum(TIMELINE_KINDS),
+    /** The stack file's name, e.g. Pulumi.dev.yaml. */
+    stack: z.string(),
+    /** The k6 profile: "load", "stress". */
+    script: z.string(),
+    stepSeconds: z.number().int().positive(),
+    rows: z.array(rowSchema),
+    events: z.array(eventSchema),
+    /** Every number the timeline rests on that is not in the stack file or the profile, by name. */
+    assumptions: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    summary: summarySchema,
+    scaling: scalingSchema,
+});
+
+export type Timeline = z.infer<typeof timelineSchema>;
+export type TimelineRow = z.infer<typeof rowSchema>;
+export type TimelineEvent = z.infer<typeof eventSchema>;
+export type TimelineSummary = z.infer<typeof summarySchema>;
+export type TimelineScaling = z.infer<typeof scalingSchema>;
+export type CpuThreshold = z.infer<typeof thresholdSchema>;
+
+/** Input the user gave that the command cannot use: exit status 2, with a message saying what to change. */
+export class InputError extends Error {
+    override readonly name = "InputError";
+}
+
+/** Parses a timeline from JSON text (`report --predicted/--observed`), naming the file and the first problems. */
+export function parseTimeline(text: string, source: string): Timeline {
+    let json: unknown;
+    try {
+        json = JSON.parse(text);
+    } catch (error) {
+        throw new InputError(`${source} is not JSON (${error instanceof Error ? error.message : String(error)}): pass a file written by timeline simulate/observe --json`);
+    }
+    const result = timelineSchema.safeParse(json);
+    if (!result.success) {
+        const problems = result.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
+        throw new InputError(`${source} is not a timeline (as timeline simulate/observe --json write it):\n  - ${problems.join("\n  - ")}`);
+    }
+    if (result.data.rows.length === 0) {
+        throw new InputError(`${source} has no rows: there is nothing to draw`);
+    }
+    return result.data;
+}
