@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import * as pulumi from "@pulumi/pulumi";
+import type * as Pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -758,6 +758,10 @@ export function loadStackConfigFile(path: string): StackConfig {
 
 /** Reads and validates the running Pulumi stack's config. */
 export function loadStackConfig(): StackConfig {
+    // Required here rather than imported: the command-line tools read stack files through this module, and loading the
+    // Pulumi runtime would double their start-up time (`timeline simulate` must answer within 2 s).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pulumi = require("@pulumi/pulumi") as typeof Pulumi;
     // Objects arrive JSON-encoded; plain strings (the role) arrive as they are.
     const decode = (value: unknown) => (typeof value === "string" && /^[[{]/.test(value) ? JSON.parse(value) : value);
     return parseStackConfig(projectKeys(pulumi.runtime.allConfig(), decode), `stack ${pulumi.getStack()}`);

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ScalingConfig, StepScalingConfig, TargetTrackingConfig, scaleInThreshold } from "../config";
-import type { DashboardContribution, GraphThresholds, ThresholdLine } from "./dashboard";
+import type { DashboardContribution, GraphThresholds } from "./dashboard";
+import { cpuThresholds } from "./scaling-thresholds";
 import { NAMESPACE, PERIOD_SECONDS, ServiceDimensions, TargetGroupDimensions, serviceDimensions } from "./metrics";
 
 export interface AutoscalingArgs {
@@ -161,20 +162,4 @@ export class Autoscaling extends pulumi.ComponentResource implements DashboardCo
         // Target tracking creates and owns its alarms; the policy reports them.
         return { alarmArns: policy.alarmArns };
     }
-}
-
-/**
- * The CPU levels the scaling acts at, labelled with what happens there: drawn on the dashboard's CPU graph and on
- * the scaling timeline's, so both show the same lines.
- */
-export function cpuThresholds(config: ScalingConfig): ThresholdLine[] {
-    if (config.mode === "target-tracking") {
-        return config.metric === "cpu" ? [{ label: `target tracking: ${config.targetValue}% average CPU`, value: config.targetValue }] : [];
-    }
-    const signed = (n: number) => (n > 0 ? `+${n}` : `${n}`);
-    return [
-        { label: `${config.statistic} < ${scaleInThreshold(config)}%: ${signed(config.scaleInAdjustment)} task(s)`, value: scaleInThreshold(config) },
-        { label: `${config.statistic} ≥ ${config.threshold}%: ${signed(config.scaleOutAdjustment)} task(s)`, value: config.threshold },
-        { label: `${config.statistic} ≥ ${config.upperThreshold}%: ${signed(config.steepScaleOutAdjustment)} task(s)`, value: config.upperThreshold },
-    ];
 }

@@ -120,7 +120,7 @@ export function scriptName(text: string): TimelineScript {
     const known = (TIMELINE_SCRIPTS as readonly string[]).includes(base);
     if (known && (text === base || /^(\.\/)?k6\/[a-z]+\.(ts|js)$/.test(text))) return base as TimelineScript;
     const hint = base === "smoke" ? " (smoke checks answers at 2 users; it does not load the service)" : "";
-    throw usageError(`--script "${text}" is not a k6 load profile of this project${hint}: use ${TIMELINE_SCRIPTS.join(" or ")}`);
+    throw new InputError(`--script "${text}" is not a k6 load profile of this project${hint}: use ${TIMELINE_SCRIPTS.join(" or ")}`);
 }
 
 function required(values: Record<string, unknown>, flag: string, kind: string): string {

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, EnvironmentStackConfig, ScalingConfig, loadStackConfigFile, parseStackConfig } from "../../../config";
-import { cpuThresholds } from "../../../components/scaling";
+import { cpuThresholds } from "../../../components/scaling-thresholds";
 import { PERIOD_SECONDS } from "../../../components/metrics";
 import { DEFAULTS as SERVICE_DEFAULTS } from "../../../service/src/config";
 import type { TimelineScript } from "../args";
