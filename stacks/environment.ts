@@ -7,16 +7,19 @@ import { accountProvider } from "../components/provider";
 import { ServiceAlarms } from "../components/alarms";
 import { ServiceDashboard } from "../components/dashboard";
 import { Autoscaling } from "../components/scaling";
-import { EnvironmentConfig, EnvironmentStackConfig, PROJECT } from "../config";
+import { EnvironmentConfig, EnvironmentStackConfig } from "../config";
+import { EnvironmentObservedOutputs, alarmNameFromArn, environmentResourceNames } from "./environment-names";
 
 /** The service's routes all live under /api; the rest of the domain stays free for other services on the ALB. */
 const SERVICE_PATHS = "/api/*";
 
-export interface EnvironmentStackOutputs {
+/**
+ * The stack's outputs. Those in EnvironmentObservedOutputs (cluster, service, load balancer and target group ARN
+ * suffixes, alarm names) are the contract `npm run timeline -- observe` reads the service's metrics with.
+ */
+export interface EnvironmentStackOutputs extends OutputsOf<EnvironmentObservedOutputs> {
     url: pulumi.Output<string>;
     loadBalancerDnsName: pulumi.Output<string>;
-    clusterName: pulumi.Output<string>;
-    serviceName: pulumi.Output<string>;
     logGroupName: pulumi.Output<string>;
     /** The exact image the service runs, `<repository url>@sha256:<digest>`. */
     image: pulumi.Output<string>;
@@ -25,9 +28,12 @@ export interface EnvironmentStackOutputs {
     alarmTopicArn: pulumi.Output<string>;
 }
 
+type OutputsOf<T> = { [K in keyof T]: pulumi.Output<T[K]> };
+
 /** One workload environment in its own account: network, HTTPS load balancer, cluster and the service. */
 export function buildEnvironmentStack(config: EnvironmentStackConfig): EnvironmentStackOutputs {
     const environment = config.environment.name;
+    const names = environmentResourceNames(config);
     const provider = accountProvider(environment, { aws: config.aws, role: environment });
 
     const network = new Network(environment, {
@@ -49,7 +55,7 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
     });
     const cluster = new aws.ecs.Cluster(
         environment,
-        { name: `${PROJECT}-${environment}`, settings: [{ name: "containerInsights", value: "enabled" }] },
+        { name: names.clusterName, settings: [{ name: "containerInsights", value: "enabled" }] },
         { provider },
     );
     const image = serviceImage(config.environment, provider);
@@ -70,7 +76,7 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
 
     const dimensions = { clusterName: service.clusterName, serviceName: service.serviceName };
     const targetGroup = { loadBalancerArnSuffix: loadBalancer.arnSuffix, targetGroupArnSuffix: service.targetGroupArnSuffix };
-    const observed = `${environment}-${config.service.name}`;
+    const observed = names.monitoringName;
     const scaling = new Autoscaling(observed, { service: dimensions, targetGroup, config: config.scaling, provider });
     const alarms = new ServiceAlarms(observed, {
         service: dimensions,
@@ -86,6 +92,9 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
         loadBalancerDnsName: loadBalancer.dnsName,
         clusterName: cluster.name,
         serviceName: service.serviceName,
+        loadBalancerArnSuffix: loadBalancer.arnSuffix,
+        targetGroupArnSuffix: service.targetGroupArnSuffix,
+        alarmNames: pulumi.all([scaling.alarmArns, alarms.alarmArns]).apply((arns) => arns.flat().map(alarmNameFromArn)),
         logGroupName: service.logGroupName,
         image,
         dashboardUrl: dashboard.url,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { EnvironmentStackConfig } from "../config";
 import { buildEnvironmentStack, EnvironmentStackOutputs } from "../stacks/environment";
+import { ENVIRONMENT_OBSERVED_OUTPUTS, alarmNameFromArn, environmentObservedOutputsSchema, environmentResourceNames } from "../stacks/environment-names";
 import { ENVIRONMENT_STACK_FILES, environmentConfigWith, loadEnvironmentConfig } from "./environment-fixtures";
 import { build, MOCK_IMAGE_DIGEST, mocks, RecordedResource, routeTableOf, SHARED_STACK_OUTPUTS, useMocks, valueOf } from "./mocks";
 
@@ -428,6 +429,38 @@ for (const file of ENVIRONMENT_STACK_FILES) {
                     alarmTopicArn: mocks.one("aws:sns/topic:Topic").state.arn,
                 },
             );
+        });
+
+        it("names its cluster, service and scalable target as environmentResourceNames says (timeline observe reads them by those names)", async () => {
+            const names = environmentResourceNames(config);
+            assert.equal(mocks.one(T.cluster).inputs.name, names.clusterName);
+            assert.equal(service.inputs.name, names.serviceName);
+            assert.equal(mocks.one("aws:appautoscaling/target:Target").inputs.resourceId, names.scalableResourceId);
+            assert.equal(await valueOf(outputs.clusterName), names.clusterName);
+            assert.equal(await valueOf(outputs.serviceName), names.serviceName);
+            const dashboard = mocks.one("aws:cloudwatch/dashboard:Dashboard");
+            assert.equal(dashboard.inputs.dashboardName, names.monitoringName);
+            for (const alarm of mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm")) {
+                assert.ok(alarm.state.name.startsWith(`${names.monitoringName}-`), `${alarm.state.name} starts with ${names.monitoringName}-`);
+            }
+        });
+
+        it("exports what timeline observe reads: the ALB's and target group's ARN suffixes, and the name of every alarm of the stack", async () => {
+            const exported = Object.fromEntries(
+                await Promise.all(ENVIRONMENT_OBSERVED_OUTPUTS.map(async (name) => [name, await valueOf<unknown>(outputs[name])] as const)),
+            );
+            const parsed = environmentObservedOutputsSchema.parse(exported);
+            assert.equal(parsed.loadBalancerArnSuffix, alb.state.arnSuffix);
+            assert.equal(parsed.targetGroupArnSuffix, mocks.one(T.targetGroup).state.arnSuffix);
+            // The alarms the stack creates (step scaling's two, the four notifying ones) and those target tracking creates.
+            const created = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((alarm) => alarm.state.name as string);
+            const byTargetTracking = mocks
+                .ofType("aws:appautoscaling/policy:Policy")
+                .flatMap((policy) => (policy.state.alarmArns as string[] | undefined) ?? [])
+                .map(alarmNameFromArn);
+            assert.equal(byTargetTracking.length, config.scaling.mode === "target-tracking" ? 2 : 0);
+            assert.deepEqual([...parsed.alarmNames].sort(), [...created, ...byTargetTracking].sort());
+            assert.equal(parsed.alarmNames.length, 6, "two scaling alarms (step's or target tracking's) and the four notifying ones");
         });
     });
 }

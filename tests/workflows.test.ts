@@ -300,8 +300,12 @@ function checkCi(workflows: WorkflowFile[]): void {
     const events = workflowEvents(wf.workflow);
     assert.deepEqual(Object.keys(events).sort(), ["pull_request", "push"]);
     assert.deepEqual(events.push.branches, ["main"]);
-    const runs = jobsOf(wf).flatMap(([, job]) => stepsOf(job).map((step) => step.run ?? ""));
-    assert.ok(runs.some((run) => run.trim() === "bash .ci/run"), "ci.yml runs .ci/run (npm ci, then npm test)");
+    const steps = jobsOf(wf).flatMap(([, job]) => stepsOf(job));
+    const ciRun = steps.find((step) => (step.run ?? "").trim() === "bash .ci/run");
+    assert.ok(ciRun, "ci.yml runs .ci/run (npm ci, then npm test)");
+    // The report's browser test uses the runner's Google Chrome: on Ubuntu, .ci/run's apt-get install chromium would
+    // get the snap stub, whose confinement cannot read the test's files in /tmp.
+    assert.equal(ciRun.env?.CHROMIUM_PATH, "/usr/bin/google-chrome", "ci.yml points the browser test at the runner's Chrome");
     assert.deepEqual(roleAssumptions([wf]), [], "ci.yml needs no cloud credentials");
 }
 
@@ -445,6 +449,7 @@ describe("GitHub Actions workflows", () => {
             ["a stack file without a preview", () => checkPreviewMatrix(broken("preview.yml", /\n {10}- stack: prod\n {12}role-arn: .*/, ""))],
             ["a preview of a stack without a stack file", () => checkPreviewMatrix(broken("preview.yml", "- stack: prod", "- stack: qa"))],
             ["ci without pushes to main", () => checkCi(broken("ci.yml", "    branches: [main]", "    branches: [develop]"))],
+            ["ci without the runner's Chrome for the browser test", () => checkCi(broken("ci.yml", "          CHROMIUM_PATH: /usr/bin/google-chrome\n", ""))],
             ["promote also on push", () => checkPromote(broken("promote.yml", "on:\n", "on:\n  push:\n"))],
             ["promote in a fixed environment", () => checkPromote(broken("promote.yml", "environment: ${{ inputs.to }}", "environment: staging"))],
             ["promotions that cancel each other", () => checkPromote(broken("promote.yml", "cancel-in-progress: false", "cancel-in-progress: true"))],

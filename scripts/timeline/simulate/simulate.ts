@@ -2,9 +2,8 @@
  * `timeline simulate`: a stack file and a k6 profile in, a predicted timeline out. Reads the stack file through the
  * project's config schema and the profile through k6/lib, then runs the simulation (./engine.ts).
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, EnvironmentStackConfig, ScalingConfig, loadStackConfigFile, parseStackConfig } from "../../../config";
+import { EnvironmentStackConfig, ScalingConfig, parseStackConfig } from "../../../config";
 import { cpuThresholds } from "../../../components/scaling-thresholds";
 import { PERIOD_SECONDS } from "../../../components/metrics";
 import { DEFAULTS as SERVICE_DEFAULTS } from "../../../service/src/config";
@@ -21,22 +20,6 @@ export interface SimulateRequest {
     env: Readonly<Record<string, string>>;
     cpuMs?: number;
     assume: Readonly<Record<string, number>>;
-}
-
-/** Reads an environment stack file, turning every way it can be wrong into an InputError. */
-export function readEnvironmentStack(stackFile: string): EnvironmentStackConfig {
-    if (!fs.existsSync(stackFile)) throw new InputError(`stack file ${stackFile} does not exist: pass one of this project's, e.g. Pulumi.dev.yaml`);
-    let config;
-    try {
-        config = loadStackConfigFile(stackFile);
-    } catch (error) {
-        if (error instanceof ConfigError) throw new InputError(error.message);
-        throw new InputError(`cannot read ${stackFile}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    if (config.role !== "environment") {
-        throw new InputError(`${stackFile} is a ${config.role} stack: timelines are for environment stacks (ecs-loadlab:role: environment), e.g. Pulumi.dev.yaml`);
-    }
-    return config;
 }
 
 /** The service as the stack runs it: WORKERS as the stack sets it (one per vCPU when unset), MAX_QUEUE as the service defaults it. */

@@ -1,0 +1,42 @@
+/** The text `timeline simulate` and `timeline observe` print: what was assumed, and the summary, side by side. */
+import type { Timeline } from "./timeline";
+
+const minutes = (seconds: number) => `${(seconds / 60).toFixed(seconds % 60 === 0 ? 0 : 1)} min`;
+
+function after(from: number | null, to: number | null): string {
+    if (to === null) return "never";
+    return from === null ? minutes(to) : `${minutes(to)} (${minutes(to - from)} after)`;
+}
+
+function scaleOutLevel(timeline: Timeline): string {
+    const lines = timeline.scaling.cpuThresholds;
+    if (timeline.scaling.mode === "target-tracking") return lines[0] ? `> ${lines[0].value} % CPU` : "above target";
+    // Step scaling: the scale-out threshold is the second line (scale-in, scale-out, steep).
+    return lines[1] ? `≥ ${lines[1].value} % CPU` : "above threshold";
+}
+
+/** One row per summary figure, one column per timeline. */
+export function summaryTable(timelines: ReadonlyArray<{ title: string; timeline: Timeline }>): string {
+    const figures: Array<[string, (timeline: Timeline) => string]> = [
+        ["scaling", (t) => `${t.scaling.mode}, ${t.scaling.minCapacity}–${t.scaling.maxCapacity} tasks`],
+        ["first minute at scale-out CPU", (t) => (t.summary.firstBreachSeconds === null ? `never ${scaleOutLevel(t)}` : `${minutes(t.summary.firstBreachSeconds)} (${scaleOutLevel(t)})`)],
+        ["first scale-out", (t) => after(t.summary.firstBreachSeconds, t.summary.firstScaleOutSeconds)],
+        ["new tasks serving", (t) => after(t.summary.firstBreachSeconds, t.summary.firstNewTaskServingSeconds)],
+        ["peak tasks", (t) => String(t.summary.peakTasks)],
+        ["minutes at max capacity", (t) => String(t.summary.minutesAtMaxCapacity)],
+        ["shed requests (503)", (t) => `${t.summary.shedRequests.toLocaleString("en-US")} of ${t.summary.requests.toLocaleString("en-US")} (${t.summary.shedPercent} %)`],
+        ["p99 over the run", (t) => (t.summary.p99Ms === null ? "n/a" : `${Math.round(t.summary.p99Ms)} ms`)],
+        ["scale-outs / scale-ins / reversals", (t) => `${t.summary.scaleOuts} / ${t.summary.scaleIns} / ${t.summary.reversals}`],
+        ["Fargate task-hours, cost", (t) => `${t.summary.taskHours}, $${t.summary.costUsd.toFixed(4)} (list prices of ${t.summary.pricesAsOf})`],
+    ];
+    const header = ["", ...timelines.map((column) => column.title)];
+    const body = figures.map(([label, value]) => [label, ...timelines.map((column) => value(column.timeline))]);
+    const widths = header.map((_, index) => Math.max(...[header, ...body].map((row) => row[index].length)));
+    return [header, ...body].map((row) => row.map((cell, index) => cell.padEnd(widths[index])).join("   ").trimEnd()).join("\n");
+}
+
+/** The assumptions line: every one by name, so a reader knows what to override. */
+export function assumptionsText(assumptions: Timeline["assumptions"], overridable: readonly string[]): string {
+    const named = Object.entries(assumptions).filter(([name]) => overridable.includes(name));
+    return `assumptions (--assume NAME=VALUE): ${named.map(([name, value]) => `${name}=${value}`).join(", ")}`;
+}

@@ -1,0 +1,194 @@
+/**
+ * The AWS calls `timeline observe` makes, each paged to the end, and each failure turned into one message naming the
+ * call, the account and region, and what to do. Only effects here: what to ask comes from ./queries.ts, what the
+ * answers mean from ./timeline-rows.ts and ./timeline-events.ts.
+ */
+import {
+    ApplicationAutoScalingClient,
+    DescribeScalingActivitiesCommand,
+    type ScalingActivity as AasScalingActivity,
+} from "@aws-sdk/client-application-auto-scaling";
+import { type AlarmHistoryItem, CloudWatchClient, DescribeAlarmHistoryCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { type SeriesQuery, describeQuery, metricDataQueries } from "./queries";
+import type { MetricWindow } from "./window";
+
+/** The clients observe needs, made for one connection (region and credentials). */
+export interface ObserveClients {
+    cloudWatch: CloudWatchClient;
+    autoScaling: ApplicationAutoScalingClient;
+}
+
+/** Where the calls go, for messages. */
+export interface AwsTarget {
+    region: string;
+    accountId: string;
+}
+
+/** A metric's datapoints, oldest first. */
+export interface Datapoint {
+    timestamp: Date;
+    value: number;
+}
+
+/** GetMetricData's most datapoints per call (also its default); more come on further pages. */
+export const MAX_DATAPOINTS = 100_800;
+/** DescribeScalingActivities returns at most 50 a page; DescribeAlarmHistory at most 100. */
+const SCALING_ACTIVITIES_PAGE = 50;
+const ALARM_HISTORY_PAGE = 100;
+/** A stop against a service that keeps returning tokens: no real answer here has this many pages. */
+const MAX_PAGES = 500;
+
+/** Calls `fetch` with each page's NextToken until a page has none. */
+async function allPages<Page extends { NextToken?: string }>(call: string, fetch: (token: string | undefined) => Promise<Page>): Promise<Page[]> {
+    const pages: Page[] = [];
+    let token: string | undefined;
+    do {
+        if (pages.length >= MAX_PAGES) throw new Error(`${call} returned more than ${MAX_PAGES} pages: stopped reading`);
+        const page = await fetch(token);
+        pages.push(page);
+        token = page.NextToken || undefined;
+    } while (token !== undefined);
+    return pages;
+}
+
+const ERROR_HINTS: { names: RegExp; hint: (action: string) => string }[] = [
+    {
+        names: /^(AccessDenied(Exception)?|UnauthorizedOperation|AuthorizationError|UnauthorizedException)$/,
+        hint: (action) =>
+            `the credentials may not call ${action} there: use credentials or a --role-arn that may (the account's deploy role, or any role with CloudWatch and Application Auto Scaling read access)`,
+    },
+    {
+        names: /^(Throttling(Exception)?|TooManyRequestsException|RequestLimitExceeded|LimitExceededException|RateExceeded)$/,
+        hint: () => "AWS kept throttling the requests after the SDK's retries: wait a minute and run observe again",
+    },
+    { names: /^CredentialsProviderError$/, hint: () => "no AWS credentials were found: log in (e.g. aws sso login), or pass --profile" },
+    {
+        names: /^(ExpiredToken(Exception)?|RequestExpired|InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch)$/,
+        hint: () => "the credentials are expired or not valid here: log in again, or pass another --profile",
+    },
+];
+
+/** An AWS call's failure as one message: which call, which account and region, what AWS said, what to do. */
+export function awsCallError(call: string, action: string, target: AwsTarget, error: unknown): Error {
+    const name = error instanceof Error ? error.name : "Error";
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = ERROR_HINTS.find((entry) => entry.names.test(name))?.hint(action);
+    return new Error(`${call} failed in account ${target.accountId}, region ${target.region}: ${name}: ${message}${hint ? `\n  ${hint}` : ""}`, {
+        cause: error,
+    });
+}
+
+async function calling<T>(call: string, action: string, target: AwsTarget, work: () => Promise<T>): Promise<T> {
+    try {
+        return await work();
+    } catch (error) {
+        throw awsCallError(call, action, target, error);
+    }
+}
+
+/**
+ * Every query's datapoints in the window, oldest first, by query id: one GetMetricData call for all of them, paged
+ * until CloudWatch has no NextToken (a query's datapoints may continue on the next page under the same id).
+ */
+export async function readMetricSeries(
+    client: CloudWatchClient,
+    queries: readonly SeriesQuery[],
+    window: MetricWindow,
+    target: AwsTarget,
+): Promise<Map<string, Datapoint[]>> {
+    const call = "CloudWatch GetMetricData";
+    const pages = await calling(call, "cloudwatch:GetMetricData", target, () =>
+        allPages(call, (token) =>
+            client.send(
+                new GetMetricDataCommand({
+                    MetricDataQueries: metricDataQueries(queries, window.periodSeconds),
+                    StartTime: window.start,
+                    EndTime: window.end,
+                    ScanBy: "TimestampAscending",
+                    MaxDatapoints: MAX_DATAPOINTS,
+                    NextToken: token,
+                }),
+            ),
+        ),
+    );
+    const series = new Map<string, Datapoint[]>(queries.map((query) => [query.id, []]));
+    const lastStatus = new Map<string, { code?: string; messages: string[] }>();
+    for (const page of pages) {
+        for (const result of page.MetricDataResults ?? []) {
+            if (result.Id === undefined) continue;
+            const points = series.get(result.Id);
+            if (points === undefined) continue;
+            const timestamps = result.Timestamps ?? [];
+            const values = result.Values ?? [];
+            for (let i = 0; i < Math.min(timestamps.length, values.length); i++) points.push({ timestamp: timestamps[i], value: values[i] });
+            lastStatus.set(result.Id, { code: result.StatusCode, messages: (result.Messages ?? []).map((m) => `${m.Code ?? ""} ${m.Value ?? ""}`.trim()) });
+        }
+    }
+    for (const query of queries) {
+        const status = lastStatus.get(query.id);
+        if (status?.code === "Forbidden" || status?.code === "InternalError") {
+            const detail = status.messages.length > 0 ? ` (${status.messages.join("; ")})` : "";
+            const hint = status.code === "Forbidden" ? "the credentials may not read it" : "CloudWatch failed to compute it: run observe again";
+            throw new Error(`${call} failed in account ${target.accountId}, region ${target.region}: ${describeQuery(query)} came back ${status.code}${detail}: ${hint}`);
+        }
+    }
+    for (const points of series.values()) points.sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
+    return series;
+}
+
+/**
+ * The scalable target's scaling activities, every page: Application Auto Scaling keeps six weeks of them and takes
+ * no time range, and its order is not documented, so all are read (a few pages at most) and sorted by start time.
+ */
+export async function readScalingActivities(client: ApplicationAutoScalingClient, resourceId: string, target: AwsTarget): Promise<AasScalingActivity[]> {
+    const call = "Application Auto Scaling DescribeScalingActivities";
+    const pages = await calling(call, "application-autoscaling:DescribeScalingActivities", target, () =>
+        allPages(call, (token) =>
+            client.send(
+                new DescribeScalingActivitiesCommand({
+                    ServiceNamespace: "ecs",
+                    ResourceId: resourceId,
+                    ScalableDimension: "ecs:service:DesiredCount",
+                    MaxResults: SCALING_ACTIVITIES_PAGE,
+                    NextToken: token,
+                }),
+            ),
+        ),
+    );
+    return pages
+        .flatMap((page) => page.ScalingActivities ?? [])
+        .sort((a, b) => (a.StartTime?.getTime() ?? 0) - (b.StartTime?.getTime() ?? 0));
+}
+
+/** The state changes of each named alarm within the window, every page, oldest first. */
+export async function readAlarmHistory(
+    client: CloudWatchClient,
+    alarmNames: readonly string[],
+    window: MetricWindow,
+    target: AwsTarget,
+): Promise<AlarmHistoryItem[]> {
+    const call = "CloudWatch DescribeAlarmHistory";
+    const histories = await Promise.all(
+        alarmNames.map((alarmName) =>
+            calling(`${call} (${alarmName})`, "cloudwatch:DescribeAlarmHistory", target, () =>
+                allPages(call, (token) =>
+                    client.send(
+                        new DescribeAlarmHistoryCommand({
+                            AlarmName: alarmName,
+                            HistoryItemType: "StateUpdate",
+                            StartDate: window.start,
+                            EndDate: window.end,
+                            ScanBy: "TimestampAscending",
+                            MaxRecords: ALARM_HISTORY_PAGE,
+                            NextToken: token,
+                        }),
+                    ),
+                ),
+            ),
+        ),
+    );
+    return histories
+        .flat()
+        .flatMap((page) => page.AlarmHistoryItems ?? [])
+        .sort((a, b) => (a.Timestamp?.getTime() ?? 0) - (b.Timestamp?.getTime() ?? 0));
+}

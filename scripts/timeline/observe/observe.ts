@@ -1,0 +1,336 @@
+/**
+ * `npm run timeline -- observe`: what CloudWatch recorded for an environment stack's service during a k6 run, as a
+ * timeline (../timeline.ts) the report draws next to the prediction.
+ *
+ *   stack file ──► names (stacks/environment-names.ts), region, account, scaling config
+ *   summary file ─► the run's window (./window.ts), aligned to whole minutes
+ *   stack outputs ► load balancer and target group ARN suffixes, alarm names
+ *   AWS (./cloudwatch.ts): GetMetricData, DescribeScalingActivities, DescribeAlarmHistory
+ *   ──► rows (./rows.ts), events (./events.ts), summary (../summary.ts)
+ *
+ * Bad input (a stack file, summary file or outputs that cannot be used; a window CloudWatch has nothing for) throws
+ * InputError (exit 2); AWS refusing or failing throws Error naming the call, the account and the region (exit 1).
+ */
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-scaling";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { PERIOD_SECONDS } from "../../../components/metrics";
+import { cpuThresholds } from "../../../components/scaling-thresholds";
+import { EnvironmentStackConfig, ScalingConfig } from "../../../config";
+import { readEnvironmentStack } from "../stack-file";
+import {
+    ENVIRONMENT_OBSERVED_OUTPUTS,
+    EnvironmentObservedOutputs,
+    EnvironmentResourceNames,
+    environmentObservedOutputsSchema,
+    environmentResourceNames,
+} from "../../../stacks/environment-names";
+import { Connection, clientConfig } from "../../aws-connection";
+import { StackOutputsContract, StackOutputsError, StackOutputsReader, automationApiOutputs, checkStackOutputs, readStackOutputs } from "../../stack-outputs";
+import { type SummaryContext, summarize } from "../summary";
+import { InputError, type Timeline, timelineSchema } from "../timeline";
+import { type AwsTarget, type ObserveClients, readAlarmHistory, readMetricSeries, readScalingActivities } from "./cloudwatch";
+import { alarmEvents, scalingEvents, sortEvents } from "./events";
+import { SERIES_IDS, type SeriesId, type SeriesQuery, describeQuery, seriesQueries } from "./queries";
+import { emptySeries, seriesByPeriod, servingTimes, taskEvents, timelineRows } from "./rows";
+import { type MetricWindow, type RunRecord, alignWindow, parseRunRecord, utcMinute } from "./window";
+
+export type { ObserveClients } from "./cloudwatch";
+
+export interface ObserveRequest {
+    /** An environment stack file, e.g. Pulumi.dev.yaml. */
+    stackFile: string;
+    /** The JSON file the k6 run wrote. */
+    summaryFile: string;
+    /** The stack's outputs as `pulumi stack output --json` prints them; default: read with the Pulumi CLI. */
+    stackOutputsFile?: string;
+    profile?: string;
+    roleArn?: string;
+}
+
+/** The command's effects; tests (and main) pass their own. */
+export interface ObserveDeps {
+    /** The SDK clients for a connection (region, profile, role). */
+    clients(connection: Connection): ObserveClients;
+    /** A Pulumi stack's outputs by stack name (the Automation API by default). */
+    readStackOutputs: StackOutputsReader;
+    /** A file's text (the summary file, the outputs file). */
+    readFile(file: string): Promise<string>;
+    /** A line of progress for the user (stderr by default, so stdout stays for the result). */
+    progress(line: string): void;
+    now(): Date;
+}
+
+/** The role session observe's calls run under, when --role-arn is given (CloudTrail shows it). */
+export const ROLE_SESSION_NAME = "ecs-loadlab-timeline";
+
+/** SDK attempts per call (the standard retry mode backs off between them; throttling is retried). */
+export const AWS_MAX_ATTEMPTS = 5;
+
+/** CloudWatch keeps 1-minute datapoints for 15 days, then only 5-minute (63 days) and 1-hour ones. */
+export const ONE_MINUTE_RETENTION_DAYS = 15;
+
+/** How long CloudWatch may take to publish a minute's datapoints: a window that ended sooner may lack its last minutes. */
+export const PUBLICATION_DELAY_SECONDS = 180;
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export function defaultObserveDeps(): ObserveDeps {
+    return {
+        clients: (connection) => {
+            const config = { ...clientConfig(connection, ROLE_SESSION_NAME), maxAttempts: AWS_MAX_ATTEMPTS };
+            return { cloudWatch: new CloudWatchClient(config), autoScaling: new ApplicationAutoScalingClient(config) };
+        },
+        readStackOutputs: automationApiOutputs,
+        readFile: (file) => fs.readFile(file, "utf8"),
+        progress: (line) => console.error(line),
+        now: () => new Date(),
+    };
+}
+
+const ENVIRONMENT_CONTRACT: StackOutputsContract<EnvironmentObservedOutputs> = {
+    role: "environment",
+    kind: "an environment stack",
+    names: ENVIRONMENT_OBSERVED_OUTPUTS,
+    schema: environmentObservedOutputsSchema,
+};
+
+// ------------------------------------------------------------------------------------------------ inputs
+
+/** `Pulumi.dev.yaml` → `dev`: the Pulumi stack a stack file configures. */
+export function pulumiStackName(stackFile: string): string | undefined {
+    return /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(stackFile))?.[1];
+}
+
+async function readInputFile(deps: ObserveDeps, file: string, what: string, hint: string): Promise<string> {
+    try {
+        return await deps.readFile(file);
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") throw new InputError(`${what} ${file} does not exist: ${hint}`);
+        throw new InputError(`cannot read ${what} ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+}
+
+/** The stack's outputs, from --outputs or the Pulumi CLI, checked against the contract and the stack file's names. */
+export async function observedOutputs(request: ObserveRequest, names: EnvironmentResourceNames, deps: ObserveDeps): Promise<EnvironmentObservedOutputs> {
+    const stackName = pulumiStackName(request.stackFile);
+    let outputs: EnvironmentObservedOutputs;
+    try {
+        if (request.stackOutputsFile !== undefined) {
+            const file = request.stackOutputsFile;
+            const text = await readInputFile(deps, file, "outputs file", `write it with pulumi stack output --json -s ${stackName ?? "<stack>"} > ${file}`);
+            let json: unknown;
+            try {
+                json = JSON.parse(text);
+            } catch (error) {
+                throw new InputError(`outputs file ${file} is not JSON (${error instanceof Error ? error.message : String(error)}): write it with pulumi stack output --json -s ${stackName ?? "<stack>"}`);
+            }
+            if (typeof json !== "object" || json === null || Array.isArray(json)) {
+                throw new InputError(`outputs file ${file} is not a stack's outputs (a JSON object, as pulumi stack output --json prints)`);
+            }
+            outputs = checkStackOutputs(stackName ?? path.basename(file), json as Record<string, unknown>, ENVIRONMENT_CONTRACT);
+        } else {
+            if (stackName === undefined) {
+                throw new InputError(`cannot tell the Pulumi stack from the stack file's name ${path.basename(request.stackFile)} (Pulumi.<stack>.yaml): pass its outputs with --outputs`);
+            }
+            outputs = await readStackOutputs(stackName, ENVIRONMENT_CONTRACT, deps.readStackOutputs);
+        }
+    } catch (error) {
+        if (error instanceof StackOutputsError) throw new InputError(error.message);
+        throw error;
+    }
+    const stack = stackName ?? "the stack";
+    for (const key of ["clusterName", "serviceName"] as const) {
+        if (outputs[key] !== names[key]) {
+            throw new InputError(
+                `the outputs of ${stack} name the ${key === "clusterName" ? "cluster" : "service"} ${outputs[key]}, but ${path.basename(request.stackFile)} names it ${names[key]}: ` +
+                    `pass the outputs of the stack this file configures, or update the stack with this checkout (pulumi up -s ${stackName ?? "<stack>"})`,
+            );
+        }
+    }
+    return outputs;
+}
+
+/** The account an IAM role ARN is in. */
+function roleAccount(arn: string): string | undefined {
+    return /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(arn)?.[1];
+}
+
+/** What credentials the calls use, refusing a role in another account than the stack's; notes an unused deploy role. */
+export function observeConnection(request: ObserveRequest, config: EnvironmentStackConfig, deps: ObserveDeps): { connection: Connection; credentials: string } {
+    const { region, accountId, deployRoleArn } = config.aws;
+    if (request.roleArn !== undefined && roleAccount(request.roleArn) !== accountId) {
+        throw new InputError(`--role-arn ${request.roleArn} is not in the stack's account ${accountId}: the stack's metrics are there`);
+    }
+    if (request.roleArn === undefined && deployRoleArn !== undefined) {
+        // Not assumed silently: whoever runs observe chooses which identity reads the account.
+        deps.progress(`credentials: your own (${request.profile ? `profile ${request.profile}` : "the standard chain"}); the stack file names the deploy role ${deployRoleArn}, pass --role-arn ${deployRoleArn} to read with it`);
+    }
+    const base = request.profile ? `profile ${request.profile}` : "the standard credential chain";
+    return {
+        connection: { region, profile: request.profile, roleArn: request.roleArn },
+        credentials: request.roleArn ? `${base}, assuming ${request.roleArn}` : base,
+    };
+}
+
+/** Refuses a window CloudWatch cannot have minutes for: in the future, or older than the 1-minute retention. */
+export function checkWindowAge(window: MetricWindow, now: Date): void {
+    if (window.start.getTime() > now.getTime()) {
+        throw new InputError(`the run's window starts at ${window.start.toISOString()}, in the future: is this machine's clock (or the one that ran k6) right?`);
+    }
+    const ageDays = (now.getTime() - window.start.getTime()) / DAY_MS;
+    if (ageDays > ONE_MINUTE_RETENTION_DAYS) {
+        throw new InputError(
+            `the run started ${Math.floor(ageDays)} days ago (${window.start.toISOString()}): CloudWatch keeps 1-minute datapoints for ${ONE_MINUTE_RETENTION_DAYS} days, ` +
+                `so the minutes of this run are gone; observe a run of the last ${ONE_MINUTE_RETENTION_DAYS} days`,
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ messages
+
+function windowText(window: MetricWindow): string {
+    const sameDay = window.start.toISOString().slice(0, 10) === new Date(window.end.getTime() - 1).toISOString().slice(0, 10);
+    return `${utcMinute(window.start, true)}–${utcMinute(window.end, !sameDay)} UTC`;
+}
+
+/** The error for a window with no datapoint at all: which metrics, which window, and why that may be. */
+export function noDatapointsError(queries: readonly SeriesQuery[], window: MetricWindow, target: AwsTarget & { service: string; targetGroup: string }, now: Date): InputError {
+    const metrics = [...new Set(queries.map(describeQuery))].join(", ");
+    const causes = [
+        `wrong account or region: the stack file says account ${target.accountId}, region ${target.region}; are your credentials for that account (--profile, --role-arn)?`,
+        `Container Insights off, or the service ${target.service} not running then (no task, no CPU datapoint)`,
+        `no traffic reached the target group ${target.targetGroup} (the ALB publishes its counts only when there are requests): was BASE_URL this stack's domain?`,
+        `metrics expired: CloudWatch keeps 1-minute datapoints for ${ONE_MINUTE_RETENTION_DAYS} days`,
+    ];
+    const sinceEnd = (now.getTime() - window.end.getTime()) / 1000;
+    if (sinceEnd < PUBLICATION_DELAY_SECONDS) causes.unshift(`not published yet: the run ended ${Math.max(0, Math.round(sinceEnd))} s ago; run observe again in a few minutes`);
+    return new InputError(
+        `CloudWatch has no datapoints at all for ${windowText(window)} (${window.periods} minute(s)) in account ${target.accountId}, region ${target.region}:\n` +
+            `  metrics: ${metrics}\n  likely causes:\n${causes.map((cause) => `  - ${cause}`).join("\n")}\n` +
+            "There is nothing to draw for this window.",
+    );
+}
+
+/** Notes for a source that had nothing while others had data. */
+function missingSourceNotes(empty: readonly SeriesId[], queries: readonly SeriesQuery[], service: string, targetGroup: string): string[] {
+    const emptyOf = (source: SeriesQuery["source"]) => queries.filter((q) => q.source === source).every((q) => empty.includes(q.id));
+    const notes: string[] = [];
+    if (emptyOf("ecs")) notes.push(`no CPUUtilization datapoints for ${service}: did a task run during the window? CPU columns are empty`);
+    if (emptyOf("containerInsights")) notes.push("no Container Insights task counts: is Container Insights enabled on the cluster? task columns are empty");
+    if (emptyOf("loadBalancer")) notes.push(`no load balancer datapoints for ${targetGroup}: did the run's requests go through this stack's load balancer? request and latency columns are empty`);
+    return notes;
+}
+
+// ------------------------------------------------------------------------------------------------ summary context
+
+/** The CPU level and statistic scaling acts on; Infinity when scaling follows another metric (no CPU breach then). */
+export function scaleOutCpu(scaling: ScalingConfig): { cpu: number; statistic: "Average" | "Maximum"; label: string } {
+    if (scaling.mode === "step") return { cpu: scaling.threshold, statistic: scaling.statistic, label: `${scaling.statistic} CPU ≥ ${scaling.threshold}%` };
+    if (scaling.metric === "cpu") return { cpu: scaling.targetValue, statistic: "Average", label: `Average CPU ≥ ${scaling.targetValue}% (target tracking)` };
+    return { cpu: Number.POSITIVE_INFINITY, statistic: "Average", label: `none: target tracking follows ${scaling.metric}, not CPU` };
+}
+
+// ------------------------------------------------------------------------------------------------ the command
+
+interface RunInputs {
+    config: EnvironmentStackConfig;
+    names: EnvironmentResourceNames;
+    run: RunRecord;
+    window: MetricWindow;
+}
+
+async function readInputs(request: ObserveRequest, deps: ObserveDeps): Promise<RunInputs> {
+    const config = readEnvironmentStack(request.stackFile);
+    const names = environmentResourceNames(config);
+    const summaryText = await readInputFile(deps, request.summaryFile, "summary file", "pass the JSON file a k6 run of this project wrote (k6/results/<script>-<time>.json)");
+    const run = parseRunRecord(summaryText, request.summaryFile);
+    const window = alignWindow(run, PERIOD_SECONDS);
+    checkWindowAge(window, deps.now());
+    return { config, names, run, window };
+}
+
+export async function observeTimeline(request: ObserveRequest, overrides: Partial<ObserveDeps> = {}): Promise<Timeline> {
+    const deps: ObserveDeps = { ...defaultObserveDeps(), ...overrides };
+    const { config, names, run, window } = await readInputs(request, deps);
+    const target: AwsTarget = { region: config.aws.region, accountId: config.aws.accountId };
+    deps.progress(`observe: ${names.clusterName}/${names.serviceName} in account ${target.accountId}, ${target.region}`);
+    deps.progress(`window: the run ${run.startedAt.toISOString()} → ${run.finishedAt.toISOString()}, read as ${windowText(window)} (${window.periods} minute(s))`);
+    const outputs = await observedOutputs(request, names, deps);
+    const { connection, credentials } = observeConnection(request, config, deps);
+
+    const now = deps.now();
+    const sinceEnd = (now.getTime() - window.end.getTime()) / 1000;
+    if (sinceEnd < PUBLICATION_DELAY_SECONDS) {
+        deps.progress(`note: the window ended ${Math.max(0, Math.round(sinceEnd))} s ago; CloudWatch may not have published its last minutes yet (run observe again in a few minutes for them)`);
+    }
+
+    const queries = seriesQueries(outputs);
+    const clients = deps.clients(connection);
+    const [datapoints, activities, alarmHistory] = await Promise.all([
+        readMetricSeries(clients.cloudWatch, queries, window, target),
+        readScalingActivities(clients.autoScaling, names.scalableResourceId, target),
+        readAlarmHistory(clients.cloudWatch, outputs.alarmNames, window, target),
+    ]);
+
+    const series = seriesByPeriod(window, datapoints);
+    const empty = emptySeries(series);
+    const where = { ...target, service: `${names.clusterName}/${names.serviceName}`, targetGroup: outputs.targetGroupArnSuffix };
+    if (empty.length === SERIES_IDS.length) throw noDatapointsError(queries, window, where, now);
+    for (const note of missingSourceNotes(empty, queries, where.service, where.targetGroup)) deps.progress(`note: ${note}`);
+
+    const rows = timelineRows(window, series);
+    const scaling = scalingEvents(window, activities, series.desiredTasks, names.monitoringName);
+    const events = sortEvents([...alarmEvents(window, alarmHistory, names.monitoringName), ...scaling.events, ...taskEvents(rows)]);
+    const cpu = scaleOutCpu(config.scaling);
+    const context: SummaryContext = {
+        stepSeconds: window.periodSeconds,
+        maxCapacity: config.scaling.maxCapacity,
+        scaleOutCpu: cpu.cpu,
+        cpuStatistic: cpu.statistic,
+        activities: scaling.activities,
+        taskServingTimes: servingTimes(window, series),
+        region: config.aws.region,
+        cpuUnits: config.service.cpu,
+        memoryMiB: config.service.memory,
+    };
+    deps.progress(`read: ${SERIES_IDS.length - empty.length} of ${SERIES_IDS.length} metrics with data, ${scaling.events.length} scaling activities, ${events.filter((e) => e.kind === "alarm").length} alarm state changes`);
+
+    return timelineSchema.parse({
+        kind: "observed",
+        stack: path.basename(request.stackFile),
+        script: run.script,
+        stepSeconds: window.periodSeconds,
+        rows,
+        events,
+        assumptions: {
+            source: "CloudWatch GetMetricData, Application Auto Scaling DescribeScalingActivities, CloudWatch DescribeAlarmHistory",
+            region: target.region,
+            accountId: target.accountId,
+            credentials,
+            clusterName: names.clusterName,
+            serviceName: names.serviceName,
+            loadBalancer: outputs.loadBalancerArnSuffix,
+            targetGroup: outputs.targetGroupArnSuffix,
+            runStartedAt: run.startedAt.toISOString(),
+            runFinishedAt: run.finishedAt.toISOString(),
+            windowStart: window.start.toISOString(),
+            windowEnd: window.end.toISOString(),
+            metricPeriodSeconds: window.periodSeconds,
+            seriesWithoutData: empty.length === 0 ? "none" : empty.join(", "),
+            missingCountsMean:
+                "RequestCount and HTTPCode_Target_5XX_Count missing = 0 between the first and last minute with any datapoint, when the target group has any; other gaps null",
+            scaleOutCpu: cpu.label,
+            newTaskServing: "a rise of the target group's HealthyHostCount (Maximum), to the minute",
+        },
+        summary: summarize(rows, context),
+        scaling: {
+            mode: config.scaling.mode,
+            minCapacity: config.scaling.minCapacity,
+            maxCapacity: config.scaling.maxCapacity,
+            cpuThresholds: cpuThresholds(config.scaling),
+        },
+    });
+}

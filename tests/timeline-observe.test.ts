@@ -1,0 +1,741 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DescribeScalingActivitiesCommand, type ScalingActivity as AasScalingActivity } from "@aws-sdk/client-application-auto-scaling";
+import {
+    type AlarmHistoryItem,
+    DescribeAlarmHistoryCommand,
+    type DescribeAlarmHistoryCommandInput,
+    GetMetricDataCommand,
+    type GetMetricDataCommandInput,
+    type GetMetricDataCommandOutput,
+    type MetricDataResult,
+} from "@aws-sdk/client-cloudwatch";
+import type { Connection } from "../scripts/aws-connection";
+import { checkStackOutputs } from "../scripts/stack-outputs";
+import { MAX_DATAPOINTS, awsCallError } from "../scripts/timeline/observe/cloudwatch";
+import { alarmEvents, alarmStateChange, describeCause, desiredCountBefore, scalingEvents, shortName } from "../scripts/timeline/observe/events";
+import { type ObserveDeps, ROLE_SESSION_NAME, observeTimeline, pulumiStackName, scaleOutCpu } from "../scripts/timeline/observe/observe";
+import { SERIES_IDS, type SeriesId, metricDataQueries, seriesQueries } from "../scripts/timeline/observe/queries";
+import { type SeriesByPeriod, albCount, seriesByPeriod, taskEvents, timelineRows } from "../scripts/timeline/observe/rows";
+import { alignWindow, parseRunRecord, periodIndex } from "../scripts/timeline/observe/window";
+import { InputError, type Timeline, timelineSchema } from "../scripts/timeline/timeline";
+import { ENVIRONMENT_OBSERVED_OUTPUTS, environmentObservedOutputsSchema, environmentResourceNames } from "../stacks/environment-names";
+import { loadEnvironmentConfig } from "./environment-fixtures";
+import { DEV_OUTPUTS, autoScalingMock, cloudWatchMock, mockedObserveClients } from "./timeline-observe-fixture";
+
+// ------------------------------------------------------------------------------------------------ the fixture
+
+/** 2026-03-02 12:00:00 UTC: the run's window is 12:00–12:10, observed at 12:30. */
+const T0 = Date.UTC(2026, 2, 2, 12, 0, 0);
+const at = (seconds: number) => new Date(T0 + seconds * 1000);
+const NOW = at(30 * 60);
+
+const SUMMARY_FILE = "k6/results/load-20260302T120940Z.json";
+const OUTPUTS_FILE = "dev-outputs.json";
+const RUN = { script: "load", startedAt: at(20).toISOString(), finishedAt: at(580).toISOString() };
+
+/** A summary file as k6/lib/summary.ts summaryOutputs writes it. */
+function summaryText(run: Record<string, unknown> = {}): string {
+    return JSON.stringify({
+        run: { baseUrl: "https://dev.loadlab.example.com", durationSeconds: 560, thresholdsPassed: true, failedThresholds: [], settings: {}, ...RUN, ...run },
+        k6: { metrics: {}, state: { testRunDurationMs: 560_000 } },
+    });
+}
+
+/**
+ * Ten minutes with a scale-out: CPU crosses 40 % in minute 2, the scale-out alarm fires at 12:03:05, the policy sets
+ * desired 1 → 2 at 12:03:10, the new task is pending in minute 3 and running and healthy from minute 4. 503s while
+ * the one task is overloaded; no request at all in the last minute (k6 stopped), so the ALB published nothing then.
+ */
+const METRICS: Record<SeriesId, (number | null)[]> = {
+    cpuAverage: [20, 35, 55, 62, 48, 38, 36, 35, 34, 33],
+    cpuMaximum: [24, 39, 60, 70, 55, 44, 40, 39, 38, 36],
+    runningTasks: [1, 1, 1, 1, 2, 2, 2, 2, 2, 2],
+    desiredTasks: [1, 1, 1, 2, 2, 2, 2, 2, 2, 2],
+    pendingTasks: [0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+    requests: [600, 1200, 1800, 2400, 2400, 2400, 2400, 1800, 600, null],
+    target5xx: [null, null, 30, 60, null, null, null, null, null, null],
+    p50: [0.04, 0.05, 0.2, 0.4, 0.1, 0.06, 0.05, 0.05, 0.04, null],
+    p99: [0.1, 0.15, 0.9, 1.6, 0.5, 0.2, 0.15, 0.12, 0.1, null],
+    healthyHosts: [1, 1, 1, 1, 2, 2, 2, 2, 2, 2],
+};
+
+/** GetMetricData results for minutes [from, to) of a table: each series' datapoints, oldest first. */
+function results(table: Partial<Record<SeriesId, (number | null)[]>>, from: number, to: number, status: "Complete" | "PartialData"): MetricDataResult[] {
+    return SERIES_IDS.map((id) => {
+        const points = (table[id] ?? []).map((value, minute) => ({ value, minute })).filter((p) => p.value !== null && p.minute >= from && p.minute < to);
+        return { Id: id, Label: id, Timestamps: points.map((p) => at(p.minute * 60)), Values: points.map((p) => p.value as number), StatusCode: status };
+    });
+}
+
+/** The table over two pages: minutes 0–5 (PartialData, NextToken), then 6–9 under the same query ids. */
+function mockMetricPages(table: Partial<Record<SeriesId, (number | null)[]>> = METRICS): void {
+    cloudWatchMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput): GetMetricDataCommandOutput => {
+        const page =
+            input.NextToken === undefined
+                ? { MetricDataResults: results(table, 0, 6, "PartialData"), NextToken: "metrics-page-2" }
+                : { MetricDataResults: results(table, 6, 10, "Complete") };
+        return { ...page, $metadata: {} };
+    });
+}
+
+const SCALE_OUT_ALARM = DEV_OUTPUTS.alarmNames[0];
+
+const ACTIVITY_IN_WINDOW: AasScalingActivity = {
+    ActivityId: "7a1b2c3d-0000-4000-8000-000000000002",
+    ServiceNamespace: "ecs",
+    ResourceId: "service/ecs-loadlab-dev/prime-counter",
+    ScalableDimension: "ecs:service:DesiredCount",
+    Description: "Setting desired count to 2.",
+    Cause: `monitor alarm ${SCALE_OUT_ALARM} in state ALARM triggered policy dev-prime-counter-scale-out-9f8e7d6`,
+    StartTime: at(190),
+    EndTime: at(221),
+    StatusCode: "Successful",
+    StatusMessage: "Successfully set desired count to 2. Change successfully fulfilled by ecs.",
+};
+
+/** The scale-in that ended the previous test an hour earlier: before the window, so no event. */
+const ACTIVITY_BEFORE: AasScalingActivity = {
+    ...ACTIVITY_IN_WINDOW,
+    ActivityId: "7a1b2c3d-0000-4000-8000-000000000001",
+    Description: "Setting desired count to 1.",
+    Cause: "monitor alarm dev-prime-counter-cpu-scale-in-5d6e7f8 in state ALARM triggered policy dev-prime-counter-scale-in-1b2c3d4",
+    StartTime: at(-3600),
+    EndTime: at(-3570),
+};
+
+/** Two pages, newest first as the console shows them. */
+function mockActivityPages(pages: AasScalingActivity[][] = [[ACTIVITY_IN_WINDOW], [ACTIVITY_BEFORE]]): void {
+    autoScalingMock.on(DescribeScalingActivitiesCommand).callsFake((input: { NextToken?: string }) => {
+        const index = input.NextToken === undefined ? 0 : Number(input.NextToken.replace("activities-page-", ""));
+        return { ScalingActivities: pages[index], NextToken: index + 1 < pages.length ? `activities-page-${index + 1}` : undefined, $metadata: {} };
+    });
+}
+
+function stateUpdate(alarmName: string, seconds: number, from: string, to: string): AlarmHistoryItem {
+    return {
+        AlarmName: alarmName,
+        AlarmType: "MetricAlarm",
+        Timestamp: at(seconds),
+        HistoryItemType: "StateUpdate",
+        HistorySummary: `Alarm updated from ${from} to ${to}`,
+        HistoryData: JSON.stringify({
+            version: "1.0",
+            oldState: { stateValue: from, stateReason: "Threshold Crossed" },
+            newState: { stateValue: to, stateReason: "Threshold Crossed: 1 datapoint [55.0] was greater than or equal to the threshold (40.0)." },
+        }),
+    };
+}
+
+/** The scale-out alarm's two changes on two pages; every other alarm unchanged. */
+function mockAlarmHistory(): void {
+    cloudWatchMock.on(DescribeAlarmHistoryCommand).callsFake((input: DescribeAlarmHistoryCommandInput) => {
+        if (input.AlarmName !== SCALE_OUT_ALARM) return { AlarmHistoryItems: [], $metadata: {} };
+        return input.NextToken === undefined
+            ? { AlarmHistoryItems: [stateUpdate(SCALE_OUT_ALARM, 185, "OK", "ALARM")], NextToken: "history-page-2", $metadata: {} }
+            : { AlarmHistoryItems: [stateUpdate(SCALE_OUT_ALARM, 307, "ALARM", "OK")], $metadata: {} };
+    });
+}
+
+function mockAws(): void {
+    mockMetricPages();
+    mockActivityPages();
+    mockAlarmHistory();
+}
+
+interface Harness {
+    deps: ObserveDeps;
+    progress: string[];
+    connections: Connection[];
+    stacksRead: string[];
+    files: Record<string, string>;
+}
+
+/** Effects that never leave the process: files from a map, outputs from a value, clients from the mocks. */
+function harness(outputs: Record<string, unknown> = DEV_OUTPUTS, files: Record<string, string> = {}): Harness {
+    const h: Harness = {
+        progress: [],
+        connections: [],
+        stacksRead: [],
+        files: { [SUMMARY_FILE]: summaryText(), [OUTPUTS_FILE]: JSON.stringify(outputs), ...files },
+        deps: undefined as unknown as ObserveDeps,
+    };
+    h.deps = {
+        clients: (connection) => {
+            h.connections.push(connection);
+            return mockedObserveClients(connection.region);
+        },
+        readStackOutputs: async (stack) => {
+            h.stacksRead.push(stack);
+            return outputs;
+        },
+        readFile: async (file) => {
+            if (Object.hasOwn(h.files, file)) return h.files[file];
+            throw Object.assign(new Error(`ENOENT: no such file or directory, open '${file}'`), { code: "ENOENT" });
+        },
+        progress: (line) => h.progress.push(line),
+        now: () => NOW,
+    };
+    return h;
+}
+
+const REQUEST = { stackFile: "Pulumi.dev.yaml", summaryFile: SUMMARY_FILE };
+
+async function rejection<T extends Error>(type: new (...args: never[]) => T, promise: Promise<unknown>): Promise<T> {
+    try {
+        await promise;
+    } catch (error) {
+        assert.ok(error instanceof type, `expected a ${type.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+        return error;
+    }
+    assert.fail(`expected a ${type.name}, but it resolved`);
+}
+
+/** An Error that is not an InputError: the exit-1 path. */
+async function awsFailure(promise: Promise<unknown>): Promise<Error> {
+    const error = await rejection(Error, promise);
+    assert.ok(!(error instanceof InputError), `an AWS failure, not bad input: ${error.message}`);
+    return error;
+}
+
+function awsError(name: string, message: string): Error {
+    return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+}
+
+beforeEach(() => {
+    cloudWatchMock.reset();
+    autoScalingMock.reset();
+});
+
+// ------------------------------------------------------------------------------------------------ the window
+
+describe("timeline observe: the run's window (window.ts)", () => {
+    it("reads script and window from a summary file as this project's k6 scripts write it, and from a distributed result", () => {
+        assert.deepEqual(parseRunRecord(summaryText(), "s.json"), { script: "load", startedAt: at(20), finishedAt: at(580) });
+        const distributed = JSON.stringify({ run: { script: "stress", baseUrl: "x", ...{ startedAt: at(0).toISOString(), finishedAt: at(60).toISOString() }, errors: [] }, k6: {}, series: {}, tasks: [] });
+        assert.equal(parseRunRecord(distributed, "d.json").script, "stress");
+    });
+
+    it("aligns the start down and the end up to whole minutes; a boundary stays where it is", () => {
+        const window = (from: number, to: number) => {
+            const w = alignWindow({ startedAt: at(from), finishedAt: at(to) }, 60);
+            return { start: (w.start.getTime() - T0) / 1000, end: (w.end.getTime() - T0) / 1000, periods: w.periods };
+        };
+        assert.deepEqual(window(20, 580), { start: 0, end: 600, periods: 10 });
+        assert.deepEqual(window(0, 600), { start: 0, end: 600, periods: 10 }, "both on boundaries");
+        assert.deepEqual(window(59.999, 60.001), { start: 0, end: 120, periods: 2 }, "a millisecond either side of 12:01");
+        assert.deepEqual(window(60, 60.001), { start: 60, end: 120, periods: 1 });
+        assert.deepEqual(window(10, 20), { start: 0, end: 60, periods: 1 }, "a run inside one minute is that minute");
+    });
+
+    it("puts a time in its minute's row: the start inclusive, the end exclusive", () => {
+        const w = alignWindow({ startedAt: at(20), finishedAt: at(580) }, 60);
+        assert.equal(periodIndex(w, at(0)), 0);
+        assert.equal(periodIndex(w, at(59.999)), 0);
+        assert.equal(periodIndex(w, at(60)), 1);
+        assert.equal(periodIndex(w, at(599.999)), 9);
+        assert.equal(periodIndex(w, at(600)), undefined);
+        assert.equal(periodIndex(w, at(-0.001)), undefined);
+    });
+
+    it("refuses what is not a summary of this project, saying what it lacks", () => {
+        const refused = (text: string) => {
+            assert.throws(() => parseRunRecord(text, "s.json"), InputError);
+            try {
+                parseRunRecord(text, "s.json");
+            } catch (error) {
+                return (error as Error).message;
+            }
+            return "";
+        };
+        assert.match(refused("{ not json"), /^s\.json is not JSON .*k6\/results\/<script>-<time>\.json/);
+        assert.match(refused(JSON.stringify({ metrics: {}, root_group: {} })), /not a k6 summary of this project:\n {2}- run: is missing/);
+        assert.match(refused(summaryText({ startedAt: "yesterday" })), /run\.startedAt: must be an ISO 8601 UTC time/);
+        assert.match(refused(summaryText({ script: undefined })), /run\.script: must be the k6 script's name/);
+        assert.match(refused(summaryText({ finishedAt: RUN.startedAt })), /run\.finishedAt .* is not after run\.startedAt/);
+        assert.match(refused(summaryText({ finishedAt: at(10).toISOString() })), /is not after/);
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ the queries
+
+describe("timeline observe: what it asks CloudWatch for (queries.ts)", () => {
+    const queries = seriesQueries(DEV_OUTPUTS);
+    const byId = Object.fromEntries(queries.map((q) => [q.id, q]));
+    const service = { ClusterName: "ecs-loadlab-dev", ServiceName: "prime-counter" };
+    const targetGroup = { LoadBalancer: DEV_OUTPUTS.loadBalancerArnSuffix, TargetGroup: DEV_OUTPUTS.targetGroupArnSuffix };
+
+    it("CPU from AWS/ECS, task counts from ECS/ContainerInsights, both by cluster and service", () => {
+        const row = (id: string) => [byId[id].namespace, byId[id].metricName, byId[id].stat, byId[id].dimensions];
+        assert.deepEqual(row("cpuAverage"), ["AWS/ECS", "CPUUtilization", "Average", service]);
+        assert.deepEqual(row("cpuMaximum"), ["AWS/ECS", "CPUUtilization", "Maximum", service]);
+        assert.deepEqual(row("runningTasks"), ["ECS/ContainerInsights", "RunningTaskCount", "Average", service]);
+        assert.deepEqual(row("desiredTasks"), ["ECS/ContainerInsights", "DesiredTaskCount", "Average", service]);
+        assert.deepEqual(row("pendingTasks"), ["ECS/ContainerInsights", "PendingTaskCount", "Average", service]);
+    });
+
+    it("requests, 5xx, latency percentiles and healthy hosts from AWS/ApplicationELB, by load balancer and target group", () => {
+        const row = (id: string) => [byId[id].namespace, byId[id].metricName, byId[id].stat, byId[id].dimensions];
+        assert.deepEqual(row("requests"), ["AWS/ApplicationELB", "RequestCount", "Sum", targetGroup]);
+        assert.deepEqual(row("target5xx"), ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", targetGroup]);
+        assert.deepEqual(row("p50"), ["AWS/ApplicationELB", "TargetResponseTime", "p50", targetGroup]);
+        assert.deepEqual(row("p99"), ["AWS/ApplicationELB", "TargetResponseTime", "p99", targetGroup]);
+        assert.deepEqual(row("healthyHosts"), ["AWS/ApplicationELB", "HealthyHostCount", "Maximum", targetGroup]);
+        assert.deepEqual(queries.map((q) => q.id), [...SERIES_IDS]);
+    });
+
+    it("as GetMetricData queries: valid ids, one metric each at the period, all returned", () => {
+        const [cpu] = metricDataQueries(queries, 60);
+        assert.deepEqual(cpu, {
+            Id: "cpuAverage",
+            MetricStat: {
+                Metric: { Namespace: "AWS/ECS", MetricName: "CPUUtilization", Dimensions: [{ Name: "ClusterName", Value: "ecs-loadlab-dev" }, { Name: "ServiceName", Value: "prime-counter" }] },
+                Period: 60,
+                Stat: "Average",
+            },
+            ReturnData: true,
+        });
+        for (const query of metricDataQueries(queries, 60)) assert.match(query.Id ?? "", /^[a-z][A-Za-z0-9_]*$/);
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ datapoints → rows
+
+describe("timeline observe: datapoints into rows (rows.ts)", () => {
+    const window = alignWindow({ startedAt: at(0), finishedAt: at(300) }, 60);
+    const series = (table: Partial<Record<SeriesId, (number | null)[]>>): SeriesByPeriod => {
+        const points = new Map(SERIES_IDS.map((id) => [id, (table[id] ?? []).flatMap((value, minute) => (value === null ? [] : [{ timestamp: at(minute * 60), value }]))]));
+        return seriesByPeriod(window, points);
+    };
+
+    it("a missing CPU, task count or latency datapoint is null, never 0", () => {
+        const rows = timelineRows(window, series({ cpuAverage: [50, null, 30], runningTasks: [1, null, 2], p99: [0.2, null, 0.3], requests: [60, 60, 60, 60, 60] }));
+        assert.deepEqual(rows.map((r) => [r.cpuAverage, r.runningTasks, r.p99Ms]), [
+            [50, 1, 200],
+            [null, null, null],
+            [30, 2, 300],
+            [null, null, null],
+            [null, null, null],
+        ]);
+    });
+
+    it("the ALB's counts, published only when nonzero: 0 within the span CloudWatch has data for, when the target group has any", () => {
+        const s = series({ cpuAverage: [null, 40, 40, 40, null], requests: [null, 120, null, 60, null], target5xx: [null, 6, null, null, null] });
+        assert.deepEqual(albCount(s, "requests"), [null, 120, 0, 60, null], "minutes 0 and 4 have no datapoint of anything: not published (yet)");
+        assert.deepEqual(albCount(s, "target5xx"), [null, 6, 0, 0, null]);
+        const rows = timelineRows(window, s);
+        assert.deepEqual(rows.map((r) => [r.t, r.offeredRps, r.shedRps, r.servedRps]), [
+            [0, null, null, null],
+            [60, 2, 0.1, 1.9],
+            [120, 0, 0, 0],
+            [180, 1, 0, 1],
+            [240, null, null, null],
+        ]);
+    });
+
+    it("no ALB datapoint at all: the counts stay null (no traffic, or the wrong target group: unknown), CPU still shows", () => {
+        const rows = timelineRows(window, series({ cpuAverage: [10, 10, 10, 10, 10] }));
+        assert.ok(rows.every((r) => r.offeredRps === null && r.shedRps === null && r.servedRps === null));
+        assert.deepEqual(rows.map((r) => r.cpuAverage), [10, 10, 10, 10, 10]);
+    });
+
+    it("task events where the running count changes, across gaps", () => {
+        const rows = timelineRows(window, series({ runningTasks: [1, 2, null, 2, 1] }));
+        assert.deepEqual(taskEvents(rows), [
+            { t: 60, kind: "task", detail: "running 1 → 2" },
+            { t: 240, kind: "task", detail: "running 2 → 1" },
+        ]);
+    });
+
+    it("drops datapoints outside the window", () => {
+        const points = new Map([["cpuAverage", [{ timestamp: at(-60), value: 99 }, { timestamp: at(60), value: 50 }, { timestamp: at(300), value: 99 }]]]);
+        assert.deepEqual(seriesByPeriod(window, points).cpuAverage, [null, 50, null, null, null]);
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ activities, alarms
+
+describe("timeline observe: scaling activities and alarm history into events (events.ts)", () => {
+    const window = alignWindow({ startedAt: at(0), finishedAt: at(600) }, 60);
+    const activity = (seconds: number, to: number, status = "Successful", extra: Partial<AasScalingActivity> = {}): AasScalingActivity => ({
+        ...ACTIVITY_IN_WINDOW,
+        StartTime: at(seconds),
+        Description: `Setting desired count to ${to}.`,
+        StatusCode: status as AasScalingActivity["StatusCode"],
+        ...extra,
+    });
+
+    it("from: the desired count of the last minute that ended before the activity, if it began after the previous activity", () => {
+        const desired = [1, 1, 1, 2, 2, 2, 2, 2, 2, 2];
+        assert.equal(desiredCountBefore(at(190), window, desired, undefined), 1, "minute 2 (12:02–12:03) ended before 12:03:10");
+        assert.equal(desiredCountBefore(at(180), window, desired, undefined), 1, "a minute ending exactly at the activity counts");
+        assert.equal(desiredCountBefore(at(30), window, desired, undefined), undefined, "nothing known before the first minute ends");
+        assert.equal(desiredCountBefore(at(30), window, desired, { time: at(-3600), count: 3 }), 3, "then the previous activity's count");
+        assert.equal(desiredCountBefore(at(250), window, desired, { time: at(190), count: 4 }), 4, "the previous activity within the minute before: its count");
+        assert.equal(desiredCountBefore(at(310), window, [1, 1, 1, 2, 2.2, 2], { time: at(190), count: 2 }), 2, "a later datapoint, rounded");
+    });
+
+    it("one event per activity in the window; the activities that changed the count for summarize()", () => {
+        const { events, activities } = scalingEvents(
+            window,
+            [activity(-3600, 1), activity(190, 2), activity(400, 2), activity(470, 1, "Failed", { StatusMessage: "Failed to set desired count to 1. Reason: the service is being deleted" }), activity(500, 3)],
+            [1, 1, 1, 2, 2, 2, 2, 2, 2, 2],
+            "dev-prime-counter",
+        );
+        assert.deepEqual(activities, [
+            { t: 190, from: 1, to: 2 },
+            { t: 500, from: 2, to: 3 },
+        ]);
+        assert.deepEqual(events.map((e) => [e.t, e.kind]), [
+            [190, "scaling"],
+            [400, "scaling"],
+            [470, "scaling"],
+            [500, "scaling"],
+        ]);
+        assert.equal(events[0].detail, "desired 1 → 2 (alarm cpu-scale-out in ALARM, policy scale-out)");
+        assert.equal(events[1].detail, "desired 2 → 2 (alarm cpu-scale-out in ALARM, policy scale-out)", "shown, but no change to count");
+        assert.equal(events[2].detail, "desired 2 → 1 (alarm cpu-scale-out in ALARM, policy scale-out) [Failed: Failed to set desired count to 1. Reason: the service is being deleted]");
+    });
+
+    it("an activity whose previous count is unknown: an event with ?, not an activity", () => {
+        const { events, activities } = scalingEvents(window, [activity(20, 2)], new Array(10).fill(null), "dev-prime-counter");
+        assert.deepEqual(activities, []);
+        assert.match(events[0].detail, /^desired \? → 2 /);
+    });
+
+    it("short names: the component prefix and Pulumi's suffix dropped, target tracking's alarms by their role", () => {
+        assert.equal(shortName("dev-prime-counter-cpu-scale-out-1a2b3c4", "dev-prime-counter"), "cpu-scale-out");
+        assert.equal(shortName("TargetTracking-service/ecs-loadlab-prod/prime-counter-AlarmHigh-0f1e2d3c-4b5a-6978-8877-665544332211", "prod-prime-counter"), "target-tracking AlarmHigh");
+        assert.equal(shortName("someone-elses-alarm", "dev-prime-counter"), "someone-elses-alarm");
+        assert.equal(describeCause("maximum capacity was set to 4", "dev-prime-counter"), "maximum capacity was set to 4");
+        assert.equal(describeCause(`${"x".repeat(200)}`, "p").length, 120);
+        assert.equal(describeCause(undefined, "p"), "no cause given");
+    });
+
+    it("alarm state changes within the window: 'cpu-scale-out: OK → ALARM', from the history data or the summary", () => {
+        const items = [
+            stateUpdate(SCALE_OUT_ALARM, 185, "OK", "ALARM"),
+            { ...stateUpdate("dev-prime-counter-target-5xx-4a5b6c7", 200, "OK", "ALARM"), HistoryData: "not json" },
+            stateUpdate(SCALE_OUT_ALARM, 600, "ALARM", "OK"),
+        ];
+        assert.deepEqual(alarmEvents(window, items, "dev-prime-counter"), [
+            { t: 185, kind: "alarm", detail: "cpu-scale-out: OK → ALARM" },
+            { t: 200, kind: "alarm", detail: "target-5xx: OK → ALARM" },
+        ]);
+        assert.equal(alarmStateChange({ HistorySummary: "Alarm updated" }), undefined);
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ the command
+
+describe("timeline observe: a 10-minute run with a scale-out, end to end", () => {
+    let timeline: Timeline;
+    let h: Harness;
+    // Kept here: the mocks' call history is reset before each test.
+    let metricCalls: GetMetricDataCommandInput[];
+    let activityCalls: unknown[];
+    let historyCalls: DescribeAlarmHistoryCommandInput[];
+    const config = loadEnvironmentConfig("Pulumi.dev.yaml");
+
+    before(async () => {
+        cloudWatchMock.reset();
+        autoScalingMock.reset();
+        mockAws();
+        h = harness();
+        timeline = await observeTimeline(REQUEST, h.deps);
+        metricCalls = cloudWatchMock.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+        activityCalls = autoScalingMock.commandCalls(DescribeScalingActivitiesCommand).map((c) => c.args[0].input);
+        historyCalls = cloudWatchMock.commandCalls(DescribeAlarmHistoryCommand).map((c) => c.args[0].input);
+    });
+
+    it("is a valid observed timeline of the stack file and the summary's script, one row a minute", () => {
+        assert.deepEqual(timelineSchema.parse(timeline), timeline);
+        assert.equal(timeline.kind, "observed");
+        assert.equal(timeline.stack, "Pulumi.dev.yaml");
+        assert.equal(timeline.script, "load");
+        assert.equal(timeline.stepSeconds, 60);
+        assert.deepEqual(timeline.rows.map((r) => r.t), [0, 60, 120, 180, 240, 300, 360, 420, 480, 540]);
+    });
+
+    it("reads every page of GetMetricData: the second page continues the same query ids", () => {
+        const calls = metricCalls;
+        assert.equal(calls.length, 2);
+        assert.equal(calls[0].NextToken, undefined);
+        assert.equal(calls[1].NextToken, "metrics-page-2");
+        for (const input of calls) {
+            assert.deepEqual([input.StartTime, input.EndTime, input.ScanBy, input.MaxDatapoints], [at(0), at(600), "TimestampAscending", MAX_DATAPOINTS]);
+            assert.deepEqual(input.MetricDataQueries?.map((q) => q.Id), [...SERIES_IDS]);
+            assert.ok(input.MetricDataQueries?.every((q) => q.MetricStat?.Period === 60));
+        }
+        // Minutes 0–5 came on page 1, 6–9 on page 2: all ten are in the rows.
+        assert.deepEqual(timeline.rows.map((r) => r.cpuAverage), METRICS.cpuAverage);
+    });
+
+    it("rows: rates per second, served = offered − shed, latency in ms, counts as recorded", () => {
+        assert.deepEqual(timeline.rows[2], {
+            t: 120,
+            offeredRps: 30,
+            servedRps: 29.5,
+            shedRps: 0.5,
+            cpuAverage: 55,
+            cpuMaximum: 60,
+            desiredTasks: 1,
+            pendingTasks: 0,
+            runningTasks: 1,
+            p50Ms: 200,
+            p99Ms: 900,
+        });
+        assert.deepEqual(timeline.rows.map((r) => r.offeredRps), [10, 20, 30, 40, 40, 40, 40, 30, 10, 0], "the last minute had no request: 0");
+        assert.deepEqual(timeline.rows.map((r) => r.shedRps), [0, 0, 0.5, 1, 0, 0, 0, 0, 0, 0]);
+        assert.equal(timeline.rows[9].p99Ms, null, "no request, no latency");
+        assert.deepEqual(timeline.rows.map((r) => r.desiredTasks), METRICS.desiredTasks);
+    });
+
+    it("events: the alarm, the scale-out it triggered, the task it added, the alarm's return; in order", () => {
+        assert.deepEqual(timeline.events, [
+            { t: 185, kind: "alarm", detail: "cpu-scale-out: OK → ALARM" },
+            { t: 190, kind: "scaling", detail: "desired 1 → 2 (alarm cpu-scale-out in ALARM, policy scale-out)" },
+            { t: 240, kind: "task", detail: "running 1 → 2" },
+            { t: 307, kind: "alarm", detail: "cpu-scale-out: ALARM → OK" },
+        ]);
+    });
+
+    it("reads every page of the scaling activities and of each alarm's history, for the stack's names and window", () => {
+        assert.deepEqual(activityCalls, [
+            { ServiceNamespace: "ecs", ResourceId: "service/ecs-loadlab-dev/prime-counter", ScalableDimension: "ecs:service:DesiredCount", MaxResults: 50, NextToken: undefined },
+            { ServiceNamespace: "ecs", ResourceId: "service/ecs-loadlab-dev/prime-counter", ScalableDimension: "ecs:service:DesiredCount", MaxResults: 50, NextToken: "activities-page-1" },
+        ]);
+        assert.deepEqual([...new Set(historyCalls.map((c) => c.AlarmName))].sort(), [...DEV_OUTPUTS.alarmNames].sort());
+        assert.equal(historyCalls.length, DEV_OUTPUTS.alarmNames.length + 1, "one more page for the scale-out alarm");
+        for (const input of historyCalls) {
+            assert.deepEqual([input.HistoryItemType, input.StartDate, input.EndDate], ["StateUpdate", at(0), at(600)]);
+        }
+        assert.equal(historyCalls.find((c) => c.NextToken !== undefined)?.AlarmName, SCALE_OUT_ALARM);
+    });
+
+    it("summary: from summarize(), with the activities, the scale-out threshold and the new task's first healthy minute", () => {
+        const threshold = config.scaling.mode === "step" ? config.scaling.threshold : Number.NaN;
+        const firstBreach = timeline.rows.find((r) => (r.cpuAverage ?? 0) >= threshold)?.t ?? null;
+        assert.equal(timeline.summary.firstBreachSeconds, firstBreach);
+        assert.equal(timeline.summary.firstScaleOutSeconds, 190);
+        assert.equal(timeline.summary.firstNewTaskServingSeconds, 240);
+        assert.deepEqual([timeline.summary.scaleOuts, timeline.summary.scaleIns, timeline.summary.reversals], [1, 0, 0]);
+        assert.equal(timeline.summary.requests, 15_600);
+        assert.equal(timeline.summary.shedRequests, 90);
+        assert.equal(timeline.summary.p99Ms, 1600);
+        assert.equal(timeline.summary.peakTasks, 2);
+        assert.equal(timeline.summary.durationSeconds, 600);
+    });
+
+    it("scaling: the stack's mode, capacity and CPU thresholds; assumptions: where it read, and how", () => {
+        assert.equal(timeline.scaling.mode, config.scaling.mode);
+        assert.equal(timeline.scaling.maxCapacity, config.scaling.maxCapacity);
+        assert.ok(timeline.scaling.cpuThresholds.length > 0);
+        assert.deepEqual(
+            {
+                region: timeline.assumptions.region,
+                accountId: timeline.assumptions.accountId,
+                clusterName: timeline.assumptions.clusterName,
+                serviceName: timeline.assumptions.serviceName,
+                windowStart: timeline.assumptions.windowStart,
+                windowEnd: timeline.assumptions.windowEnd,
+                metricPeriodSeconds: timeline.assumptions.metricPeriodSeconds,
+                seriesWithoutData: timeline.assumptions.seriesWithoutData,
+            },
+            {
+                region: config.aws.region,
+                accountId: config.aws.accountId,
+                clusterName: "ecs-loadlab-dev",
+                serviceName: "prime-counter",
+                windowStart: "2026-03-02T12:00:00.000Z",
+                windowEnd: "2026-03-02T12:10:00.000Z",
+                metricPeriodSeconds: 60,
+                seriesWithoutData: "none",
+            },
+        );
+    });
+
+    it("reads the outputs of the stack the file names, with the stack's region, the standard chain, and says the deploy role is not assumed", () => {
+        assert.deepEqual(h.stacksRead, ["dev"]);
+        assert.deepEqual(h.connections, [{ region: config.aws.region, profile: undefined, roleArn: undefined }]);
+        assert.equal(ROLE_SESSION_NAME, "ecs-loadlab-timeline");
+        if (config.aws.deployRoleArn) assert.ok(h.progress.some((line) => line.includes(`pass --role-arn ${config.aws.deployRoleArn}`)), h.progress.join("\n"));
+    });
+});
+
+describe("timeline observe: options and the other scaling mode", () => {
+    it("--outputs file instead of the Pulumi CLI; --profile and --role-arn reach the clients", async () => {
+        mockAws();
+        const h = harness();
+        const roleArn = "arn:aws:iam::222222222222:role/observer";
+        const timeline = await observeTimeline({ ...REQUEST, stackOutputsFile: OUTPUTS_FILE, profile: "dev-admin", roleArn }, h.deps);
+        assert.deepEqual(h.stacksRead, [], "the Pulumi CLI is not asked");
+        assert.deepEqual(h.connections, [{ region: "eu-west-1", profile: "dev-admin", roleArn }]);
+        assert.equal(timeline.assumptions.credentials, `profile dev-admin, assuming ${roleArn}`);
+    });
+
+    it("target tracking on CPU: scale-out at the target value, Average; on another metric, no CPU breach", () => {
+        const prod = loadEnvironmentConfig("Pulumi.prod.yaml");
+        if (prod.scaling.mode === "target-tracking") {
+            assert.deepEqual(scaleOutCpu({ ...prod.scaling, metric: "cpu", targetValue: 50 }).cpu, 50);
+            assert.equal(scaleOutCpu({ ...prod.scaling, metric: "cpu" }).statistic, "Average");
+            assert.equal(scaleOutCpu({ ...prod.scaling, metric: "memory" }).cpu, Number.POSITIVE_INFINITY);
+        }
+        const dev = loadEnvironmentConfig("Pulumi.dev.yaml");
+        if (dev.scaling.mode === "step") assert.deepEqual(scaleOutCpu(dev.scaling).cpu, dev.scaling.threshold);
+    });
+
+    it("the Pulumi stack from the stack file's name", () => {
+        assert.equal(pulumiStackName("Pulumi.dev.yaml"), "dev");
+        assert.equal(pulumiStackName("/somewhere/Pulumi.loadgen-eu.yaml"), "loadgen-eu");
+        assert.equal(pulumiStackName("dev.yaml"), undefined);
+    });
+
+    it("notes series without data, and a window so recent its last minutes may be unpublished", async () => {
+        mockMetricPages({ cpuAverage: METRICS.cpuAverage, cpuMaximum: METRICS.cpuMaximum });
+        mockActivityPages([[]]);
+        mockAlarmHistory();
+        const h = harness();
+        const timeline = await observeTimeline(REQUEST, { ...h.deps, now: () => at(660) });
+        assert.ok(h.progress.some((l) => /Container Insights/.test(l)), h.progress.join("\n"));
+        assert.ok(h.progress.some((l) => /no load balancer datapoints for targetgroup\//.test(l)));
+        assert.ok(h.progress.some((l) => /ended 60 s ago/.test(l)));
+        assert.ok(timeline.rows.every((r) => r.offeredRps === null && r.runningTasks === null));
+        assert.match(String(timeline.assumptions.seriesWithoutData), /^runningTasks, desiredTasks, pendingTasks, requests/);
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ failures
+
+describe("timeline observe: AWS failing is exit 1, naming the call, account and region", () => {
+    it("throttling after the SDK's retries", async () => {
+        mockAws();
+        cloudWatchMock.on(GetMetricDataCommand).rejects(awsError("ThrottlingException", "Rate exceeded"));
+        const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
+        assert.match(error.message, /^CloudWatch GetMetricData failed in account 222222222222, region eu-west-1: ThrottlingException: Rate exceeded\n {2}AWS kept throttling/);
+    });
+
+    it("access denied, for each call", async () => {
+        mockAws();
+        autoScalingMock.on(DescribeScalingActivitiesCommand).rejects(awsError("AccessDeniedException", "User is not authorized to perform: application-autoscaling:DescribeScalingActivities"));
+        const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
+        assert.match(error.message, /^Application Auto Scaling DescribeScalingActivities failed in account 222222222222, region eu-west-1: AccessDeniedException: .*\n {2}the credentials may not call application-autoscaling:DescribeScalingActivities/);
+
+        mockAws();
+        cloudWatchMock.on(DescribeAlarmHistoryCommand).rejects(awsError("AccessDenied", "not authorized"));
+        const history = await awsFailure(observeTimeline(REQUEST, harness().deps));
+        assert.match(history.message, /^CloudWatch DescribeAlarmHistory \(dev-prime-counter-.+\) failed in account 222222222222, region eu-west-1: AccessDenied/);
+    });
+
+    it("a metric CloudWatch answers Forbidden or InternalError for", async () => {
+        mockAws();
+        cloudWatchMock.on(GetMetricDataCommand).resolves({
+            MetricDataResults: [...results(METRICS, 0, 10, "Complete").slice(1), { Id: "cpuAverage", StatusCode: "Forbidden", Messages: [{ Code: "Forbidden", Value: "no access" }] }],
+        });
+        const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
+        assert.match(error.message, /AWS\/ECS CPUUtilization \(Average\) came back Forbidden \(Forbidden no access\): the credentials may not read it/);
+    });
+
+    it("no credentials, expired ones: what to do", () => {
+        const target = { region: "eu-west-1", accountId: "222222222222" };
+        assert.match(awsCallError("X", "x:Y", target, awsError("CredentialsProviderError", "Could not load credentials from any providers")).message, /--profile/);
+        assert.match(awsCallError("X", "x:Y", target, awsError("ExpiredTokenException", "expired")).message, /log in again/);
+        assert.equal(awsCallError("X", "x:Y", target, "odd").message, "X failed in account 222222222222, region eu-west-1: Error: odd");
+    });
+});
+
+describe("timeline observe: bad input is exit 2, saying what to change", () => {
+    let dir: string;
+    before(() => {
+        dir = mkdtempSync(join(tmpdir(), "timeline-observe-"));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    const refused = async (request: Partial<typeof REQUEST> & Record<string, unknown>, h = harness()) =>
+        (await rejection(InputError, observeTimeline({ ...REQUEST, ...request }, h.deps))).message;
+
+    it("a stack file that does not exist, is not an environment stack, or does not validate", async () => {
+        assert.match(await refused({ stackFile: "Pulumi.nope.yaml" }), /^stack file Pulumi\.nope\.yaml does not exist: pass an environment stack file/);
+        assert.match(await refused({ stackFile: "Pulumi.shared.yaml" }), /Pulumi\.shared\.yaml is a shared stack .*timelines are for environment stacks/);
+        const invalid = join(dir, "Pulumi.broken.yaml");
+        writeFileSync(invalid, "config:\n  ecs-loadlab:role: environment\n  ecs-loadlab:scaling:\n    mode: sideways\n");
+        assert.match(await refused({ stackFile: invalid }), /^Invalid stack configuration \(.*Pulumi\.broken\.yaml\):\n {2}- /);
+    });
+
+    it("a summary file that is missing, not JSON, or not a k6 summary of this project", async () => {
+        assert.match(await refused({ summaryFile: "k6/results/nope.json" }), /^summary file k6\/results\/nope\.json does not exist/);
+        const h = harness(DEV_OUTPUTS, { "bad.json": "<html>", "other.json": JSON.stringify({ metrics: { http_reqs: {} } }) });
+        assert.match(await refused({ summaryFile: "bad.json" }, h), /^bad\.json is not JSON/);
+        assert.match(await refused({ summaryFile: "other.json" }, h), /^other\.json is not a k6 summary of this project/);
+    });
+
+    it("a run older than CloudWatch keeps minutes for, or in the future", async () => {
+        const old = harness();
+        assert.match(await refused({}, { ...old, deps: { ...old.deps, now: () => at(16 * 24 * 3600) } }), /started 16 days ago .*keeps 1-minute datapoints for 15 days/);
+        const early = harness();
+        assert.match(await refused({}, { ...early, deps: { ...early.deps, now: () => at(-60) } }), /in the future: is this machine's clock/);
+    });
+
+    it("stack outputs: none of an environment's, some missing, a wrong form, a stack of another config", async () => {
+        assert.match(await refused({}, harness({ bucketName: "x" })), /^stack dev has none of an environment stack's outputs: is it an environment stack \(ecs-loadlab:role: environment\), and deployed \(pulumi up -s dev\)\?/);
+        const { alarmNames: _a, targetGroupArnSuffix: _t, ...old } = DEV_OUTPUTS;
+        assert.equal(await refused({}, harness(old)), "stack dev lacks the outputs targetGroupArnSuffix, alarmNames: update it with this checkout (pulumi up -s dev)");
+        assert.match(await refused({}, harness({ ...DEV_OUTPUTS, loadBalancerArnSuffix: "arn:aws:elasticloadbalancing:x" })), /outputs are not what an environment stack exports: loadBalancerArnSuffix: must be a load balancer's ARN suffix/);
+        assert.match(await refused({}, harness({ ...DEV_OUTPUTS, clusterName: "ecs-loadlab-staging" })), /name the cluster ecs-loadlab-staging, but Pulumi\.dev\.yaml names it ecs-loadlab-dev/);
+    });
+
+    it("the Pulumi CLI failing to read the outputs; an outputs file missing or not JSON; no stack name to ask for", async () => {
+        const h = harness();
+        h.deps.readStackOutputs = () => Promise.reject(new Error("code: 255\n stdout: \n stderr: error: no stack named 'dev' found\n\n err?: x\n"));
+        assert.equal(await refused({}, h), "cannot read the outputs of stack dev with the Pulumi CLI: error: no stack named 'dev' found");
+        assert.match(await refused({ stackOutputsFile: "missing.json" }), /^outputs file missing\.json does not exist: write it with pulumi stack output --json -s dev > missing\.json/);
+        const files = harness(DEV_OUTPUTS, { "o.json": "[secret]", "a.json": "[1]" });
+        assert.match(await refused({ stackOutputsFile: "o.json" }, files), /^outputs file o\.json is not JSON/);
+        assert.match(await refused({ stackOutputsFile: "a.json" }, files), /is not a stack's outputs/);
+        const renamed = join(dir, "dev.yaml");
+        writeFileSync(renamed, readFileSync("Pulumi.dev.yaml"));
+        assert.match(await refused({ stackFile: renamed }), /^cannot tell the Pulumi stack from the stack file's name dev\.yaml \(Pulumi\.<stack>\.yaml\): pass its outputs with --outputs/);
+    });
+
+    it("a --role-arn in another account than the stack's", async () => {
+        assert.match(await refused({ roleArn: "arn:aws:iam::999999999999:role/x" }), /--role-arn arn:aws:iam::999999999999:role\/x is not in the stack's account 222222222222/);
+    });
+
+    it("a window in which CloudWatch has no datapoint at all: which metrics, which window, the likely causes", async () => {
+        mockMetricPages({});
+        mockActivityPages([[]]);
+        mockAlarmHistory();
+        const message = await refused({});
+        assert.match(message, /^CloudWatch has no datapoints at all for 2026-03-02 12:00–12:10 UTC \(10 minute\(s\)\) in account 222222222222, region eu-west-1:/);
+        for (const metric of ["AWS/ECS CPUUtilization (Average)", "ECS/ContainerInsights RunningTaskCount", "AWS/ApplicationELB RequestCount (Sum)", "TargetResponseTime (p99)"]) {
+            assert.ok(message.includes(metric), metric);
+        }
+        for (const cause of [/wrong account or region/, /Container Insights off/, /no traffic reached the target group targetgroup\//, /keeps 1-minute datapoints for 15 days/]) {
+            assert.match(message, cause);
+        }
+        assert.doesNotMatch(message, /not published yet/, "the window ended 20 minutes before");
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ the outputs contract
+
+describe("timeline observe: the environment stack's outputs contract (stacks/environment-names.ts)", () => {
+    const contract = { role: "environment", kind: "an environment stack", names: ENVIRONMENT_OBSERVED_OUTPUTS, schema: environmentObservedOutputsSchema };
+
+    it("names the outputs observe needs, and keeps only those", () => {
+        assert.deepEqual([...ENVIRONMENT_OBSERVED_OUTPUTS], ["clusterName", "serviceName", "loadBalancerArnSuffix", "targetGroupArnSuffix", "alarmNames"]);
+        const { url: _u, logGroupName: _l, ...needed } = DEV_OUTPUTS;
+        assert.deepEqual(checkStackOutputs("dev", DEV_OUTPUTS, contract), needed);
+    });
+
+    it("the names follow from the config", () => {
+        assert.deepEqual(environmentResourceNames(loadEnvironmentConfig("Pulumi.dev.yaml")), {
+            clusterName: "ecs-loadlab-dev",
+            serviceName: "prime-counter",
+            scalableResourceId: "service/ecs-loadlab-dev/prime-counter",
+            monitoringName: "dev-prime-counter",
+        });
+    });
+});

@@ -1,0 +1,366 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { CHARTS, type ChartSpec } from "../scripts/timeline/report/charts";
+import { clock, jsonForScript, renderReport, type ReportTimelines } from "../scripts/timeline/report/report";
+import { predict } from "../scripts/timeline/simulate/simulate";
+import { readEnvironmentStack } from "../scripts/timeline/stack-file";
+import type { Timeline, TimelineEventKind } from "../scripts/timeline/timeline";
+import { FIXTURE_MINUTES, FIXTURE_SCALING, HOSTILE_DETAIL, emptyTimeline, fixturePair, fixtureTimeline } from "./timeline-fixtures";
+
+/**
+ * `timeline report`, tested where it is read: the HTML file opened from disk in headless Chromium (Debian's package,
+ * or whatever CHROMIUM_PATH names), driven by playwright-core. Each report must load nothing but itself, log no
+ * error, and draw every series of every chart (counted in the canvas pixels of the series' own colour), its
+ * threshold and capacity lines, and a marker per event. TIMELINE_SCREENSHOT=<file.png> also writes the report of
+ * the shipped dev stack under the load profile as a full-page PNG (the README's picture: npm run timeline:screenshot).
+ */
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+const VIEWPORT = { width: 1100, height: 900 };
+
+/** A series counts as drawn with at least this many opaque pixels of its colour in its chart's canvas. */
+const MIN_SERIES_PIXELS = 100;
+/** How far (per RGB channel) a pixel may be from a series' colour and still count as that series. */
+const COLOR_TOLERANCE = 10;
+
+/**
+ * Runs in the page: for each colour, the opaque pixels in a chart's canvas within the tolerance of it. Written as
+ * JavaScript text: tsx compiles a TypeScript function's inner names with a helper (__name) the page does not have.
+ */
+const COUNT_PIXELS = `({ chartId, colors, tolerance }) => {
+    const canvas = document.querySelector("#chart-" + chartId + " canvas");
+    if (canvas === null) return null;
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    const counts = colors.map(() => 0);
+    for (let i = 0; i < pixels.length; i += 4) {
+        if (pixels[i + 3] < 250) continue;
+        for (let c = 0; c < colors.length; c++) {
+            const [r, g, b] = colors[c];
+            if (Math.abs(pixels[i] - r) <= tolerance && Math.abs(pixels[i + 1] - g) <= tolerance && Math.abs(pixels[i + 2] - b) <= tolerance) counts[c]++;
+        }
+    }
+    return counts;
+}`;
+
+function rgb(hex: string): [number, number, number] {
+    const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+    assert.ok(match, `${hex} is not a #rrggbb colour`);
+    return [parseInt(match[1], 16), parseInt(match[2], 16), parseInt(match[3], 16)];
+}
+
+interface OpenedReport {
+    page: Page;
+    url: string;
+    html: string;
+    /** Console errors and uncaught page errors. */
+    problems: string[];
+    /** Every URL the page requested, the file itself included. */
+    requests: string[];
+}
+
+const timelinesOf = (input: ReportTimelines): Timeline[] => [input.predicted, input.observed].filter((timeline): timeline is Timeline => timeline !== undefined);
+
+/** The series a chart must draw for these timelines: the ones with at least one value, in legend order. */
+function expectedSeries(chart: ChartSpec, timelines: Timeline[]) {
+    return timelines.flatMap((timeline) =>
+        chart.series.map((series) => ({
+            label: `${timeline.kind} ${series.name}`,
+            color: series.colors[timeline.kind],
+            hasData: timeline.rows.some((row) => row[series.field] !== null),
+        })),
+    );
+}
+
+const eventsOf = (timeline: Timeline, kind: TimelineEventKind) => timeline.events.filter((event) => event.kind === kind);
+
+describe("timeline report (HTML, in headless Chromium)", function () {
+    this.timeout(20_000);
+    let browser: Browser;
+    let dir: string;
+    const contexts: BrowserContext[] = [];
+
+    before(async () => {
+        assert.ok(fs.existsSync(CHROMIUM_PATH), `no browser at ${CHROMIUM_PATH}: apt-get install chromium (see .ci/run), or set CHROMIUM_PATH`);
+        browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: LAUNCH_ARGS });
+        dir = fs.mkdtempSync(path.join(tmpdir(), "timeline-report-"));
+    });
+    afterEach(async () => {
+        await Promise.all(contexts.splice(0).map((context) => context.close()));
+    });
+    after(async () => {
+        await browser?.close();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** Writes the report for these timelines to a file and opens it from disk, recording errors and requests. */
+    async function openReport(name: string, input: ReportTimelines): Promise<OpenedReport> {
+        const html = renderReport(input);
+        const file = path.join(dir, `${name}.html`);
+        fs.writeFileSync(file, html);
+        const url = pathToFileURL(file).href;
+        const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+        contexts.push(context);
+        const page = await context.newPage();
+        const problems: string[] = [];
+        const requests: string[] = [];
+        page.on("console", (message) => {
+            if (message.type() === "error") problems.push(`console: ${message.text()}`);
+        });
+        page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+        page.on("request", (request) => requests.push(request.url()));
+        await page.goto(url, { waitUntil: "load" });
+        // uPlot draws in a microtask after it is built; one animation frame later every chart is on its canvas.
+        await page.evaluate("new Promise((resolve) => requestAnimationFrame(() => resolve(null)))");
+        return { page, url, html, problems, requests };
+    }
+
+    function assertSelfContained({ url, problems, requests }: OpenedReport): void {
+        assert.deepEqual(problems, [], "no console errors, no page errors");
+        assert.deepEqual(requests, [url], "the page requests nothing but itself");
+    }
+
+    async function pixelCounts(page: Page, chartId: string, colors: string[]): Promise<number[]> {
+        const counts = await page.evaluate<number[] | null>(
+            `(${COUNT_PIXELS})(${JSON.stringify({ chartId, colors: colors.map(rgb), tolerance: COLOR_TOLERANCE })})`,
+        );
+        assert.ok(counts, `chart ${chartId} has no canvas`);
+        return counts;
+    }
+
+    /** Every series with data is drawn in every chart: pixels of its own colour in that chart's canvas. */
+    async function assertSeriesDrawn(page: Page, timelines: Timeline[]): Promise<void> {
+        for (const chart of CHARTS) {
+            const series = expectedSeries(chart, timelines);
+            const counts = await pixelCounts(
+                page,
+                chart.id,
+                series.map((entry) => entry.color),
+            );
+            const drawn = series.map((entry, i) => `${entry.label}: ${entry.hasData ? counts[i] >= MIN_SERIES_PIXELS : "no data"}`);
+            assert.deepEqual(
+                drawn,
+                series.map((entry) => `${entry.label}: ${entry.hasData ? true : "no data"}`),
+                `chart ${chart.id}: pixels per series ${JSON.stringify(counts)}`,
+            );
+        }
+    }
+
+    async function legendLabels(page: Page, chartId: string): Promise<string[]> {
+        const labels = await page.locator(`#chart-${chartId} .u-legend .u-series .u-label`).allTextContents();
+        return labels.filter((label) => label !== "time");
+    }
+
+    async function assertMarkers(page: Page, timelines: Timeline[]): Promise<void> {
+        for (const chart of CHARTS) {
+            for (const timeline of timelines) {
+                for (const kind of ["alarm", "scaling", "task"] as const) {
+                    const markers = page.locator(`#chart-${chart.id} .marker[data-kind="${kind}"][data-timeline="${timeline.kind}"]`);
+                    const expected = chart.events.includes(kind) ? eventsOf(timeline, kind) : [];
+                    assert.equal(await markers.count(), expected.length, `chart ${chart.id}: ${timeline.kind} ${kind} markers`);
+                    const titles = await Promise.all(expected.map((_, i) => markers.nth(i).getAttribute("title")));
+                    assert.deepEqual(
+                        titles,
+                        expected.map((event) => `${timeline.kind} ${clock(event.t)} ${kind}: ${event.detail}`),
+                    );
+                }
+            }
+        }
+    }
+
+    /** Where x = `minutes` falls on a chart's plot, in page px, from its plot area's box and the shared x range. */
+    async function xOnChart(page: Page, chartId: string, minutes: number, xMaxMinutes: number): Promise<number> {
+        const over = await page.locator(`#chart-${chartId} .u-over`).boundingBox();
+        assert.ok(over, `chart ${chartId} has a plot area`);
+        return over.x + (over.width * minutes) / xMaxMinutes;
+    }
+
+    async function centreX(page: Page, selector: string): Promise<number> {
+        const box = await page.locator(selector).first().boundingBox();
+        assert.ok(box, `${selector} is visible`);
+        return box.x + box.width / 2;
+    }
+
+    it("draws a predicted and an observed timeline on the same axes, from disk, with no network", async () => {
+        const input = fixturePair();
+        const timelines = timelinesOf(input);
+        const report = await openReport("both", input);
+        const { page } = report;
+        assertSelfContained(report);
+
+        assert.equal(await page.title(), "Scaling timeline: Pulumi.dev.yaml under the load profile");
+        assert.match(
+            String(await page.locator(`meta[http-equiv="Content-Security-Policy"]`).getAttribute("content")),
+            /^default-src 'none'; script-src 'sha256-[^']+' 'sha256-[^']+';/,
+            "the policy allows no fetch and only the page's own two scripts",
+        );
+        assert.equal(await page.locator(".uplot canvas").count(), CHARTS.length, "one canvas per chart");
+
+        await assertSeriesDrawn(page, timelines);
+        for (const chart of CHARTS) {
+            assert.deepEqual(await legendLabels(page, chart.id), expectedSeries(chart, timelines).map((series) => series.label), `legend of ${chart.id}`);
+        }
+
+        // Thresholds and capacity bounds: labelled lines at their values (higher values higher up), inside the plot.
+        const thresholdLabels = await page.locator("#chart-cpu .rule.threshold .rule-label").allTextContents();
+        assert.deepEqual(thresholdLabels, FIXTURE_SCALING.cpuThresholds.map((threshold) => threshold.label), "labels that say their value as they are");
+        assert.deepEqual(await page.locator("#chart-tasks .rule.capacity .rule-label").allTextContents(), ["min capacity: 1", "max capacity: 4"]);
+        for (const chartId of ["cpu", "tasks"]) {
+            const over = await page.locator(`#chart-${chartId} .u-over`).boundingBox();
+            const rules = page.locator(`#chart-${chartId} .rule`);
+            const ys: number[] = [];
+            for (let i = 0; i < (await rules.count()); i++) {
+                const box = await rules.nth(i).boundingBox();
+                assert.ok(box && over && box.y >= over.y && box.y <= over.y + over.height, `${chartId} rule ${i} lies on the plot`);
+                ys.push(box.y);
+            }
+            assert.deepEqual([...ys].sort((a, b) => b - a), ys, `${chartId}: rules listed by value are drawn bottom to top`);
+        }
+        assert.equal(await page.locator("#chart-load .rule, #chart-latency .rule").count(), 0, "load and latency have no rules");
+
+        // Event markers: one per event and chart, titled with its detail, at the event's time on every chart alike.
+        await assertMarkers(page, timelines);
+        const xMax = FIXTURE_MINUTES; // both fixture timelines run 30 one-minute steps
+        const firstScaling = eventsOf(input.predicted, "scaling")[0];
+        for (const chart of CHARTS) {
+            const selector = `#chart-${chart.id} .marker[data-kind="scaling"][data-timeline="predicted"]`;
+            const expected = await xOnChart(page, chart.id, firstScaling.t / 60, xMax);
+            assert.ok(Math.abs((await centreX(page, selector)) - expected) <= 1.5, `${chart.id}: the first scale-out marker sits at ${clock(firstScaling.t)}`);
+        }
+        const plotLefts = await Promise.all(CHARTS.map(async (chart) => (await page.locator(`#chart-${chart.id} .u-over`).boundingBox())?.x));
+        assert.equal(new Set(plotLefts).size, 1, "the charts' plot areas line up, so one minute is at one x on all of them");
+
+        // The tables: a summary column per timeline, every event, every assumption.
+        assert.equal(await page.locator("#summary thead th").count(), 3, "a column of labels, then one per timeline");
+        const headings = await page.locator("#summary thead th").allTextContents();
+        assert.deepEqual(headings.map((heading) => heading.split(/(?=simulated|read)/)[0]), ["", "predicted", "observed"]);
+        const summaryRows = await page.locator("#summary tbody tr").count();
+        assert.ok(summaryRows >= 10);
+        assert.equal(await page.locator("#summary tbody td").count(), summaryRows * 2, "one cell per timeline in every row");
+        const cost = page.locator("#summary tbody tr", { hasText: "cost (USD" });
+        assert.match(String(await cost.textContent()), /Fargate list prices as of \d{4}-\d{2}-\d{2}\)\$0\.0208\$0\.0206/);
+        assert.equal(await page.locator("#events tbody tr").count(), input.predicted.events.length + input.observed.events.length);
+        const assumptions = await page.locator(".assumptions.predicted li").allTextContents();
+        assert.ok(assumptions.includes("taskStartupSeconds = 45"), assumptions.join("; "));
+    });
+
+    it("draws what simulate predicts for the shipped dev stack under the load profile (the README's picture)", async () => {
+        const { timeline } = predict({ stackFile: "Pulumi.dev.yaml", script: "load", env: {}, assume: {} }, readEnvironmentStack("Pulumi.dev.yaml"));
+        const report = await openReport("dev-load", { predicted: timeline });
+        const { page } = report;
+        assertSelfContained(report);
+        assert.equal(await page.title(), "Scaling timeline: Pulumi.dev.yaml under the load profile");
+        await assertSeriesDrawn(page, [timeline]);
+        await assertMarkers(page, [timeline]);
+        assert.deepEqual(
+            await page.locator("#chart-cpu .rule.threshold .rule-label").allTextContents(),
+            timeline.scaling.cpuThresholds.map((threshold) => threshold.label),
+        );
+
+        const screenshot = process.env.TIMELINE_SCREENSHOT;
+        if (screenshot) {
+            fs.mkdirSync(path.dirname(path.resolve(screenshot)), { recursive: true });
+            await page.screenshot({ path: screenshot, fullPage: true });
+        }
+    });
+
+    it("draws one timeline alone, named as such in the legends, lines and tables", async () => {
+        const predicted = fixtureTimeline("predicted");
+        // A line whose label lacks its value gets it; two lines at one value are one line naming both.
+        const cpuThresholds = [...FIXTURE_SCALING.cpuThresholds, { label: "CPU high", value: 70 }, { label: "CPU critical alarm", value: 90 }];
+        const input = { predicted: { ...predicted, scaling: { ...predicted.scaling, cpuThresholds } } };
+        const report = await openReport("predicted", input);
+        const { page } = report;
+        assertSelfContained(report);
+        assert.deepEqual(await page.locator("#chart-cpu .rule-label").allTextContents(), [
+            "Average < 20%: -1 task(s)",
+            "Average ≥ 40%: +1 task(s)",
+            "Average ≥ 70%: +2 task(s) · CPU high: 70 %",
+            "CPU critical alarm: 90 %",
+        ]);
+        await assertSeriesDrawn(page, [input.predicted]);
+        for (const chart of CHARTS) {
+            const labels = await legendLabels(page, chart.id);
+            assert.deepEqual(labels, chart.series.map((series) => `predicted ${series.name}`), `legend of ${chart.id}`);
+        }
+        await assertMarkers(page, [input.predicted]);
+        assert.equal(await page.locator(`.marker[data-timeline="observed"]`).count(), 0);
+        assert.equal(await page.locator("#summary thead th").count(), 2, "a column of labels, then the timeline's");
+        assert.equal(await page.locator("#summary thead th.predicted").count(), 1);
+        assert.equal(await page.locator("#summary tbody td").count(), await page.locator("#summary tbody tr").count());
+        assert.equal(await page.locator("#events thead th").count(), 3, "time, kind, detail: no timeline column for one timeline");
+    });
+
+    it("draws an observed timeline alone, dashed, with gaps where CloudWatch has no datapoint", async () => {
+        const fixture = fixtureTimeline("observed");
+        assert.ok(fixture.rows.some((row) => row.cpuAverage === null) && fixture.rows.some((row) => row.p99Ms === null), "the fixture has gaps");
+        // A p50 of 0 ms (a rounded-down datapoint) has no place on a log scale: the latency chart turns linear.
+        const observed = { ...fixture, rows: fixture.rows.map((row, i) => (i === 10 ? { ...row, p50Ms: 0 } : row)) };
+        const report = await openReport("observed", { observed });
+        assertSelfContained(report);
+        await assertSeriesDrawn(report.page, [observed]);
+        assert.deepEqual(await legendLabels(report.page, "cpu"), ["observed CPU average", "observed CPU maximum"]);
+        const marker = await report.page.locator("#chart-cpu .u-legend .u-series").nth(1).locator(".u-marker").getAttribute("style");
+        assert.match(String(marker), /dashed/, "the legend shows observed lines dashed");
+    });
+
+    it("renders an event detail as text: no markup from it, no script run, no request", async () => {
+        const predicted = fixtureTimeline("predicted", [{ t: 600, kind: "alarm", detail: HOSTILE_DETAIL }]);
+        const report = await openReport("hostile", { predicted });
+        const { page, html } = report;
+        assertSelfContained(report);
+        assert.doesNotMatch(html, /<img/i, "the detail's markup is escaped in the HTML and the JSON");
+        assert.equal(html.match(/<\/script/gi)?.length, 3, "three script elements (data, uPlot, page), none ended early");
+        assert.equal(await page.locator("img").count(), 0);
+        assert.equal(await page.evaluate("typeof window.pwned"), "undefined");
+        assert.equal(await page.locator("#events td", { hasText: "onerror" }).textContent(), HOSTILE_DETAIL);
+        const title = await page.locator(`#chart-cpu .marker[data-kind="alarm"][title*="onerror"]`).getAttribute("title");
+        assert.equal(title, `predicted 10:00 alarm: ${HOSTILE_DETAIL}`);
+        const embedded = JSON.parse(String(await page.locator("#report-data").textContent())) as { timelines: Array<{ events: Array<{ detail: string }> }> };
+        assert.ok(embedded.timelines[0].events.some((event) => event.detail === HOSTILE_DETAIL), "the JSON reads back to the same text");
+        await assertSeriesDrawn(page, [predicted]);
+    });
+
+    it("finds nothing drawn on charts without data (the pixel check is not fooled by axes and grid)", async () => {
+        const empty = emptyTimeline();
+        const report = await openReport("empty", { predicted: empty });
+        const { page } = report;
+        assertSelfContained(report);
+        for (const chart of CHARTS) {
+            const counts = await pixelCounts(page, chart.id, chart.series.map((series) => series.colors.predicted));
+            assert.deepEqual(counts, chart.series.map(() => 0), `chart ${chart.id}`);
+        }
+        // The same check on the fixture's colours, as if the timeline had data, fails.
+        await assert.rejects(assertSeriesDrawn(page, [fixtureTimeline("predicted")]), assert.AssertionError);
+    });
+});
+
+describe("timeline report (HTML text)", () => {
+    it("embeds JSON no string in it can break out of", () => {
+        const text = jsonForScript({ detail: "</script><!-- & \u2028" });
+        assert.doesNotMatch(text, /[<>&\u2028]/);
+        assert.deepEqual(JSON.parse(text), { detail: "</script><!-- & \u2028" });
+    });
+
+    it("needs a timeline, of the kind it is given as", () => {
+        assert.throws(() => renderReport({}), /needs a predicted or an observed timeline/);
+        assert.throws(() => renderReport({ observed: fixtureTimeline("predicted") }), /observed timeline given has kind "predicted"/);
+        assert.throws(() => renderReport({ predicted: { ...fixtureTimeline("predicted"), rows: [] } }), /no rows/);
+    });
+
+    it("is the same document for the same timelines (nothing time- or machine-dependent)", () => {
+        const input = fixturePair();
+        assert.equal(renderReport(input), renderReport(input));
+        assert.doesNotMatch(renderReport(input), /node_modules|\/work\//, "no local paths in the page");
+    });
+
+    it("names both timelines in the title when they are runs of different stacks or profiles", () => {
+        const { predicted, observed } = fixturePair();
+        const html = renderReport({ predicted, observed: { ...observed, stack: "Pulumi.staging.yaml" } });
+        assert.match(html, /<title>Scaling timeline: Pulumi\.dev\.yaml under load \(predicted\) vs Pulumi\.staging\.yaml under load \(observed\)<\/title>/);
+    });
+});
