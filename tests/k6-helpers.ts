@@ -18,17 +18,8 @@ export function assertEnvError(fn: () => unknown, variables: string[], pattern: 
   });
 }
 
-/** A deterministic stand-in for Math.random (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic stand-in for Math.random (mulberry32): the simulator's. */
+export { seededRandom } from "../scripts/timeline/simulate/engine";
 
 /** π(n − 1) for every n ≤ max, by a sieve of Eratosthenes: independent of the service's trial division. */
 export function primesBelowTable(max: number): Uint32Array {
