@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../scripts/timeline/main";
+import { ASSUMPTIONS } from "../scripts/timeline/simulate/assumptions";
 import type { CommandContext } from "../scripts/timeline/main";
 import { parseTimeline } from "../scripts/timeline/timeline";
 import { ENVIRONMENT_STACK_FILES } from "./environment-fixtures";
@@ -120,6 +121,13 @@ describe("npm run timeline", () => {
             assert.ok(!fs.existsSync(json));
             assert.deepEqual(fs.readdirSync(dir).filter((name) => name.endsWith(".tmp")), []);
         });
+    });
+
+    it("docs/scaling-timeline.md lists every assumption with its default", () => {
+        const page = fs.readFileSync("docs/scaling-timeline.md", "utf8");
+        for (const [name, assumption] of Object.entries(ASSUMPTIONS)) {
+            assert.match(page, new RegExp(`^\\| \`${name}\` \\| ${assumption.value} \\|`, "m"), name);
+        }
     });
 
     it("report draws a timeline simulate wrote into one HTML file", async () => {

@@ -53,6 +53,13 @@ export const ASSUMPTIONS = {
         max: 100,
         meaning: "target tracking scales in by this share of the tasks, rounded down, at least 1 (AWS: 'conservatively')",
     },
+    requestOverheadPercent: {
+        value: 2.5,
+        min: 0,
+        max: 100,
+        meaning:
+            "CPU a request costs its task besides counting primes (HTTP, routing, the hand-off to a worker), in percent of the count's: measured 3.4–3.8 % by npm run timeline:check-model, about 1.2 of which was its own load generator",
+    },
     shedLatencyMs: {
         value: 1,
         min: 0,

@@ -286,7 +286,7 @@ export function runSimulation(input: SimulationInput): SimulationResult {
     };
     const request = (t: number, after?: (t: number) => void) => {
         rowAt(t).offered++;
-        const cpuMs = cost.draw(random);
+        const cpuMs = cost.draw(random) * (1 + assumptions.requestOverheadPercent / 100);
         // The load balancer's round robin over the targets in service.
         const target = serving.length === 0 ? undefined : serving[roundRobin++ % serving.length];
         const admitted = target?.server.offer(t, cpuMs, (done) => respond(t, done, after, false)) ?? false;
