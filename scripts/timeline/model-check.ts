@@ -41,7 +41,7 @@ import { measure } from "../../k6/calibrate";
 import { DEFAULT_LIMIT_RANGE, LimitRange, meanCpuMs, pickLimit } from "../../k6/lib/limits";
 import { MAX_VU_SECONDS, PRE_ALLOCATED_SECONDS, StressProfile, STRESS_REQUEST_TIMEOUT } from "../../k6/lib/profiles";
 import { median, percentile } from "../../service/bench/stats";
-import { DEFAULTS as SERVICE_DEFAULTS } from "../../service/src/config";
+import { DEFAULTS as SERVICE_DEFAULTS, SERVICE_VARIABLES } from "../../service/src/config";
 import { DEFAULT_ASSUMPTIONS } from "./simulate/assumptions";
 import type { Assumptions } from "./simulate/assumptions";
 import { SimulatedService, SimulationResult, runSimulation } from "./simulate/engine";
@@ -425,20 +425,6 @@ export function medianLoads(runs: readonly RunResult[]): Array<LoadResult & { ru
 const REPO_ROOT = path.resolve(__dirname, "../..");
 const SERVICE_DIR = path.join(REPO_ROOT, "service");
 const SERVER_ENTRY = path.join(SERVICE_DIR, "dist/server.js");
-/** The variables the service reads: cleared from the inherited environment (as service/test/server-process.ts does). */
-const SERVICE_VARIABLES = [
-    "PORT",
-    "HOST",
-    "WORKERS",
-    "NUMBER_OF_WORKERS",
-    "MAX_LIMIT",
-    "MAX_QUEUE",
-    "DRAIN_TIMEOUT_MS",
-    "KEEP_ALIVE_TIMEOUT_MS",
-    "WORKER_NICE",
-    "LOG_LEVEL",
-    "LOG_HEALTH_CHECKS",
-];
 
 function newestMtime(dir: string): number {
     let newest = 0;

@@ -33,6 +33,21 @@ export interface ServiceConfig {
   logHealthChecks: boolean;
 }
 
+/** Every environment variable loadConfig reads: tools that start the service clear them from what they inherit. */
+export const SERVICE_VARIABLES = [
+  "PORT",
+  "HOST",
+  "WORKERS",
+  "NUMBER_OF_WORKERS",
+  "MAX_LIMIT",
+  "MAX_QUEUE",
+  "DRAIN_TIMEOUT_MS",
+  "KEEP_ALIVE_TIMEOUT_MS",
+  "WORKER_NICE",
+  "LOG_LEVEL",
+  "LOG_HEALTH_CHECKS",
+] as const;
+
 export const DEFAULTS = {
   port: 8000,
   maxLimit: 10_000_000,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { ConfigError, SERVICE_VARIABLES, loadConfig } from "../src/config.js";
 
 const cores = { availableParallelism: 3 };
 
@@ -14,6 +14,18 @@ function problems(env: Record<string, string>): string[] {
 }
 
 describe("service: configuration from the environment", () => {
+  it("reads exactly the variables SERVICE_VARIABLES lists (what tools clear before starting it)", () => {
+    const read = new Set<string>();
+    const env = new Proxy({} as Record<string, string | undefined>, {
+      get: (_target, name) => {
+        if (typeof name === "string") read.add(name);
+        return undefined;
+      },
+    });
+    loadConfig(env, { availableParallelism: 2 });
+    assert.deepEqual([...read].sort(), [...SERVICE_VARIABLES].sort());
+  });
+
   it("has defaults for everything", () => {
     assert.deepEqual(loadConfig({}, cores), {
       port: 8000,

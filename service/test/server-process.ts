@@ -7,24 +7,11 @@ import { EventEmitter, once } from "node:events";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
+import { SERVICE_VARIABLES } from "../src/config.js";
 
 /** The built entry file; `npm test`'s pretest (and `npm run build`) produce it. */
 export const SERVER_ENTRY = fileURLToPath(new URL("../dist/server.js", import.meta.url));
 
-/** Variables the service reads: cleared from the inherited environment so a developer's shell can't skew a test. */
-const SERVICE_VARIABLES = [
-  "PORT",
-  "HOST",
-  "WORKERS",
-  "NUMBER_OF_WORKERS",
-  "MAX_LIMIT",
-  "MAX_QUEUE",
-  "DRAIN_TIMEOUT_MS",
-  "KEEP_ALIVE_TIMEOUT_MS",
-  "WORKER_NICE",
-  "LOG_LEVEL",
-  "LOG_HEALTH_CHECKS",
-];
 
 export interface LogLine {
   msg: string;
