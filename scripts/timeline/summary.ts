@@ -2,8 +2,10 @@
  * A timeline's summary numbers, computed one way for predicted and observed timelines alike, so the two can be
  * compared line by line.
  */
+import { cpuThresholds } from "../../components/scaling-thresholds";
+import type { EnvironmentStackConfig, ScalingConfig } from "../../config";
 import { FARGATE_PRICES_AS_OF, estimateFargateCost } from "../loadtest/pricing";
-import type { TimelineRow, TimelineSummary } from "./timeline";
+import type { TimelineRow, TimelineScaling, TimelineSummary } from "./timeline";
 
 /** A scale-out followed by a scale-in (or the reverse) within this many seconds counts as a reversal: flapping. */
 export const FLAP_WINDOW_SECONDS = 600;
@@ -32,6 +34,34 @@ export interface SummaryContext {
     region: string;
     cpuUnits: number;
     memoryMiB: number;
+}
+
+/** The CPU at which a scaling config starts adding tasks, and the statistic it watches; none when it follows another metric. */
+export function scaleOutCpu(scaling: ScalingConfig): { cpu: number; statistic: "Average" | "Maximum"; label: string } {
+    if (scaling.mode === "step") return { cpu: scaling.threshold, statistic: scaling.statistic, label: `${scaling.statistic} CPU ≥ ${scaling.threshold}%` };
+    if (scaling.metric === "cpu") return { cpu: scaling.targetValue, statistic: "Average", label: `Average CPU ≥ ${scaling.targetValue}% (target tracking)` };
+    return { cpu: Number.POSITIVE_INFINITY, statistic: "Average", label: `none: target tracking follows ${scaling.metric}, not CPU` };
+}
+
+/** A timeline's `scaling`: what the charts draw the thresholds and capacity bounds from. */
+export function timelineScaling(scaling: ScalingConfig): TimelineScaling {
+    return { mode: scaling.mode, minCapacity: scaling.minCapacity, maxCapacity: scaling.maxCapacity, cpuThresholds: cpuThresholds(scaling) };
+}
+
+/** The part of a summary's context the stack file gives: capacity, the scale-out CPU, and the task size and region for the cost. */
+export function stackSummaryContext(
+    config: EnvironmentStackConfig,
+    scaling: ScalingConfig,
+): Pick<SummaryContext, "maxCapacity" | "scaleOutCpu" | "cpuStatistic" | "region" | "cpuUnits" | "memoryMiB"> {
+    const { cpu, statistic } = scaleOutCpu(scaling);
+    return {
+        maxCapacity: scaling.maxCapacity,
+        scaleOutCpu: cpu,
+        cpuStatistic: statistic,
+        region: config.aws.region,
+        cpuUnits: config.service.cpu,
+        memoryMiB: config.service.memory,
+    };
 }
 
 /** The value at `fraction` (0–1) of sorted values, nearest rank. */

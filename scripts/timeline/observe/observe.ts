@@ -16,8 +16,7 @@ import * as path from "node:path";
 import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { PERIOD_SECONDS } from "../../../components/metrics";
-import { cpuThresholds } from "../../../components/scaling-thresholds";
-import { EnvironmentStackConfig, ScalingConfig } from "../../../config";
+import type { EnvironmentStackConfig } from "../../../config";
 import { readEnvironmentStack } from "../stack-file";
 import {
     ENVIRONMENT_OBSERVED_OUTPUTS,
@@ -28,7 +27,7 @@ import {
 } from "../../../stacks/environment-names";
 import { Connection, clientConfig } from "../../aws-connection";
 import { StackOutputsContract, StackOutputsError, StackOutputsReader, automationApiOutputs, checkStackOutputs, readStackOutputs } from "../../stack-outputs";
-import { type SummaryContext, summarize } from "../summary";
+import { type SummaryContext, scaleOutCpu, stackSummaryContext, summarize, timelineScaling } from "../summary";
 import { InputError, type Timeline, timelineSchema } from "../timeline";
 import { type AwsTarget, type ObserveClients, readAlarmHistory, readMetricSeries, readScalingActivities } from "./cloudwatch";
 import { alarmEvents, scalingEvents, sortEvents } from "./events";
@@ -227,11 +226,6 @@ function missingSourceNotes(empty: readonly SeriesId[], queries: readonly Series
 // ------------------------------------------------------------------------------------------------ summary context
 
 /** The CPU level and statistic scaling acts on; Infinity when scaling follows another metric (no CPU breach then). */
-export function scaleOutCpu(scaling: ScalingConfig): { cpu: number; statistic: "Average" | "Maximum"; label: string } {
-    if (scaling.mode === "step") return { cpu: scaling.threshold, statistic: scaling.statistic, label: `${scaling.statistic} CPU ≥ ${scaling.threshold}%` };
-    if (scaling.metric === "cpu") return { cpu: scaling.targetValue, statistic: "Average", label: `Average CPU ≥ ${scaling.targetValue}% (target tracking)` };
-    return { cpu: Number.POSITIVE_INFINITY, statistic: "Average", label: `none: target tracking follows ${scaling.metric}, not CPU` };
-}
 
 // ------------------------------------------------------------------------------------------------ the command
 
@@ -284,17 +278,11 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
     const rows = timelineRows(window, series);
     const scaling = scalingEvents(window, activities, series.desiredTasks, names.monitoringName);
     const events = sortEvents([...alarmEvents(window, alarmHistory, names.monitoringName), ...scaling.events, ...taskEvents(rows)]);
-    const cpu = scaleOutCpu(config.scaling);
     const context: SummaryContext = {
+        ...stackSummaryContext(config, config.scaling),
         stepSeconds: window.periodSeconds,
-        maxCapacity: config.scaling.maxCapacity,
-        scaleOutCpu: cpu.cpu,
-        cpuStatistic: cpu.statistic,
         activities: scaling.activities,
         taskServingTimes: servingTimes(window, series),
-        region: config.aws.region,
-        cpuUnits: config.service.cpu,
-        memoryMiB: config.service.memory,
     };
     deps.progress(`read: ${SERIES_IDS.length - empty.length} of ${SERIES_IDS.length} metrics with data, ${scaling.events.length} scaling activities, ${events.filter((e) => e.kind === "alarm").length} alarm state changes`);
 
@@ -322,15 +310,10 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
             seriesWithoutData: empty.length === 0 ? "none" : empty.join(", "),
             missingCountsMean:
                 "RequestCount and HTTPCode_Target_5XX_Count missing = 0 between the first and last minute with any datapoint, when the target group has any; other gaps null",
-            scaleOutCpu: cpu.label,
+            scaleOutCpu: scaleOutCpu(config.scaling).label,
             newTaskServing: "a rise of the target group's HealthyHostCount (Maximum), to the minute",
         },
         summary: summarize(rows, context),
-        scaling: {
-            mode: config.scaling.mode,
-            minCapacity: config.scaling.minCapacity,
-            maxCapacity: config.scaling.maxCapacity,
-            cpuThresholds: cpuThresholds(config.scaling),
-        },
+        scaling: timelineScaling(config.scaling),
     });
 }

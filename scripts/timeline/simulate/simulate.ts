@@ -4,11 +4,10 @@
  */
 import * as path from "node:path";
 import { EnvironmentStackConfig, ScalingConfig, parseStackConfig } from "../../../config";
-import { cpuThresholds } from "../../../components/scaling-thresholds";
 import { PERIOD_SECONDS } from "../../../components/metrics";
 import { DEFAULTS as SERVICE_DEFAULTS } from "../../../service/src/config";
 import type { TimelineScript } from "../args";
-import { summarize } from "../summary";
+import { stackSummaryContext, summarize, timelineScaling } from "../summary";
 import { InputError, Timeline } from "../timeline";
 import { Assumptions, resolveAssumptions } from "./assumptions";
 import { SimulatedService, runSimulation } from "./engine";
@@ -67,19 +66,13 @@ export function predict(request: SimulateRequest, config: EnvironmentStackConfig
         if (error instanceof RangeError) throw new InputError(`${request.stackFile}: ${error.message}`);
         throw error;
     }
-    const scaleOutCpu = scaling.mode === "step" ? scaling.threshold : scaling.targetValue;
     const summary = summarize(result.rows, {
+        ...stackSummaryContext(config, scaling),
         stepSeconds,
-        maxCapacity: scaling.maxCapacity,
-        scaleOutCpu,
-        cpuStatistic: scaling.mode === "step" ? scaling.statistic : "Average",
         activities: result.activities,
         taskServingTimes: result.taskServingTimes,
         latenciesMs: result.latenciesMs,
         taskSeconds: result.taskSeconds,
-        region: config.aws.region,
-        cpuUnits: config.service.cpu,
-        memoryMiB: config.service.memory,
     });
     return {
         timeline: {
@@ -99,7 +92,7 @@ export function predict(request: SimulateRequest, config: EnvironmentStackConfig
                 queueingModel: "G/G/c/K per task: c = WORKERS sharing the task's vCPUs, K = WORKERS + MAX_QUEUE; round robin across tasks in service",
             },
             summary,
-            scaling: { mode: scaling.mode, minCapacity: scaling.minCapacity, maxCapacity: scaling.maxCapacity, cpuThresholds: cpuThresholds(scaling) },
+            scaling: timelineScaling(scaling),
         },
         cost,
         assumptions,
