@@ -11,7 +11,7 @@ import { renderReport } from "./report/report";
 import { ASSUMPTIONS } from "./simulate/assumptions";
 import { otherScalingMode, predict } from "./simulate/simulate";
 import { readEnvironmentStack } from "./stack-file";
-import { InputError, Timeline, parseTimeline } from "./timeline";
+import { InputError, Timeline, parseTimeline, unreadableInput } from "./timeline";
 
 /** The command's outside world; tests pass their own. */
 export interface CommandContext {
@@ -27,12 +27,11 @@ const defaultContext: CommandContext = {
     observe: async (request, deps) => (await import("./observe/observe")).observeTimeline(request, deps),
 };
 
-function readInput(file: string, what: string): string {
+function readTimelineFile(file: string): string {
     try {
         return fs.readFileSync(file, "utf8");
     } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new InputError(code === "ENOENT" ? `${what} ${file} does not exist` : `cannot read ${what} ${file}: ${(error as Error).message}`);
+        throw unreadableInput(error, file, "timeline", "pass a file written by timeline simulate or observe --json");
     }
 }
 
@@ -97,7 +96,7 @@ async function run(invocation: Invocation, context: CommandContext): Promise<voi
         case "report": {
             const read = (file: string | undefined, kind: Timeline["kind"]) => {
                 if (file === undefined) return undefined;
-                const timeline = parseTimeline(readInput(file, "timeline"), file);
+                const timeline = parseTimeline(readTimelineFile(file), file);
                 if (timeline.kind !== kind) throw new InputError(`${file} holds a ${timeline.kind} timeline: pass it as --${timeline.kind}`);
                 return timeline;
             };

@@ -64,14 +64,17 @@ export function stackSummaryContext(
     };
 }
 
-/** The value at `fraction` (0–1) of sorted values, nearest rank. */
-export function quantile(sorted: ArrayLike<number>, fraction: number): number | null {
-    if (sorted.length === 0) return null;
-    const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
-    return sorted[index];
+/** The value at `fraction` (0–1) of the values, nearest rank; null for none. */
+export function quantile(values: ArrayLike<number>, fraction: number): number | null {
+    if (values.length === 0) return null;
+    const sorted = Float64Array.from(values).sort();
+    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
 }
 
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+/** `value` to `digits` decimals, as every timeline figure is written. */
+export function round(value: number, digits = 2): number {
+    return Math.round(value * 10 ** digits) / 10 ** digits;
+}
 
 function countReversals(activities: readonly ScalingActivity[]): number {
     let reversals = 0;
@@ -99,7 +102,7 @@ export function summarize(rows: readonly TimelineRow[], context: SummaryContext)
 
     let p99Ms: number | null;
     if (context.latenciesMs !== undefined) {
-        p99Ms = quantile(Float64Array.from(context.latenciesMs).sort(), 0.99);
+        p99Ms = quantile(context.latenciesMs, 0.99);
     } else {
         // Without every response time, the worst step's p99 bounds the run's from above.
         const p99s = rows.map((row) => row.p99Ms).filter((value): value is number => value !== null);

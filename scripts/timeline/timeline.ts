@@ -100,6 +100,12 @@ export class InputError extends Error {
     override readonly name = "InputError";
 }
 
+/** The InputError for an input file that cannot be read: missing (with `hint`: what to pass instead), or unreadable. */
+export function unreadableInput(error: unknown, file: string, what: string, hint: string): InputError {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return new InputError(`${what} ${file} does not exist: ${hint}`);
+    return new InputError(`cannot read ${what} ${file}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
 /** Parses a timeline from JSON text (`report --predicted/--observed`), naming the file and the first problems. */
 export function parseTimeline(text: string, source: string): Timeline {
     let json: unknown;

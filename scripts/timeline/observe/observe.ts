@@ -28,7 +28,7 @@ import {
 import { Connection, clientConfig } from "../../aws-connection";
 import { StackOutputsContract, StackOutputsError, StackOutputsReader, automationApiOutputs, checkStackOutputs, readStackOutputs } from "../../stack-outputs";
 import { type SummaryContext, scaleOutCpu, stackSummaryContext, summarize, timelineScaling } from "../summary";
-import { InputError, type Timeline, timelineSchema } from "../timeline";
+import { InputError, type Timeline, timelineSchema, unreadableInput } from "../timeline";
 import { type AwsTarget, type ObserveClients, readAlarmHistory, readMetricSeries, readScalingActivities } from "./cloudwatch";
 import { alarmEvents, scalingEvents, sortEvents } from "./events";
 import { SERIES_IDS, type SeriesId, type SeriesQuery, describeQuery, seriesQueries } from "./queries";
@@ -106,9 +106,7 @@ async function readInputFile(deps: ObserveDeps, file: string, what: string, hint
     try {
         return await deps.readFile(file);
     } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") throw new InputError(`${what} ${file} does not exist: ${hint}`);
-        throw new InputError(`cannot read ${what} ${file}: ${error instanceof Error ? error.message : String(error)}`);
+        throw unreadableInput(error, file, what, hint);
     }
 }
 

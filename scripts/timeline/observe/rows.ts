@@ -12,6 +12,7 @@
  *     series (before or after that span the minutes may simply not be published yet, or not be kept any more).
  *   - Latency percentiles: null (no requests, no latency).
  */
+import { round } from "../summary";
 import type { TimelineEvent, TimelineRow } from "../timeline";
 import type { Datapoint } from "./cloudwatch";
 import { SERIES_IDS, type SeriesId } from "./queries";
@@ -67,8 +68,6 @@ export function albCount(series: SeriesByPeriod, id: "requests" | "target5xx"): 
         return albHasData && span !== undefined && index >= span.first && index <= span.last ? 0 : null;
     });
 }
-
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** The rows: t from the window's start; rates per second over the period; latency in ms. */
 export function timelineRows(window: MetricWindow, series: SeriesByPeriod): TimelineRow[] {

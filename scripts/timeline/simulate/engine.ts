@@ -5,7 +5,7 @@
  * this file only wires them together and records what happened into timeline rows and events.
  */
 import { HealthCheckConfig, ScalingConfig, scaleInThreshold } from "../../../config";
-import type { ScalingActivity } from "../summary";
+import { ScalingActivity, quantile, round } from "../summary";
 import type { TimelineEvent, TimelineRow } from "../timeline";
 import type { Assumptions } from "./assumptions";
 import { initialCapacity, scaleIn, scaleOut } from "./capacity";
@@ -214,14 +214,6 @@ function scalingPolicy(scaling: ScalingConfig, assumptions: Assumptions): Scalin
     };
 }
 
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function quantileOf(values: number[], fraction: number): number | null {
-    if (values.length === 0) return null;
-    const sorted = Float64Array.from(values).sort();
-    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
-}
-
 export function runSimulation(input: SimulationInput): SimulationResult {
     const { stepSeconds, service, scaling, workload, cost, assumptions } = input;
     if (scaling.mode === "target-tracking" && scaling.metric !== "cpu") {
@@ -246,7 +238,6 @@ export function runSimulation(input: SimulationInput): SimulationResult {
     const events: TimelineEvent[] = [];
     const event = (t: number, kind: TimelineEvent["kind"], detail: string) => events.push({ t: round(t, 3), kind, detail });
     const activities: ScalingActivity[] = [];
-    const latencies: number[] = [];
 
     // ----------------------------------------------------------------------------------------- tasks
     const tasks: SimulatedTask[] = [];
@@ -277,9 +268,7 @@ export function runSimulation(input: SimulationInput): SimulationResult {
     const agenda = new Agenda();
     const respond = (arrival: number, t: number, after: ((t: number) => void) | undefined, shed: boolean) => {
         const row = rowAt(t);
-        const latency = (t - arrival) * 1000;
-        row.latencies.push(latency);
-        latencies.push(latency);
+        row.latencies.push((t - arrival) * 1000);
         if (shed) row.shed++;
         else row.served++;
         after?.(t);
@@ -416,15 +405,15 @@ export function runSimulation(input: SimulationInput): SimulationResult {
             desiredTasks: round(row.desired / Math.ceil(row.seconds), 2),
             pendingTasks: round(row.pending / Math.ceil(row.seconds), 2),
             runningTasks: round(row.running / Math.ceil(row.seconds), 2),
-            p50Ms: nullableRound(quantileOf(row.latencies, 0.5), 1),
-            p99Ms: nullableRound(quantileOf(row.latencies, 0.99), 1),
+            p50Ms: nullableRound(quantile(row.latencies, 0.5), 1),
+            p99Ms: nullableRound(quantile(row.latencies, 0.99), 1),
         })),
         events,
         activities,
         taskServingTimes: tasks
             .filter((task) => task.launchedByScaling && task.milestones.servingAt < Math.min(end, task.stoppedAt ?? Infinity))
             .map((task) => task.milestones.servingAt),
-        latenciesMs: Float64Array.from(latencies),
+        latenciesMs: Float64Array.from(rows.flatMap((row) => row.latencies)),
         taskSeconds: taskSeconds.filter((seconds) => seconds > 0),
     };
 }
