@@ -20,6 +20,8 @@ export const HISTORY_TAG_PREFIX = "history-";
 export const IAM_NAMES = {
     path: `/${PROJECT}/`,
     deployRole: `${PROJECT}-deploy`,
+    /** Reads every resource the stacks create and their metrics, writes nothing: pull-request previews and `timeline observe`. */
+    readOnlyRole: `${PROJECT}-read-only`,
     permissionsBoundary: `${PROJECT}-boundary`,
 } as const;
 
@@ -765,6 +767,35 @@ export function loadStackConfig(): StackConfig {
     // Objects arrive JSON-encoded; plain strings (the role) arrive as they are.
     const decode = (value: unknown) => (typeof value === "string" && /^[[{]/.test(value) ? JSON.parse(value) : value);
     return parseStackConfig(projectKeys(pulumi.runtime.allConfig(), decode), `stack ${pulumi.getStack()}`);
+}
+
+/**
+ * The environment variable that picks which bootstrap role the stack's provider assumes: `deploy` (the default, the
+ * stack file's `aws.deployRoleArn`) or `read-only` (the account's `ecs-loadlab-read-only`, for pull-request previews:
+ * the stack files stay as they are, and the preview can read everything and change nothing).
+ */
+export const PROVIDER_ROLE_VARIABLE = "ECS_LOADLAB_PROVIDER_ROLE";
+
+const PROVIDER_ROLES = ["deploy", "read-only"] as const;
+
+/** The role ARN the stack's provider assumes, or undefined for the ambient credentials as they are. */
+export function providerRoleArn(aws: AwsConfig, env: Record<string, string | undefined> = process.env): string | undefined {
+    const wanted = env[PROVIDER_ROLE_VARIABLE] || "deploy";
+    const source = `environment variable ${PROVIDER_ROLE_VARIABLE}`;
+    if (!(PROVIDER_ROLES as readonly string[]).includes(wanted)) {
+        throw new ConfigError([`${PROVIDER_ROLE_VARIABLE}: must be one of ${PROVIDER_ROLES.join(", ")}, or unset for deploy (given: ${JSON.stringify(wanted)})`], source);
+    }
+    if (wanted === "deploy" || aws.deployRoleArn === undefined) {
+        if (wanted === "read-only") {
+            throw new ConfigError(
+                [`${PROVIDER_ROLE_VARIABLE}=read-only: the stack file names no aws.deployRoleArn, so there is no bootstrapped account to find the read-only role in; unset ${PROVIDER_ROLE_VARIABLE} to use your own credentials`],
+                source,
+            );
+        }
+        return aws.deployRoleArn;
+    }
+    const partition = aws.deployRoleArn.split(":")[1];
+    return `arn:${partition}:iam::${aws.accountId}:role/${IAM_NAMES.readOnlyRole}`;
 }
 
 function projectKeys(config: Record<string, unknown>, decode: (value: unknown) => unknown): Record<string, unknown> {

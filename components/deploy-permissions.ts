@@ -60,7 +60,7 @@ export const deployRoleArn = (partition: string, accountId: string) => `arn:${pa
 export const boundaryArn = (partition: string, accountId: string) =>
     `arn:${partition}:iam::${accountId}:policy${IAM_NAMES.path}${IAM_NAMES.permissionsBoundary}`;
 
-const arns = (scope: Pick<DeployScope, "partition" | "accountId">) => {
+export const arns = (scope: Pick<DeployScope, "partition" | "accountId">) => {
     const { partition: p, accountId: a } = scope;
     const projectBuckets = `arn:${p}:s3:::${BUCKET_PREFIX}*`;
     return {
@@ -78,7 +78,7 @@ const arns = (scope: Pick<DeployScope, "partition" | "accountId">) => {
     };
 };
 
-const allow = (Sid: string, Action: string[], Resource: string | string[], Condition?: Statement["Condition"]): Statement => ({
+export const allow = (Sid: string, Action: string[], Resource: string | string[], Condition?: Statement["Condition"]): Statement => ({
     Sid,
     Effect: "Allow",
     Action,
@@ -86,7 +86,7 @@ const allow = (Sid: string, Action: string[], Resource: string | string[], Condi
     ...(Condition ? { Condition } : {}),
 });
 
-const document = (statements: Statement[]): PolicyDocument => ({ Version: "2012-10-17", Statement: statements });
+export const document = (statements: Statement[]): PolicyDocument => ({ Version: "2012-10-17", Statement: statements });
 
 const union = (lists: string[][]) => [...new Set(lists.flat())].sort();
 
@@ -143,7 +143,6 @@ const ENVIRONMENT_NETWORK_ACTIONS = [
     "ec2:DeleteNatGateway",
     "ec2:DeleteVpcEndpoints",
     "ec2:DisassociateAddress",
-    "ec2:ModifyVpcEndpoint",
     "ec2:ReleaseAddress",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
 ];
@@ -176,6 +175,8 @@ function network(extraActions: string[]): Statement[] {
                 "ec2:DetachInternetGateway",
                 "ec2:DisassociateRouteTable",
                 "ec2:ModifySecurityGroupRules",
+                // Deleting a subnet first detaches it from endpoints other services left in the VPC (GuardDuty's).
+                "ec2:ModifyVpcEndpoint",
                 "ec2:ModifySubnetAttribute",
                 "ec2:ModifyVpcAttribute",
                 "ec2:ReplaceRoute",
@@ -231,7 +232,8 @@ function containers(scope: DeployScope): Statement[] {
             ],
             arns(scope).projectLogGroups,
         ),
-        allow("DescribeLogGroups", ["logs:DescribeLogGroups"], arns(scope).account("logs")),
+        // DescribeLogGroups takes no resource ARN (AWS's Service Authorization Reference): only `*` grants it.
+        allow("DescribeLogGroups", ["logs:DescribeLogGroups"], "*"),
     ];
 }
 
@@ -257,6 +259,8 @@ function buckets(scope: DeployScope): Statement[] {
                 "s3:PutBucketPublicAccessBlock",
                 "s3:PutBucketTagging",
                 "s3:PutBucketVersioning",
+                // CreateBucket with tags (the provider's defaultTags) is authorized as s3:TagResource too.
+                "s3:TagResource",
                 "s3:PutEncryptionConfiguration",
                 "s3:PutLifecycleConfiguration",
             ],
@@ -321,6 +325,7 @@ function environment(scope: DeployScope): Statement[] {
                 "elasticloadbalancing:RemoveListenerCertificates",
                 "elasticloadbalancing:RemoveTags",
                 "elasticloadbalancing:SetRulePriorities",
+                "elasticloadbalancing:SetIpAddressType",
                 "elasticloadbalancing:SetSecurityGroups",
                 "elasticloadbalancing:SetSubnets",
             ],
@@ -401,10 +406,13 @@ function environment(scope: DeployScope): Statement[] {
             ],
             arns(scope).account("sns"),
         ),
-        ...(registry ? [allow("ResolveImageTags", ["ecr:DescribeImages"], arns(scope).repository(registry.accountId, registry.repositoryName))] : []),
+        ...(registry ? [allow("ResolveImageTags", RESOLVE_IMAGE_ACTIONS, arns(scope).repository(registry.accountId, registry.repositoryName))] : []),
         ...keys(scope),
     ];
 }
+
+/** What resolving an environment tag to a digest calls on the shared repository (the `aws_ecr_image` data source). */
+const RESOLVE_IMAGE_ACTIONS = ["ecr:DescribeImages", "ecr:DescribeRepositories"];
 
 /** Managing a repository and pushing to it (the shared registry; the load generators' runner image). */
 const REPOSITORY_ACTIONS = [
@@ -522,31 +530,37 @@ export function permissionsBoundary(scope: Pick<DeployScope, "partition" | "acco
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
-/** The OIDC `sub` claims GitHub Actions presents for the configured environments, branches and pull requests. */
-export function githubSubjects(github: GithubTrustConfig): string[] {
+/**
+ * The OIDC `sub` claims GitHub Actions presents for the configured environments and branches, and for pull requests.
+ * Pull requests run the branch's own code, so their subject is trusted only by the read-only role: nobody who can
+ * open a branch can act as a role that changes anything.
+ */
+export function githubSubjects(github: GithubTrustConfig, role: "deploy" | "read-only"): string[] {
     const repo = `repo:${github.repository}`;
     return [
         ...github.environments.map((name) => `${repo}:environment:${name}`),
         ...github.branches.map((branch) => `${repo}:ref:refs/heads/${branch}`),
-        ...(github.pullRequests ? [`${repo}:pull_request`] : []),
+        ...(github.pullRequests && role === "read-only" ? [`${repo}:pull_request`] : []),
     ];
 }
 
 export interface TrustScope {
     partition: string;
     accountId: string;
+    /** The role being trusted (its name under path `/`). */
+    roleName: string;
     trustedPrincipals: string[];
     github?: { providerArn: string; subjects: string[] };
 }
 
 /**
- * Who may assume the deploy role: the named principals, CI through GitHub's OIDC provider for exactly the configured
- * subjects, and the role itself. A CI job (or a profile with `role_arn`) already runs as the deploy role when the
+ * Who may assume a bootstrap role (deploy, read-only): the named principals, CI through GitHub's OIDC provider for
+ * exactly the given subjects, and the role itself. A CI job (or a profile with `role_arn`) already runs as the deploy role when the
  * stack's provider assumes it again, which IAM allows only when the trust policy names the role; its own ARN cannot
  * be a principal before it exists, so the account is the principal, narrowed to that one role (and the role's
  * identity policy allows it, see `deployPolicies`).
  */
-export function deployRoleTrust(scope: TrustScope): { Version: "2012-10-17"; Statement: Record<string, unknown>[] } {
+export function roleTrust(scope: TrustScope): { Version: "2012-10-17"; Statement: Record<string, unknown>[] } {
     const { partition: p, accountId: a } = scope;
     const statements: Record<string, unknown>[] = [];
     if (scope.trustedPrincipals.length > 0) {
@@ -557,9 +571,9 @@ export function deployRoleTrust(scope: TrustScope): { Version: "2012-10-17"; Sta
         Effect: "Allow",
         Principal: { AWS: `arn:${p}:iam::${a}:root` },
         Action: "sts:AssumeRole",
-        Condition: { ArnEquals: { "aws:PrincipalArn": deployRoleArn(p, a) } },
+        Condition: { ArnEquals: { "aws:PrincipalArn": `arn:${p}:iam::${a}:role/${scope.roleName}` } },
     });
-    if (scope.github) {
+    if (scope.github && scope.github.subjects.length > 0) {
         statements.push({
             Sid: "GitHubActions",
             Effect: "Allow",

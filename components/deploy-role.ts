@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BootstrapConfig, IAM_NAMES, StateBackendConfig } from "../config";
-import { deployPolicies, deployPolicyNames, deployRoleTrust, GITHUB_OIDC_HOST, githubSubjects, permissionsBoundary } from "./deploy-permissions";
+import { deployPolicies, deployPolicyNames, GITHUB_OIDC_HOST, githubSubjects, PolicyDocument, permissionsBoundary, roleTrust } from "./deploy-permissions";
 import { stateBucketName } from "./state-backend";
 
 export interface DeployRoleArgs {
@@ -53,16 +53,7 @@ export class DeployRole extends pulumi.ComponentResource {
             {
                 name: IAM_NAMES.deployRole,
                 description: `Deploys the ecs-loadlab stacks of this account (${bootstrap.stackRoles.join(", ")})`,
-                assumeRolePolicy: pulumi.all([partition, oidcProviderArn]).apply(([p, providerArn]) =>
-                    JSON.stringify(
-                        deployRoleTrust({
-                            partition: p,
-                            accountId,
-                            trustedPrincipals: bootstrap.trustedPrincipals,
-                            github: github && providerArn ? { providerArn, subjects: githubSubjects(github) } : undefined,
-                        }),
-                    ),
-                ),
+                assumeRolePolicy: bootstrapRoleTrust(IAM_NAMES.deployRole, "deploy", { bootstrap, accountId, partition, oidcProviderArn }),
             },
             childOpts,
         );
@@ -78,21 +69,7 @@ export class DeployRole extends pulumi.ComponentResource {
                 stateBackend: bootstrap.stateBackend && stateBackendAccess(bootstrap.stateBackend),
             }),
         );
-        // One resource per policy: the set depends on config alone, the documents on looked-up values.
-        const policyNames = deployPolicyNames(bootstrap.stackRoles, bootstrap.stateBackend !== undefined);
-        for (const policyName of policyNames) {
-            const policy = new aws.iam.Policy(
-                `${name}-${policyName}`,
-                {
-                    name: `${IAM_NAMES.deployRole}-${policyName}`,
-                    path: IAM_NAMES.path,
-                    description: `ecs-loadlab deploy role: ${policyName}`,
-                    policy: documents.apply((all) => JSON.stringify(all[policyName])),
-                },
-                childOpts,
-            );
-            new aws.iam.RolePolicyAttachment(`${name}-${policyName}`, { role: role.name, policyArn: policy.arn }, childOpts);
-        }
+        attachManagedPolicies(name, { roleName: IAM_NAMES.deployRole, role, describedAs: "ecs-loadlab deploy role", names: deployPolicyNames(bootstrap.stackRoles, bootstrap.stateBackend !== undefined), documents }, childOpts);
 
         this.roleArn = role.arn;
         this.permissionsBoundaryArn = boundary.arn;
@@ -101,6 +78,53 @@ export class DeployRole extends pulumi.ComponentResource {
     }
 }
 
-function stateBackendAccess(backend: StateBackendConfig) {
+interface TrustInputs {
+    bootstrap: BootstrapConfig;
+    accountId: string;
+    partition: pulumi.Input<string>;
+    oidcProviderArn: pulumi.Input<string> | undefined;
+}
+
+/** The trust policy of a bootstrap role: the named principals, the role itself, and CI for the role's GitHub subjects. */
+export function bootstrapRoleTrust(roleName: string, kind: "deploy" | "read-only", args: TrustInputs): pulumi.Output<string> {
+    const github = args.bootstrap.github;
+    return pulumi.all([args.partition, args.oidcProviderArn]).apply(([partition, providerArn]) =>
+        JSON.stringify(
+            roleTrust({
+                partition,
+                accountId: args.accountId,
+                roleName,
+                trustedPrincipals: args.bootstrap.trustedPrincipals,
+                github: github && providerArn ? { providerArn, subjects: githubSubjects(github, kind) } : undefined,
+            }),
+        ),
+    );
+}
+
+/**
+ * One managed policy per name, attached to the role. The set of names depends on config alone, so the resources are
+ * known at preview; the documents may wait for looked-up values.
+ */
+export function attachManagedPolicies(
+    name: string,
+    args: { roleName: string; role: aws.iam.Role; describedAs: string; names: string[]; documents: pulumi.Output<Record<string, PolicyDocument>> },
+    opts: pulumi.CustomResourceOptions,
+): void {
+    for (const policyName of args.names) {
+        const policy = new aws.iam.Policy(
+            `${name}-${policyName}`,
+            {
+                name: `${args.roleName}-${policyName}`,
+                path: IAM_NAMES.path,
+                description: `${args.describedAs}: ${policyName}`,
+                policy: args.documents.apply((all) => JSON.stringify(all[policyName])),
+            },
+            opts,
+        );
+        new aws.iam.RolePolicyAttachment(`${name}-${policyName}`, { role: args.role.name, policyArn: policy.arn }, opts);
+    }
+}
+
+export function stateBackendAccess(backend: StateBackendConfig) {
     return { bucketName: stateBucketName(backend), keyAccountId: backend.accountId, region: backend.region };
 }

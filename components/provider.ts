@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsConfig, PROJECT } from "../config";
+import { AwsConfig, PROJECT, providerRoleArn } from "../config";
 
 export interface AccountProviderArgs {
     aws: AwsConfig;
@@ -10,15 +10,15 @@ export interface AccountProviderArgs {
 
 /**
  * The one AWS provider of a stack: pinned to the stack's account (a deployment with credentials for any
- * other account fails before changing anything), assuming the deploy role when one is configured.
+ * other account fails before changing anything), assuming the deploy role when one is configured, or the account's
+ * read-only role when ECS_LOADLAB_PROVIDER_ROLE=read-only (pull-request previews).
  */
 export function accountProvider(name: string, args: AccountProviderArgs): aws.Provider {
+    const roleArn = providerRoleArn(args.aws);
     return new aws.Provider(name, {
         region: args.aws.region as aws.Region,
         allowedAccountIds: [args.aws.accountId],
-        assumeRoles: args.aws.deployRoleArn
-            ? [{ roleArn: args.aws.deployRoleArn, sessionName: `${PROJECT}-${pulumi.getStack()}`.slice(0, 64) }]
-            : undefined,
+        assumeRoles: roleArn ? [{ roleArn, sessionName: `${PROJECT}-${pulumi.getStack()}`.slice(0, 64) }] : undefined,
         defaultTags: {
             tags: {
                 Project: PROJECT,

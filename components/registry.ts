@@ -14,12 +14,17 @@ export interface RegistryArgs {
     provider: aws.Provider;
 }
 
-/** What workload accounts may do with the repository: pull, and look up images (tag → digest). */
+/**
+ * What workload accounts may do with the repository: pull, and look up images (tag → digest). The provider's
+ * `aws_ecr_image` data source calls DescribeImages, then DescribeRepositories with the registry's id to build the
+ * image URI (internal/service/ecr/image_data_source.go in hashicorp/terraform-provider-aws).
+ */
 const WORKLOAD_PULL_ACTIONS = [
     "ecr:BatchGetImage",
     "ecr:GetDownloadUrlForLayer",
     "ecr:BatchCheckLayerAvailability",
     "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
 ] as const;
 
 /** What workload accounts may do with the customer-managed key, and only through ECR. */

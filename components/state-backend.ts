@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BUCKET_PREFIX, StateBackendConfig } from "../config";
 import { deployRoleArn, STATE_KEY_ALIAS } from "./deploy-permissions";
+import { readOnlyRoleArn } from "./read-only-permissions";
 import { privateBucket } from "./private-bucket";
 
 /** Replaced state files are kept this long: `pulumi stack export` of an old version, or an undo after a bad write. */
@@ -18,7 +19,8 @@ export interface StateBackendArgs {
 /**
  * A self-managed Pulumi state backend: a versioned, KMS-encrypted, TLS-only, private S3 bucket for
  * `pulumi login s3://<bucket>`, and the KMS key `alias/ecs-loadlab-state` for `--secrets-provider awskms:///<alias ARN>`.
- * The deploy roles of `sharedWith` accounts may use both (CI deploys each stack as its own account's role).
+ * The deploy roles of `sharedWith` accounts may use both (CI deploys each stack as its own account's role); their
+ * read-only roles may read the state and decrypt its secrets (pull-request previews).
  * Both are protected: `pulumi destroy` of the bootstrap stops at them rather than delete every stack's state.
  */
 export class StateBackend extends pulumi.ComponentResource {
@@ -33,9 +35,9 @@ export class StateBackend extends pulumi.ComponentResource {
 
         // Principals of other accounts are named through their account and aws:PrincipalArn: a role ARN as principal
         // must exist when the policy is written, and those deploy roles may be bootstrapped later.
-        const otherDeployRoles = (p: string) => ({
-            principal: { AWS: backend.sharedWith.map((account) => `arn:${p}:iam::${account}:root`) },
-            condition: { ArnEquals: { "aws:PrincipalArn": backend.sharedWith.map((account) => deployRoleArn(p, account)) } },
+        const rolesOfSharedAccounts = (p: string, roleArn: (partition: string, account: string) => string) => ({
+            Principal: { AWS: backend.sharedWith.map((account) => `arn:${p}:iam::${account}:root`) },
+            Condition: { ArnEquals: { "aws:PrincipalArn": backend.sharedWith.map((account) => roleArn(p, account)) } },
         });
         const shared = backend.sharedWith.length > 0;
 
@@ -55,10 +57,16 @@ export class StateBackend extends pulumi.ComponentResource {
                                       {
                                           Sid: "DeployRolesOfSharedAccounts",
                                           Effect: "Allow",
-                                          Principal: otherDeployRoles(p).principal,
+                                          ...rolesOfSharedAccounts(p, deployRoleArn),
                                           Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
                                           Resource: "*",
-                                          Condition: otherDeployRoles(p).condition,
+                                      },
+                                      {
+                                          Sid: "ReadOnlyRolesOfSharedAccounts",
+                                          Effect: "Allow",
+                                          ...rolesOfSharedAccounts(p, readOnlyRoleArn),
+                                          Action: ["kms:Decrypt", "kms:DescribeKey"],
+                                          Resource: "*",
                                       },
                                   ]
                                 : []),
@@ -84,10 +92,18 @@ export class StateBackend extends pulumi.ComponentResource {
                               {
                                   Sid: "DeployRolesOfSharedAccounts",
                                   Effect: "Allow",
-                                  Principal: partition.apply((p) => otherDeployRoles(p).principal),
+                                  Principal: partition.apply((p) => rolesOfSharedAccounts(p, deployRoleArn).Principal),
                                   Action: ["s3:DeleteObject", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject"],
                                   Resource: [bucketArn, pulumi.interpolate`${bucketArn}/*`],
-                                  Condition: partition.apply((p) => otherDeployRoles(p).condition),
+                                  Condition: partition.apply((p) => rolesOfSharedAccounts(p, deployRoleArn).Condition),
+                              },
+                              {
+                                  Sid: "ReadOnlyRolesOfSharedAccounts",
+                                  Effect: "Allow",
+                                  Principal: partition.apply((p) => rolesOfSharedAccounts(p, readOnlyRoleArn).Principal),
+                                  Action: ["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"],
+                                  Resource: [bucketArn, pulumi.interpolate`${bucketArn}/*`],
+                                  Condition: partition.apply((p) => rolesOfSharedAccounts(p, readOnlyRoleArn).Condition),
                               },
                           ]
                         : [],

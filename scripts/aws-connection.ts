@@ -1,5 +1,6 @@
 /** How a command reaches an AWS account: shared by the tools in scripts/ that take --profile and --role-arn. */
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { IAM_NAMES } from "../config";
 
 /** Region, base credentials (a profile, or the standard chain), and optionally a role to assume with them. */
 export interface Connection {
@@ -21,4 +22,22 @@ export function clientConfig({ region, profile, roleArn }: Connection, sessionNa
         ? fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: sessionName }, clientConfig: { region, profile } })
         : undefined;
     return { region, profile, credentials };
+}
+
+/** The AWS partition a region is in (the `aws` of `arn:aws:...`): China, GovCloud and the ISO regions have their own. */
+export function regionPartition(region: string): string {
+    const prefixes: Array<[RegExp, string]> = [
+        [/^cn-/, "aws-cn"],
+        [/^us-gov-/, "aws-us-gov"],
+        [/^us-iso-/, "aws-iso"],
+        [/^us-isob-/, "aws-iso-b"],
+        [/^[a-z]{2}-isoe-/, "aws-iso-e"],
+        [/^[a-z]{2}-isof-/, "aws-iso-f"],
+    ];
+    return prefixes.find(([prefix]) => prefix.test(region))?.[1] ?? "aws";
+}
+
+/** The read-only role the bootstrap stack creates in an account (IAM_NAMES.readOnlyRole): reads, writes nothing. */
+export function readOnlyRoleArn(region: string, accountId: string): string {
+    return `arn:${regionPartition(region)}:iam::${accountId}:role/${IAM_NAMES.readOnlyRole}`;
 }

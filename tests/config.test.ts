@@ -1,10 +1,8 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
 import { ConfigError, loadStackConfig, loadStackConfigFile, parseStackConfig } from "../config";
 import { configProblems as problemsOf } from "./config-fixtures";
-import { STACK_FILES } from "./environment-fixtures";
+import { loadStackFile, rawStackFile, STACK_FILES, stackFilePath } from "./environment-fixtures";
 
 const validShared = () => ({
     role: "shared",
@@ -34,16 +32,20 @@ describe("stack config", () => {
 
         for (const file of STACK_FILES) {
             it(`${file} is valid and its role is explicit`, () => {
-                const config = loadStackConfigFile(file);
-                const raw = (parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
+                const config = loadStackFile(file);
+                const raw = rawStackFile(file);
                 assert.equal(config.role, raw["ecs-loadlab:role"]);
             });
         }
 
-        it("Pulumi.shared.yaml reads as the registry account, the repository and three fake workload accounts", () => {
-            assert.deepEqual(loadStackConfigFile("Pulumi.shared.yaml"), {
+        it("Pulumi.shared.yaml reads as the registry account, the repository and three workload accounts", () => {
+            // The accounts and the region as the file writes them: whatever they are, they must come through unchanged.
+            const raw = rawStackFile("Pulumi.shared.yaml");
+            const { region, accountId } = raw["ecs-loadlab:aws"] as { region: string; accountId: string };
+            const workloadAccount = (name: string) => (raw["ecs-loadlab:environments"] as { name: string; accountId: string }[]).find((e) => e.name === name)?.accountId;
+            assert.deepEqual(loadStackFile("Pulumi.shared.yaml"), {
                 role: "shared",
-                aws: { region: "eu-west-1", accountId: "111111111111", deployRoleArn: "arn:aws:iam::111111111111:role/ecs-loadlab-deploy" },
+                aws: { region, accountId, deployRoleArn: `arn:aws:iam::${accountId}:role/ecs-loadlab-deploy` },
                 registry: {
                     repositoryName: "ecs-loadlab/prime-counter",
                     encryption: "aws-managed",
@@ -53,9 +55,9 @@ describe("stack config", () => {
                     historyImagesToKeep: 20,
                 },
                 environments: [
-                    { name: "dev", accountId: "222222222222" },
-                    { name: "staging", accountId: "333333333333" },
-                    { name: "prod", accountId: "444444444444" },
+                    { name: "dev", accountId: workloadAccount("dev") },
+                    { name: "staging", accountId: workloadAccount("staging") },
+                    { name: "prod", accountId: workloadAccount("prod") },
                 ],
             });
         });
@@ -90,12 +92,12 @@ describe("stack config", () => {
         afterEach(() => pulumi.runtime.setAllConfig(saved));
 
         it("decodes the structured values the engine passes as JSON text, and reads the same as the stack file", () => {
-            const file = (parseYaml(fs.readFileSync("Pulumi.shared.yaml", "utf8")) as { config: Record<string, unknown> }).config;
+            const file = rawStackFile("Pulumi.shared.yaml");
             const engineConfig = Object.fromEntries(
                 Object.entries(file).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
             );
             pulumi.runtime.setAllConfig({ ...engineConfig, "aws:region": "us-east-1" });
-            assert.deepEqual(loadStackConfig(), loadStackConfigFile("Pulumi.shared.yaml"));
+            assert.deepEqual(loadStackConfig(), loadStackConfigFile(stackFilePath("Pulumi.shared.yaml")));
         });
 
         it("refuses a bad engine config with a ConfigError naming the stack", () => {

@@ -2,7 +2,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { isConfigKey } from "../config";
+import { isConfigKey, loadStackConfigFile } from "../config";
+import { estimateFargateCost } from "../scripts/loadtest/pricing";
+import { stackFilePath } from "./environment-fixtures";
 
 /**
  * The README and docs/ stay honest: every relative link and anchor resolves, every page is on the README's map
@@ -180,6 +182,69 @@ function stackFiles(text: string): string[] {
 
 const unique = <T>(items: T[]) => [...new Set(items)];
 
+/** A shell line's words, quotes removed, up to an unquoted `#`: `a "b c" 'd' # e` → `a`, `b c`, `d`. */
+function shellWords(line: string): string[] {
+    const words: string[] = [];
+    for (const match of line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) {
+        if (match[3]?.startsWith("#")) break;
+        words.push(match[1] ?? match[2] ?? match[3]);
+    }
+    return words;
+}
+
+const SHELL_SEPARATORS = new Set(["&&", "||", ";", "|"]);
+
+/**
+ * The folders of `pulumi login file://<folder>` in a code block that no earlier `mkdir -p <folder>` of the same block
+ * creates: `pulumi login` of a local backend fails when its folder does not exist.
+ */
+function loginsWithoutMkdir(code: string): string[] {
+    const made = new Set<string>();
+    const missing: string[] = [];
+    const folder = (word: string) => word.replace(/(.)\/+$/, "$1");
+    for (const line of code.split("\n")) {
+        const words = shellWords(line);
+        for (let i = 0; i < words.length; i++) {
+            const end = words.findIndex((word, j) => j > i && SHELL_SEPARATORS.has(word));
+            const command = words.slice(i + 1, end === -1 ? undefined : end);
+            if (words[i] === "mkdir" && command.some((word) => /^-[a-z]*p[a-z]*$/i.test(word) || word === "--parents")) {
+                command.forEach((word, j) => {
+                    if (!word.startsWith("-") && command[j - 1] !== "-m") made.add(folder(word));
+                });
+            } else if (words[i] === "pulumi" && command[0] === "login") {
+                const url = command.find((word) => word.startsWith("file://"));
+                if (url !== undefined && !made.has(folder(url.slice("file://".length)))) missing.push(folder(url.slice("file://".length)));
+            }
+        }
+    }
+    return missing;
+}
+
+/** The body rows of the first Markdown table after a heading, each as its trimmed cells. */
+function tableRows(markdown: string, heading: string): string[][] {
+    const lines = withoutFences(markdown).split("\n");
+    const start = lines.findIndex((line) => line.trim() === heading);
+    if (start === -1) return [];
+    const tableStart = lines.findIndex((line, i) => i > start && line.startsWith("|"));
+    const rows: string[][] = [];
+    for (let i = tableStart + 2; tableStart !== -1 && i < lines.length && lines[i].startsWith("|"); i++) {
+        rows.push(lines[i].replace(/^\||\|$/g, "").split("|").map((cell) => cell.trim()));
+    }
+    return rows;
+}
+
+const COUNT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
+
+/** What a cost row says of an environment's tasks: `three tasks of 0.5 vCPU and 1 GB (≈ $0.025/h each)`. */
+function taskCosts(text: string): { count: number; vcpu: number; gb: number; price: string }[] {
+    return [...text.matchAll(/\b(\w+) (?:Fargate )?tasks? of ([\d.]+) vCPU and ([\d.]+) GB\b[^$|]*?≈ \$(\d+\.\d+)\/h/g)].map((match) => ({
+        count: /^\d+$/.test(match[1]) ? Number(match[1]) : COUNT_WORDS.indexOf(match[1].toLowerCase()),
+        vcpu: Number(match[2]),
+        gb: Number(match[3]),
+        price: match[4],
+    }));
+}
+
 describe("documentation", () => {
     describe("the checker itself", () => {
         it("slugs headings as GitHub does", () => {
@@ -220,6 +285,34 @@ describe("documentation", () => {
                 "ecs-loadlab:environments[0].name",
             ]);
         });
+
+        it("finds a pulumi login to a local folder that no mkdir -p before it creates", () => {
+            const block = [
+                'mkdir -p "$HOME/a"',
+                'pulumi login "file://$HOME/a"    # made above',
+                "pulumi login file://$HOME/b",
+                "mkdir -p -m 700 ~/c/ && pulumi login file://~/c",
+                "pulumi login 's3://bucket?region=eu-west-1'",
+                "pulumi login file:///d",
+                "mkdir -p /d",
+                "mkdir /e",
+                "pulumi login file:///e",
+            ].join("\n");
+            assert.deepEqual(loginsWithoutMkdir(block), ["$HOME/b", "/d", "/e"]);
+        });
+
+        it("reads what a cost row says of an environment's tasks", () => {
+            assert.deepEqual(taskCosts("one NAT gateway ≈ $0.048/h; one Fargate task of 0.25 vCPU and 0.5 GB ≈ $0.012/h (vCPU ≈ $0.04/h)"), [
+                { count: 1, vcpu: 0.25, gb: 0.5, price: "0.012" },
+            ]);
+            assert.deepEqual(taskCosts("three NAT gateways (≈ $0.048/h each), three tasks of 0.5 vCPU and 1 GB (≈ $0.025/h each)"), [
+                { count: 3, vcpu: 0.5, gb: 1, price: "0.025" },
+            ]);
+            assert.deepEqual(tableRows("## Costs\n\n| a | b |\n| --- | --- |\n| x | y |\n| z | w |\n\n## Next\n| q |", "## Costs"), [
+                ["x", "y"],
+                ["z", "w"],
+            ]);
+        });
     });
 
     it(`the README stays a front door: under ${README_MAX_LINES} lines, with the test command CI runs`, () => {
@@ -255,7 +348,7 @@ describe("documentation", () => {
             it("every stack file it names, and every stack a pulumi command names, has its file at the repository root", () => {
                 const named = unique([...stackFiles(page.text), ...stackNames(page.text).map((stack) => `Pulumi.${stack}.yaml`)]);
                 assert.deepEqual(
-                    named.filter((file) => !fs.existsSync(path.join(ROOT, file))),
+                    named.filter((file) => !fs.existsSync(stackFilePath(file))),
                     [],
                 );
             });
@@ -270,8 +363,47 @@ describe("documentation", () => {
                     [],
                 );
             });
+
+            it("every pulumi login file://<folder> follows a mkdir -p of that folder in the same code block", () => {
+                const inProse = [...withoutFences(page.text).matchAll(/\bpulumi\s+login\s+[^\n`]*file:\/\/[^\s`]*/g)].map((match) => `${match[0]} (outside a code block)`);
+                assert.deepEqual([...inProse, ...codeBlocks(page.text).flatMap((block) => loginsWithoutMkdir(block.code))], []);
+            });
         });
     }
+
+    describe("docs/getting-started.md, What it costs: each environment's tasks as its stack file sizes them", () => {
+        const rows = tableRows(fs.readFileSync(path.join(ROOT, "docs/getting-started.md"), "utf8"), "## What it costs");
+        const environments = fs
+            .readdirSync(ROOT)
+            .filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file))
+            .sort()
+            .flatMap((file) => {
+                const config = loadStackConfigFile(path.join(ROOT, file));
+                return config.role === "environment" ? [{ stack: file.replace(/^Pulumi\.|\.yaml$/g, ""), config }] : [];
+            });
+
+        it("finds the environment stack files and the table", () => {
+            assert.ok(environments.length > 0, "no stack file has ecs-loadlab:role environment");
+            assert.ok(rows.length > 0, "no table under ## What it costs");
+        });
+
+        for (const { stack, config } of environments) {
+            it(`${stack}: desiredCount, cpu and memory of Pulumi.${stack}.yaml, at the task-hour price scripts/loadtest/pricing.ts gives`, () => {
+                const row = rows.find((cells) => cells[0].startsWith(`[${stack}](`));
+                assert.ok(row, `no row for ${stack}`);
+                const tasks = taskCosts(row.join(" | "));
+                assert.equal(tasks.length, 1, `${stack}'s row says once what its tasks are and cost: "<count> tasks of <n> vCPU and <n> GB (≈ $<price>/h each)"`);
+                const { service, aws } = config;
+                const { perTaskHourUsd } = estimateFargateCost({ region: aws.region, cpuUnits: service.cpu, memoryMiB: service.memory, tasks: 1, seconds: 3600, spot: false });
+                const written = tasks[0];
+                const decimals = written.price.split(".")[1].length;
+                assert.deepEqual(
+                    { count: written.count, vcpu: written.vcpu, gb: written.gb, price: written.price },
+                    { count: service.desiredCount, vcpu: service.cpu / 1024, gb: service.memory / 1024, price: perTaskHourUsd.toFixed(decimals) },
+                );
+            });
+        }
+    });
 
     describe("the map", () => {
         const readmeLinks = relativeLinks(pages[0]).map((link) => link.file);

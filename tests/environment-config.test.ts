@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../config";
-import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, stackConfigWith } from "./environment-fixtures";
+import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, loadSharedConfig, stackConfigWith } from "./environment-fixtures";
 
 /** The problems a ConfigError lists for Pulumi.dev.yaml with these overrides. */
 function problemsWith(overrides: Record<string, Record<string, unknown>>): string[] {
@@ -20,6 +20,9 @@ describe("environment stack files", () => {
 
     it("differ where real environments do: prod is bigger, spread wider, protected and target-tracking", () => {
         const [dev, staging, prod] = ["Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"].map(loadEnvironmentConfig);
+        // Each in the workload account the shared stack names for it (which lets it pull), and each in its own.
+        const accountOf = (name: string) => loadSharedConfig().environments.find((environment) => environment.name === name)?.accountId;
+        assert.equal(new Set([dev, staging, prod].map((c) => c.aws.accountId)).size, 3);
         const shape = (c: typeof dev) => ({
             account: c.aws.accountId,
             cidr: c.network.cidrBlock,
@@ -32,9 +35,9 @@ describe("environment stack files", () => {
             scaling: c.scaling.mode,
         });
         assert.deepEqual([dev, staging, prod].map(shape), [
-            { account: "222222222222", cidr: "10.10.0.0/16", azs: 2, nat: "Single", deletionProtection: false, cpu: 256, memory: 512, tasks: [1, 4], scaling: "step" },
-            { account: "333333333333", cidr: "10.20.0.0/16", azs: 2, nat: "Single", deletionProtection: false, cpu: 512, memory: 1024, tasks: [2, 6], scaling: "step" },
-            { account: "444444444444", cidr: "10.30.0.0/16", azs: 3, nat: "OnePerAz", deletionProtection: true, cpu: 512, memory: 1024, tasks: [3, 12], scaling: "target-tracking" },
+            { account: accountOf("dev"), cidr: "10.10.0.0/16", azs: 2, nat: "Single", deletionProtection: false, cpu: 256, memory: 512, tasks: [1, 4], scaling: "step" },
+            { account: accountOf("staging"), cidr: "10.20.0.0/16", azs: 2, nat: "Single", deletionProtection: false, cpu: 512, memory: 1024, tasks: [2, 6], scaling: "step" },
+            { account: accountOf("prod"), cidr: "10.30.0.0/16", azs: 3, nat: "OnePerAz", deletionProtection: true, cpu: 512, memory: 1024, tasks: [3, 12], scaling: "target-tracking" },
         ]);
         assert.equal(new Set([dev, staging, prod].map((c) => c.domain.name)).size, 3);
     });
@@ -85,10 +88,12 @@ describe("environment stack config errors", () => {
         ]);
     });
 
+    // The test's own zone, not the stack file's: another domain, a name that only ends like the zone, the zone's parent.
+    const hostedZone = "dev.loadlab.example.com";
     for (const name of ["dev.example.org", "xdev.loadlab.example.com", "loadlab.example.com"]) {
         it(`rejects a domain outside the hosted zone: ${name}`, () => {
-            assert.deepEqual(problemsWith({ domain: { name } }), [
-                `ecs-loadlab:domain.name: must be dev.loadlab.example.com or a name under it: the certificate is validated in that hosted zone (given: "${name}")`,
+            assert.deepEqual(problemsWith({ domain: { name, hostedZone } }), [
+                `ecs-loadlab:domain.name: must be ${hostedZone} or a name under it: the certificate is validated in that hosted zone (given: "${name}")`,
             ]);
         });
     }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { EnvironmentStackConfig } from "../config";
+import { EnvironmentStackConfig, PROJECT } from "../config";
 import { buildEnvironmentStack } from "../stacks/environment";
 import { environmentConfigWith } from "./environment-fixtures";
 import { build, mocks, useMocks, valueOf } from "./mocks";
@@ -37,7 +37,9 @@ describe("environment stack image", () => {
         assert.deepEqual(imageLookups().map((c) => c.inputs), [
             { registryId: "555555555555", region: "us-east-1", repositoryName: "platform/prime-counter", imageTag: "sha-0123abc" },
         ]);
-        assert.equal(mocks.one("pulumi:pulumi:StackReference").inputs.name, "my-org/ecs-loadlab/shared");
+        // The shared stack the file names: this project's, in the file's organization.
+        assert.equal(mocks.one("pulumi:pulumi:StackReference").inputs.name, config.environment.sharedStack);
+        assert.match(config.environment.sharedStack, new RegExp(`^[\\w.-]+/${PROJECT}/shared$`));
     });
 
     it("deploys a pinned digest from the shared registry without looking up any tag", async () => {

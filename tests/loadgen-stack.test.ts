@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { isConfigKey, LoadgenStackConfig, loadStackConfigFile, parseStackConfig } from "../config";
+import { isConfigKey, LoadgenStackConfig, parseStackConfig } from "../config";
 import { LOADGEN_OUTPUT_NAMES, RUNNER_CONTAINER_NAME, RUNNER_ENV, TASK_READABLE_KEYS, TASK_WRITABLE_KEYS } from "../loadgen/src/contract";
 import { runnerImageTag } from "../loadgen/src/image";
 import { buildLoadgenStack, loadgenName } from "../stacks/loadgen";
 import { expiredDigests, Image, LifecyclePolicy, lifecyclePolicyProblems } from "./ecr-lifecycle";
-import { stackFilesOfRole } from "./environment-fixtures";
+import { loadSharedConfig, loadStackFile, stackFilesOfRole } from "./environment-fixtures";
 import { build, mocks, RecordedResource, useMocks, valueOf } from "./mocks";
 import { configProblems as problemsOf } from "./config-fixtures";
 import { IamStatement as Statement, allows, asList } from "./iam-fixtures";
@@ -40,7 +40,7 @@ const STACK = "test";
 const parsed = <V>(json: unknown): V => JSON.parse(json as string) as V;
 
 function loadgenConfig(file: string): LoadgenStackConfig {
-    const config = loadStackConfigFile(file);
+    const config = loadStackFile(file);
     assert.equal(config.role, "loadgen", `${file} is a loadgen stack`);
     return config;
 }
@@ -60,7 +60,7 @@ const LOADGEN_FILES = stackFilesOfRole("loadgen");
 describe("loadgen stack files", () => {
     it("ship one, in the shared-assets account", () => {
         assert.deepEqual(LOADGEN_FILES, ["Pulumi.loadgen.yaml"]);
-        assert.equal(loadgenConfig("Pulumi.loadgen.yaml").aws.accountId, "111111111111");
+        assert.equal(loadgenConfig("Pulumi.loadgen.yaml").aws.accountId, loadSharedConfig().aws.accountId);
     });
 });
 

@@ -1,8 +1,16 @@
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
 import { DescribeImagesCommand } from "@aws-sdk/client-ecr";
 import { CommandContext, USAGE, main } from "../scripts/promote/main";
 import { Connection } from "../scripts/aws-connection";
+import { RepositoryLocation } from "../scripts/promote/registry";
+import { loadSharedConfig, REPO_ROOT, stackFilePath } from "./environment-fixtures";
 import { FakeRegistry, ecrMock, mockedClient, sentCalls, steppingClock, writeCalls } from "./promote-fixtures";
+
+/** The shared stack file the tests promote with (tests/environment-fixtures.ts), and the repository it names. */
+const SHARED_STACK_FILE = stackFilePath("Pulumi.shared.yaml");
+const SHARED = loadSharedConfig();
+const REPOSITORY: RepositoryLocation = { region: SHARED.aws.region, registryId: SHARED.aws.accountId, repositoryName: SHARED.registry.repositoryName };
 
 /** Runs the command in-process with captured output and a client factory that records how it would connect. */
 async function runCommand(...argv: string[]) {
@@ -22,12 +30,15 @@ async function runCommand(...argv: string[]) {
     return { status, stdout: stdout.join("\n"), stderr: stderr.join("\n"), connections };
 }
 
+/** The command on SHARED_STACK_FILE, unless argv names a stack file of its own. */
+const runOnStackFile = (...argv: string[]) => runCommand(...argv, ...(argv.includes("--stack-file") ? [] : ["--stack-file", SHARED_STACK_FILE]));
+
 const STACK_TRACE = /\n\s+at /;
 
 describe("promote command line", () => {
     let registry: FakeRegistry;
     beforeEach(() => {
-        registry = new FakeRegistry().install();
+        registry = new FakeRegistry(REPOSITORY).install();
     });
 
     describe("argument errors: usage on stderr, exit 2, no AWS client", () => {
@@ -67,11 +78,11 @@ describe("promote command line", () => {
         });
     });
 
-    it("promotes with the registry of the shipped shared stack file and the standard credential chain", async () => {
+    it("promotes with the registry of the shared stack file and the standard credential chain", async () => {
         const previous = registry.push("build-1", ["staging"]);
         const candidate = registry.push("build-2", ["dev"]);
 
-        const result = await runCommand("dev", "staging");
+        const result = await runOnStackFile("dev", "staging");
 
         assert.equal(result.status, 0);
         assert.equal(
@@ -84,11 +95,17 @@ describe("promote command line", () => {
             ].join("\n"),
         );
         assert.equal(result.stderr, "");
-        assert.deepEqual(result.connections, [{ region: "eu-west-1", profile: undefined, roleArn: undefined }]);
+        assert.deepEqual(result.connections, [{ region: REPOSITORY.region, profile: undefined, roleArn: undefined }]);
+    });
+
+    it("reads the repository's Pulumi.shared.yaml when no --stack-file is given", async () => {
+        const byDefault = await runCommand("--print-registry");
+        assert.equal(byDefault.status, 0, byDefault.stderr);
+        assert.equal(byDefault.stdout, (await runCommand("--print-registry", "--stack-file", path.join(REPO_ROOT, "Pulumi.shared.yaml"))).stdout);
     });
 
     it("connects with --profile and --role-arn, and addresses --region, --registry-id and --repository", async () => {
-        const result = await runCommand(
+        const result = await runOnStackFile(
             "--status",
             ...["--profile", "loadlab-shared", "--role-arn", "arn:aws:iam::555555555555:role/release"],
             ...["--region", "us-east-1", "--registry-id", "555555555555", "--repository", "other/repo"],
@@ -99,7 +116,7 @@ describe("promote command line", () => {
             ecrMock.commandCalls(DescribeImagesCommand).map((call) => call.args[0].input),
             [{ registryId: "555555555555", repositoryName: "other/repo", filter: { tagStatus: "TAGGED" }, nextToken: undefined }],
         );
-        // The fake registry is 111111111111's ecs-loadlab/prime-counter: an AWS error, reported without a stack trace.
+        // The fake registry is the stack file's repository: an AWS error, reported without a stack trace.
         assert.equal(result.status, 1);
         assert.equal(result.stderr, "error: RepositoryNotFoundException: The repository 'other/repo' does not exist in the registry '555555555555'.");
     });
@@ -108,7 +125,7 @@ describe("promote command line", () => {
         const previous = registry.push("build-1", ["staging"]);
         const candidate = registry.push("build-2", ["dev"]);
 
-        const result = await runCommand("dev", "staging", "--dry-run");
+        const result = await runOnStackFile("dev", "staging", "--dry-run");
 
         assert.equal(result.status, 0);
         assert.equal(
@@ -125,7 +142,7 @@ describe("promote command line", () => {
 
     it("a repeat: says nothing changed, exit 0", async () => {
         const digest = registry.push("build-1", ["dev", "staging"]);
-        const result = await runCommand("dev", "staging");
+        const result = await runOnStackFile("dev", "staging");
         assert.equal(result.status, 0);
         assert.equal(result.stdout, `staging already points at ${digest}, the image dev names: nothing changed.`);
         assert.deepEqual(writeCalls(), []);
@@ -134,29 +151,29 @@ describe("promote command line", () => {
     it("refusals exit 1 with the reason and no stack trace; --force overrides the order with a warning", async () => {
         registry.push("build-1", ["dev"]);
 
-        const refused = await runCommand("dev", "prod");
+        const refused = await runOnStackFile("dev", "prod");
         assert.equal(refused.status, 1);
         assert.equal(refused.stderr, "error: prod does not follow dev in the promotion order dev → staging → prod. Pass --force to promote out of order.");
         assert.equal(refused.stdout, "");
 
-        const missing = await runCommand("staging", "prod");
+        const missing = await runOnStackFile("staging", "prod");
         assert.equal(missing.status, 1);
         assert.equal(missing.stderr, "error: staging names no image in ecs-loadlab/prime-counter: nothing to promote");
         assert.doesNotMatch(missing.stderr, STACK_TRACE);
         assert.deepEqual(writeCalls(), []);
 
-        const forced = await runCommand("dev", "prod", "--force");
+        const forced = await runOnStackFile("dev", "prod", "--force");
         assert.equal(forced.status, 0);
         assert.equal(forced.stderr, "warning: prod does not follow dev in the promotion order dev → staging → prod");
     });
 
     it("--rollback prints the move and the history it used", async () => {
         const first = registry.push("build-1", ["dev"]);
-        await runCommand("dev", "staging");
+        await runOnStackFile("dev", "staging");
         const second = registry.push("build-2", ["dev"]);
-        await runCommand("dev", "staging");
+        await runOnStackFile("dev", "staging");
 
-        const result = await runCommand("--rollback", "staging");
+        const result = await runOnStackFile("--rollback", "staging");
 
         assert.equal(result.status, 0);
         assert.equal(
@@ -173,14 +190,14 @@ describe("promote command line", () => {
     it("--status prints a table of the environments", async () => {
         const digest = registry.push("build-1", ["sha-111111111111", "dev"]);
 
-        const result = await runCommand("--status");
+        const result = await runOnStackFile("--status");
 
         assert.equal(result.status, 0);
         const pad = (text: string, width: number) => text.padEnd(width);
         assert.equal(
             result.stdout,
             [
-                "Repository 111111111111.dkr.ecr.eu-west-1.amazonaws.com/ecs-loadlab/prime-counter",
+                `Repository ${REPOSITORY.registryId}.dkr.ecr.${REPOSITORY.region}.amazonaws.com/${REPOSITORY.repositoryName}`,
                 `${pad("ENVIRONMENT", 11)}  ${pad("DIGEST", 71)}  ${pad("PUSHED", 24)}  VERSION TAGS      ROLLBACK TO`,
                 `dev          ${digest}  2025-01-01T00:00:00.000Z  sha-111111111111  (nothing recorded)`,
                 `staging      ${pad("(no image)", 71)}  ${pad("", 24)}  ${pad("", 16)}  (nothing recorded)`,
@@ -190,16 +207,17 @@ describe("promote command line", () => {
     });
 
     it("--print-registry prints the coordinates for scripts, without an AWS client", async () => {
-        const result = await runCommand("--print-registry", "--region", "eu-central-1");
+        const region = REPOSITORY.region === "eu-central-1" ? "us-west-2" : "eu-central-1";
+        const result = await runOnStackFile("--print-registry", "--region", region);
 
         assert.equal(result.status, 0);
         assert.equal(
             result.stdout,
             [
-                "repositoryUri=111111111111.dkr.ecr.eu-central-1.amazonaws.com/ecs-loadlab/prime-counter",
-                "region=eu-central-1",
-                "registryId=111111111111",
-                "repositoryName=ecs-loadlab/prime-counter",
+                `repositoryUri=${REPOSITORY.registryId}.dkr.ecr.${region}.amazonaws.com/${REPOSITORY.repositoryName}`,
+                `region=${region}`,
+                `registryId=${REPOSITORY.registryId}`,
+                `repositoryName=${REPOSITORY.repositoryName}`,
                 "versionTagPrefix=sha-",
                 "firstEnvironment=dev",
             ].join("\n"),
@@ -209,11 +227,12 @@ describe("promote command line", () => {
     });
 
     it("a stack file that is not the shared stack's, or is missing: exit 1 with the reason", async () => {
-        const environmentFile = await runCommand("--status", "--stack-file", "Pulumi.dev.yaml");
+        const devStackFile = stackFilePath("Pulumi.dev.yaml");
+        const environmentFile = await runOnStackFile("--status", "--stack-file", devStackFile);
         assert.equal(environmentFile.status, 1);
-        assert.equal(environmentFile.stderr, "error: Pulumi.dev.yaml is an environment stack file: give the shared stack's file (--stack-file Pulumi.shared.yaml)");
+        assert.equal(environmentFile.stderr, `error: ${devStackFile} is an environment stack file: give the shared stack's file (--stack-file Pulumi.shared.yaml)`);
 
-        const missingFile = await runCommand("--status", "--stack-file", "Pulumi.nope.yaml");
+        const missingFile = await runOnStackFile("--status", "--stack-file", "Pulumi.nope.yaml");
         assert.equal(missingFile.status, 1);
         assert.match(missingFile.stderr, /^error: cannot read the shared stack file: ENOENT: no such file or directory, open 'Pulumi\.nope\.yaml'$/);
         assert.deepEqual(missingFile.connections, []);
@@ -222,7 +241,7 @@ describe("promote command line", () => {
     it("no credentials: exit 1 with a hint, no stack trace", async () => {
         ecrMock.on(DescribeImagesCommand).rejects(Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }));
 
-        const result = await runCommand("--status");
+        const result = await runOnStackFile("--status");
 
         assert.equal(result.status, 1);
         assert.equal(

@@ -90,6 +90,9 @@ export class FakeRegistry {
     describePageSize = 2;
     private pushes = 0;
 
+    /** The repository it is: LOCATION, or the one a test's stack file names. */
+    constructor(readonly location: RepositoryLocation = LOCATION) {}
+
     /** Wires the mock to this registry; a command the registry does not implement fails the test. */
     install(): this {
         ecrMock.reset();
@@ -132,11 +135,11 @@ export class FakeRegistry {
     }
 
     private get coordinates() {
-        return { registryId: LOCATION.registryId, repositoryName: LOCATION.repositoryName };
+        return { registryId: this.location.registryId, repositoryName: this.location.repositoryName };
     }
 
     private checkRepository(input: { registryId?: string; repositoryName?: string }): void {
-        if (input.registryId !== LOCATION.registryId || input.repositoryName !== LOCATION.repositoryName) {
+        if (input.registryId !== this.location.registryId || input.repositoryName !== this.location.repositoryName) {
             throw new RepositoryNotFoundException(exceptionOptions(`The repository '${input.repositoryName}' does not exist in the registry '${input.registryId}'.`));
         }
     }

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { accountProvider } from "../components/provider";
-import { loadStackConfigFile } from "../config";
+import { loadEnvironmentConfig } from "./environment-fixtures";
 import { build, mocks, useMocks } from "./mocks";
 
 describe("account provider", () => {
@@ -8,8 +8,8 @@ describe("account provider", () => {
     beforeEach(() => mocks.reset());
 
     it("pins an environment stack's provider to its own account and region, tagging the environment", async () => {
-        const config = loadStackConfigFile("Pulumi.dev.yaml");
-        assert.equal(config.role, "environment");
+        const config = loadEnvironmentConfig("Pulumi.dev.yaml");
+        const { region, accountId } = config.aws;
         await build(() => accountProvider("dev", { aws: config.aws, role: "dev" }));
         const provider = mocks.one("pulumi:providers:aws");
         assert.deepEqual(
@@ -20,9 +20,9 @@ describe("account provider", () => {
                 defaultTags: provider.inputs.defaultTags,
             },
             {
-                region: "eu-west-1",
-                allowedAccountIds: ["222222222222"],
-                assumeRoles: [{ roleArn: "arn:aws:iam::222222222222:role/ecs-loadlab-deploy", sessionName: "ecs-loadlab-test" }],
+                region,
+                allowedAccountIds: [accountId],
+                assumeRoles: [{ roleArn: `arn:aws:iam::${accountId}:role/ecs-loadlab-deploy`, sessionName: "ecs-loadlab-test" }],
                 defaultTags: { tags: { Project: "ecs-loadlab", Stack: "test", Role: "dev", ManagedBy: "pulumi" } },
             },
         );

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadStackConfigFile, parseStackConfig, ScalingConfig } from "../config";
+import { ConfigError, parseStackConfig, ScalingConfig } from "../config";
 import { Autoscaling } from "../components/scaling";
-import { ENVIRONMENT_STACK_FILES } from "./environment-fixtures";
+import { ENVIRONMENT_STACK_FILES, loadStackFile } from "./environment-fixtures";
 import { build, mocks, RecordedResource, useMocks, valueOf } from "./mocks";
 import {
     ACCOUNT_ID,
@@ -354,7 +354,7 @@ describe("Autoscaling", () => {
     });
 
     describe("shipped environment stack files", () => {
-        const stackFiles = ENVIRONMENT_STACK_FILES.map((file) => ({ file, config: loadStackConfigFile(file) }));
+        const stackFiles = ENVIRONMENT_STACK_FILES.map((file) => ({ file, config: loadStackFile(file) }));
 
         it("dev ships step scaling with the classic 40/70 bands", () => {
             const dev = stackFiles.find((stack) => stack.file === "Pulumi.dev.yaml");

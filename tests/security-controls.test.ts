@@ -1,14 +1,14 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource inputs are untyped engine data, edited here as such */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
 import { PolicyPackConfig } from "@pulumi/policy";
 import { parse as parseYaml } from "yaml";
-import { loadStackConfigFile } from "../config";
 import { CONTROLS } from "../policy/controls";
 import { controlUrl } from "../policy/lib/control";
 import { PACK_ARGS } from "../policy/pack";
 import { buildStack } from "../stacks";
-import { environmentConfigWith, STACK_FILES } from "./environment-fixtures";
+import { environmentConfigWith, loadStackFile, POLICY_CONFIG_DIR, policyConfigPath, STACK_FILES } from "./environment-fixtures";
 import { build, mocks, RecordedResource, Recording, useMocks } from "./mocks";
 import { asPreview, editJson, PackRun, runPack, withEdit, without } from "./policy-harness";
 
@@ -45,7 +45,7 @@ const T = {
 
 const stackName = (file: string) => file.replace(/^Pulumi\.|\.yaml$/g, "");
 const policyConfigFile = (file: string) => `policy/config/${stackName(file)}.json`;
-const policyConfigOf = (file: string) => JSON.parse(readFileSync(policyConfigFile(file), "utf8")) as PolicyPackConfig;
+const policyConfigOf = (file: string) => JSON.parse(readFileSync(policyConfigPath(file), "utf8")) as PolicyPackConfig;
 
 const ENVIRONMENT = ["EC2.2", "EC2.6", "EC2.18", "ECS.1", "ECS.2", "ECS.3", "ECS.4", "ECS.5", "ECS.8", "ECS.9", "ECS.10", "ECS.12"];
 const LOAD_BALANCER = ["ELB.1", "ELB.4", "ELB.5", "ELB.6", "ELB.12", "ELB.13", "ELB.17"];
@@ -77,6 +77,15 @@ const RELAXED_BY_STACK_FILE: Record<string, string[]> = {
     "Pulumi.staging.yaml": ["ELB.6"],
 };
 
+/**
+ * Policy configs that belong to no stack file (docs/security-controls.md): each is a stack's own config with more
+ * controls advisory, for one documented update. prod-teardown.json: the `pulumi up` that turns prod's deletion
+ * protection off before `pulumi destroy -s prod` (docs/getting-started.md, Tear down).
+ */
+const EXTRA_POLICY_CONFIGS: Record<string, { stackFile: string; alsoRelaxes: string[] }> = {
+    "prod-teardown.json": { stackFile: "Pulumi.prod.yaml", alsoRelaxes: ["ELB.6"] },
+};
+
 /** The dev config that turns each of dev's relaxations back on. */
 const TURNED_ON_IN_DEV: Record<string, Record<string, Record<string, unknown>>> = {
     "EC2.6": { network: { flowLogs: { enabled: true } } },
@@ -86,7 +95,7 @@ const TURNED_ON_IN_DEV: Record<string, Record<string, Record<string, unknown>>> 
 
 async function recordingOf(file: string): Promise<Recording> {
     mocks.reset();
-    await build(() => buildStack(loadStackConfigFile(file)));
+    await build(() => buildStack(loadStackFile(file)));
     return mocks.snapshot();
 }
 
@@ -126,7 +135,7 @@ describe("Security Hub controls: the policy pack", () => {
         });
 
         it("has a policy config for every stack file and no other, each relaxing controls of the pack to advisory and nothing else", () => {
-            assert.deepEqual(readdirSync("policy/config").sort(), STACK_FILES.map((file) => `${stackName(file)}.json`).sort());
+            assert.deepEqual(readdirSync(POLICY_CONFIG_DIR).sort(), [...STACK_FILES.map((file) => `${stackName(file)}.json`), ...Object.keys(EXTRA_POLICY_CONFIGS)].sort());
             const names: string[] = CONTROLS.map((c) => c.name);
             for (const file of STACK_FILES) {
                 const config = policyConfigOf(file);
@@ -162,6 +171,41 @@ describe("Security Hub controls: the policy pack", () => {
             });
         });
     }
+
+    describe("prod's teardown: the one update that turns deletion protection off", () => {
+        const teardown = JSON.parse(readFileSync(path.join(POLICY_CONFIG_DIR, "prod-teardown.json"), "utf8")) as PolicyPackConfig;
+        let unprotected: Recording;
+        before(async () => {
+            mocks.reset();
+            await build(() => buildStack(environmentConfigWith("Pulumi.prod.yaml", { loadBalancer: { deletionProtection: false } })));
+            unprotected = mocks.snapshot();
+        });
+
+        it("prod-teardown.json is prod.json with ELB.6 advisory and nothing else relaxed", () => {
+            const { stackFile, alsoRelaxes } = EXTRA_POLICY_CONFIGS["prod-teardown.json"];
+            assert.deepEqual(teardown, { ...policyConfigOf(stackFile), ...Object.fromEntries(alsoRelaxes.map((id) => [id, "advisory"])) });
+        });
+
+        it("prod.json refuses it: ELB.6 is a mandatory violation, and the only one", async () => {
+            const run = await runPack(unprotected, policyConfigOf("Pulumi.prod.yaml"));
+            assert.deepEqual(
+                run.violations.map((v) => [v.policy, v.level]),
+                [["ELB.6", "mandatory"]],
+                describeViolations(run),
+            );
+        });
+
+        it("prod-teardown.json lets it through: ELB.6 is still reported, as advisory, and nothing else fails", async () => {
+            const run = await runPack(unprotected, teardown);
+            assert.deepEqual(
+                run.violations.map((v) => [v.policy, v.level]),
+                [["ELB.6", "advisory"]],
+                describeViolations(run),
+            );
+            assert.match(run.violations[0].message, /deletion protection is off/);
+            assert.deepEqual(run.deferred, []);
+        });
+    });
 
     describe("dev's relaxations are the ones its config can turn back on", () => {
         it("one config key per relaxation", () => {

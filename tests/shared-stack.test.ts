@@ -1,9 +1,10 @@
 import * as assert from "node:assert/strict";
-import { HISTORY_TAG_PREFIX, loadStackConfigFile, parseStackConfig, SharedStackConfig, StackConfig } from "../config";
+import { HISTORY_TAG_PREFIX, parseStackConfig, SharedStackConfig, StackConfig } from "../config";
 import { accountProvider } from "../components/provider";
 import { Registry } from "../components/registry";
 import { buildSharedStack, SharedStackOutputs } from "../stacks/shared";
 import { expiredDigests, Image, LifecyclePolicy, lifecyclePolicyProblems } from "./ecr-lifecycle";
+import { loadSharedConfig } from "./environment-fixtures";
 import { build, mocks, RecordedResource, SHARED_STACK_OUTPUTS, useMocks, valueOf } from "./mocks";
 
 const REPOSITORY = "aws:ecr/repository:Repository";
@@ -17,7 +18,11 @@ function asShared(config: StackConfig): SharedStackConfig {
     return config;
 }
 
-const shipped = () => asShared(loadStackConfigFile("Pulumi.shared.yaml"));
+const shipped = () => loadSharedConfig("Pulumi.shared.yaml");
+
+/** `arn:aws:iam::<account>:root` of each workload account of a shared stack config, each once, in order. */
+const workloadAccountRoots = (config: SharedStackConfig) =>
+    [...new Set(config.environments.map((environment) => environment.accountId))].map((account) => `arn:aws:iam::${account}:root`);
 
 const withCustomerManagedKey = (config: SharedStackConfig): SharedStackConfig => ({
     ...config,
@@ -108,12 +113,13 @@ describe("shared stack", () => {
         });
 
         it("pins the provider to the registry account and region, assuming the deploy role, with default tags", () => {
+            const { region, accountId } = shipped().aws;
             const provider = mocks.one("pulumi:providers:aws");
             assert.equal(provider.name, "shared");
-            assert.equal(provider.inputs.region, "eu-west-1");
-            assert.deepEqual(provider.inputs.allowedAccountIds, ["111111111111"]);
+            assert.equal(provider.inputs.region, region);
+            assert.deepEqual(provider.inputs.allowedAccountIds, [accountId]);
             assert.deepEqual(provider.inputs.assumeRoles, [
-                { roleArn: "arn:aws:iam::111111111111:role/ecs-loadlab-deploy", sessionName: "ecs-loadlab-test" },
+                { roleArn: `arn:aws:iam::${accountId}:role/ecs-loadlab-deploy`, sessionName: "ecs-loadlab-test" },
             ]);
             assert.deepEqual(provider.inputs.defaultTags, {
                 tags: { Project: "ecs-loadlab", Stack: "test", Role: "shared", ManagedBy: "pulumi" },
@@ -163,10 +169,8 @@ describe("shared stack", () => {
                     {
                         Sid: "WorkloadAccountsPull",
                         Effect: "Allow",
-                        Principal: {
-                            AWS: ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root", "arn:aws:iam::444444444444:root"],
-                        },
-                        Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages"],
+                        Principal: { AWS: workloadAccountRoots(shipped()) },
+                        Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages", "ecr:DescribeRepositories"],
                     },
                 ],
             });
@@ -235,10 +239,18 @@ describe("shared stack", () => {
         });
 
         it("exports the registry account, region, repository name and URL environment stacks read, plus ARN and tags", async () => {
+            const { region, accountId } = shipped().aws;
             const exported = await exportedValues(outputs);
             const { repositoryArn, environmentTags, ...contract } = exported;
-            assert.deepEqual(contract, SHARED_STACK_OUTPUTS);
-            assert.equal(repositoryArn, "arn:aws:ecr:eu-west-1:111111111111:repository/ecs-loadlab/prime-counter");
+            // What the mocks' StackReference hands the environment stacks, with this file's values.
+            assert.deepEqual(Object.keys(contract).sort(), Object.keys(SHARED_STACK_OUTPUTS).sort());
+            assert.deepEqual(contract, {
+                registryAccountId: accountId,
+                registryRegion: region,
+                repositoryName: "ecs-loadlab/prime-counter",
+                repositoryUrl: `${accountId}.dkr.ecr.${region}.amazonaws.com/ecs-loadlab/prime-counter`,
+            });
+            assert.equal(repositoryArn, `arn:aws:ecr:${region}:${accountId}:repository/ecs-loadlab/prime-counter`);
             assert.deepEqual(environmentTags, ["dev", "staging", "prod"]);
         });
     });
@@ -252,7 +264,8 @@ describe("shared stack", () => {
             const key = mocks.one(KMS_KEY);
             assert.equal(key.inputs.enableKeyRotation, true);
             assert.equal(key.inputs.deletionWindowInDays, 30);
-            assert.match(key.state.arn, /^arn:aws:kms:eu-west-1:111111111111:key\/[0-9a-f-]{36}$/);
+            const { region, accountId } = shipped().aws;
+            assert.match(key.state.arn, new RegExp(`^arn:aws:kms:${region}:${accountId}:key/[0-9a-f-]{36}$`));
             assert.deepEqual(mocks.one(REPOSITORY).inputs.encryptionConfigurations, [{ encryptionType: "KMS", kmsKey: key.state.arn }]);
         });
 
@@ -263,25 +276,24 @@ describe("shared stack", () => {
         });
 
         it("lets the registry account administer the key and the workload accounts decrypt only through ECR", () => {
+            const config = shipped();
             assert.deepEqual(parsedInput(mocks.one(KMS_KEY), "policy"), {
                 Version: "2012-10-17",
                 Statement: [
                     {
                         Sid: "RegistryAccountAdministers",
                         Effect: "Allow",
-                        Principal: { AWS: ["arn:aws:iam::111111111111:root"] },
+                        Principal: { AWS: [`arn:aws:iam::${config.aws.accountId}:root`] },
                         Action: "kms:*",
                         Resource: "*",
                     },
                     {
                         Sid: "WorkloadAccountsDecryptThroughEcr",
                         Effect: "Allow",
-                        Principal: {
-                            AWS: ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root", "arn:aws:iam::444444444444:root"],
-                        },
+                        Principal: { AWS: workloadAccountRoots(config) },
                         Action: ["kms:Decrypt", "kms:DescribeKey"],
                         Resource: "*",
-                        Condition: { StringEquals: { "kms:ViaService": "ecr.eu-west-1.amazonaws.com" } },
+                        Condition: { StringEquals: { "kms:ViaService": `ecr.${config.aws.region}.amazonaws.com` } },
                     },
                 ],
             });

@@ -1,20 +1,31 @@
 import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import type { ObserveClients } from "../scripts/timeline/observe/observe";
 import { FAKE_CREDENTIALS } from "./promote-fixtures";
 
 /**
- * Every CloudWatch and Application Auto Scaling client the tests build is one of these mocks: aws-sdk-client-mock
+ * Every STS, CloudWatch and Application Auto Scaling client the tests build is one of these mocks: aws-sdk-client-mock
  * stubs the class's prototype, and a second mockClient(CloudWatchClient) elsewhere would silently detach this one,
  * so every test of `timeline observe` (its module and its command line) shares them from here.
  */
+export const stsMock = mockClient(STSClient);
 export const cloudWatchMock = mockClient(CloudWatchClient);
 export const autoScalingMock = mockClient(ApplicationAutoScalingClient);
+
+/** Who the tests' credentials are by default: a role session in the dev stack's account (Pulumi.dev.yaml). */
+export const DEV_CALLER = { Account: "222222222222", Arn: "arn:aws:sts::222222222222:assumed-role/Developer/alice@example.com", UserId: "AROAEXAMPLE:alice@example.com" };
+
+/** GetCallerIdentity answers `caller`. */
+export function mockCaller(caller: { Account: string; Arn: string; UserId?: string } = DEV_CALLER): void {
+    stsMock.on(GetCallerIdentityCommand).resolves(caller);
+}
 
 /** Clients that never reach AWS: their sends are the mocks above, their credentials fake. */
 export function mockedObserveClients(region = "eu-west-1"): ObserveClients {
     return {
+        sts: new STSClient({ region, credentials: FAKE_CREDENTIALS }),
         cloudWatch: new CloudWatchClient({ region, credentials: FAKE_CREDENTIALS }),
         autoScaling: new ApplicationAutoScalingClient({ region, credentials: FAKE_CREDENTIALS }),
     };

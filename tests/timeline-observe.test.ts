@@ -12,19 +12,21 @@ import {
     type GetMetricDataCommandOutput,
     type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
-import type { Connection } from "../scripts/aws-connection";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { type Connection, readOnlyRoleArn, regionPartition } from "../scripts/aws-connection";
 import { checkStackOutputs } from "../scripts/stack-outputs";
 import { MAX_DATAPOINTS, awsCallError } from "../scripts/timeline/observe/cloudwatch";
 import { alarmEvents, alarmStateChange, describeCause, desiredCountBefore, scalingEvents, shortName } from "../scripts/timeline/observe/events";
 import { type ObserveDeps, ROLE_SESSION_NAME, observeTimeline, pulumiStackName } from "../scripts/timeline/observe/observe";
+import { type CommandContext, main } from "../scripts/timeline/main";
 import { scaleOutCpu } from "../scripts/timeline/summary";
 import { SERIES_IDS, type SeriesId, metricDataQueries, seriesQueries } from "../scripts/timeline/observe/queries";
 import { type SeriesByPeriod, albCount, seriesByPeriod, taskEvents, timelineRows } from "../scripts/timeline/observe/rows";
 import { alignWindow, parseRunRecord, periodIndex } from "../scripts/timeline/observe/window";
-import { InputError, type Timeline, timelineSchema } from "../scripts/timeline/timeline";
+import { InputError, type Timeline, parseTimeline, timelineSchema } from "../scripts/timeline/timeline";
 import { ENVIRONMENT_OBSERVED_OUTPUTS, environmentObservedOutputsSchema, environmentResourceNames } from "../stacks/environment-names";
 import { loadEnvironmentConfig } from "./environment-fixtures";
-import { DEV_OUTPUTS, autoScalingMock, cloudWatchMock, mockedObserveClients } from "./timeline-observe-fixture";
+import { DEV_CALLER, DEV_OUTPUTS, autoScalingMock, cloudWatchMock, mockCaller, mockedObserveClients, stsMock } from "./timeline-observe-fixture";
 
 // ------------------------------------------------------------------------------------------------ the fixture
 
@@ -130,9 +132,11 @@ function stateUpdate(alarmName: string, seconds: number, from: string, to: strin
     };
 }
 
-/** The scale-out alarm's two changes on two pages; every other alarm unchanged. */
-function mockAlarmHistory(): void {
+/** The scale-out alarm's two changes on two pages; every other alarm unchanged; the `failing` alarms' reads rejected. */
+function mockAlarmHistory(failing: Record<string, Error> = {}): void {
     cloudWatchMock.on(DescribeAlarmHistoryCommand).callsFake((input: DescribeAlarmHistoryCommandInput) => {
+        const failure = input.AlarmName === undefined ? undefined : failing[input.AlarmName];
+        if (failure !== undefined) return Promise.reject(failure);
         if (input.AlarmName !== SCALE_OUT_ALARM) return { AlarmHistoryItems: [], $metadata: {} };
         return input.NextToken === undefined
             ? { AlarmHistoryItems: [stateUpdate(SCALE_OUT_ALARM, 185, "OK", "ALARM")], NextToken: "history-page-2", $metadata: {} }
@@ -141,6 +145,7 @@ function mockAlarmHistory(): void {
 }
 
 function mockAws(): void {
+    mockCaller();
     mockMetricPages();
     mockActivityPages();
     mockAlarmHistory();
@@ -205,9 +210,26 @@ function awsError(name: string, message: string): Error {
     return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
 }
 
+/** `npm run timeline -- observe --stack Pulumi.dev.yaml --summary <file> ...argv` on the harness: status, stdout, stderr lines. */
+async function runObserve(h: Harness, ...argv: string[]) {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const context: CommandContext = {
+        print: (line) => stdout.push(line),
+        printError: (line) => stderr.push(line),
+        observe: (request, deps) => observeTimeline(request, { ...h.deps, ...deps }),
+    };
+    const status = await main(["observe", "--stack", REQUEST.stackFile, "--summary", SUMMARY_FILE, ...argv], context);
+    return { status, stdout, stderr };
+}
+
+const READ_ONLY_ROLE = "arn:aws:iam::222222222222:role/ecs-loadlab-read-only";
+
 beforeEach(() => {
+    stsMock.reset();
     cloudWatchMock.reset();
     autoScalingMock.reset();
+    mockCaller();
 });
 
 // ------------------------------------------------------------------------------------------------ the window
@@ -441,6 +463,7 @@ describe("timeline observe: a 10-minute run with a scale-out, end to end", () =>
     const config = loadEnvironmentConfig("Pulumi.dev.yaml");
 
     before(async () => {
+        stsMock.reset();
         cloudWatchMock.reset();
         autoScalingMock.reset();
         mockAws();
@@ -558,11 +581,23 @@ describe("timeline observe: a 10-minute run with a scale-out, end to end", () =>
         );
     });
 
-    it("reads the outputs of the stack the file names, with the stack's region, the standard chain, and says the deploy role is not assumed", () => {
+    it("reads the outputs of the stack the file names, with the stack's region and the standard chain; no notes", () => {
         assert.deepEqual(h.stacksRead, ["dev"]);
         assert.deepEqual(h.connections, [{ region: config.aws.region, profile: undefined, roleArn: undefined }]);
         assert.equal(ROLE_SESSION_NAME, "ecs-loadlab-timeline");
-        if (config.aws.deployRoleArn) assert.ok(h.progress.some((line) => line.includes(`pass --role-arn ${config.aws.deployRoleArn}`)), h.progress.join("\n"));
+        assert.equal(timeline.notes, undefined, "every alarm history was read: nothing to note");
+    });
+
+    it("checks who the credentials are first, shows them, and suggests the account's read-only role, not the deploy role", () => {
+        assert.ok(config.aws.deployRoleArn, "Pulumi.dev.yaml names a deploy role: its account is bootstrapped");
+        const readOnly = "arn:aws:iam::222222222222:role/ecs-loadlab-read-only";
+        const line = h.progress.find((l) => l.startsWith("credentials: "));
+        assert.equal(
+            line,
+            `credentials: the standard credential chain, signed in as ${DEV_CALLER.Arn} (account 222222222222); to read with the account's read-only role, pass --role-arn ${readOnly}`,
+        );
+        assert.ok(!h.progress.some((l) => l.includes("ecs-loadlab-deploy")), "the deploy role is not suggested");
+        assert.ok(h.progress.indexOf(line) < h.progress.findIndex((l) => l.startsWith("read: ")));
     });
 });
 
@@ -624,10 +659,7 @@ describe("timeline observe: AWS failing is exit 1, naming the call, account and 
         const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
         assert.match(error.message, /^Application Auto Scaling DescribeScalingActivities failed in account 222222222222, region eu-west-1: AccessDeniedException: .*\n {2}the credentials may not call application-autoscaling:DescribeScalingActivities/);
 
-        mockAws();
-        cloudWatchMock.on(DescribeAlarmHistoryCommand).rejects(awsError("AccessDenied", "not authorized"));
-        const history = await awsFailure(observeTimeline(REQUEST, harness().deps));
-        assert.match(history.message, /^CloudWatch DescribeAlarmHistory \(dev-prime-counter-.+\) failed in account 222222222222, region eu-west-1: AccessDenied/);
+        assert.match(error.message, /the account's read-only role ecs-loadlab-read-only/, "the role the hint names");
     });
 
     it("a metric CloudWatch answers Forbidden or InternalError for", async () => {
@@ -717,6 +749,147 @@ describe("timeline observe: bad input is exit 2, saying what to change", () => {
             assert.match(message, cause);
         }
         assert.doesNotMatch(message, /not published yet/, "the window ended 20 minutes before");
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ the caller
+
+describe("timeline observe: the credentials must be in the stack's account (STS GetCallerIdentity, first)", () => {
+    let dir: string;
+    before(() => {
+        dir = mkdtempSync(join(tmpdir(), "timeline-caller-"));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("the stack's account: goes on, and the progress line shows who the credentials are", async () => {
+        mockAws();
+        const h = harness();
+        const result = await runObserve(h);
+        assert.equal(result.status, 0, result.stderr.join("\n"));
+        assert.ok(result.stdout.some((line) => line.startsWith(`credentials: the standard credential chain, signed in as ${DEV_CALLER.Arn} (account 222222222222)`)), result.stdout.join("\n"));
+        assert.equal(stsMock.commandCalls(GetCallerIdentityCommand).length, 1);
+        assert.deepEqual(result.stderr, []);
+    });
+
+    it("another account: exit 2 with one line naming both accounts, the caller and the fix; nothing else is read", async () => {
+        mockAws();
+        const other = { Account: "111111111111", Arn: "arn:aws:sts::111111111111:assumed-role/Admin/alice@example.com" };
+        mockCaller(other);
+        const h = harness();
+        const result = await runObserve(h, "--profile", "tooling");
+        assert.equal(result.status, 2);
+        assert.deepEqual(result.stderr, [
+            `the credentials (profile tooling) are ${other.Arn} in account 111111111111, but the stack of Pulumi.dev.yaml is in account 222222222222: ` +
+                `pass --role-arn ${READ_ONLY_ROLE} (the account's read-only role), or a --profile in account 222222222222`,
+        ]);
+        assert.equal(stsMock.commandCalls(GetCallerIdentityCommand).length, 1);
+        assert.equal(cloudWatchMock.calls().length, 0, "no CloudWatch call");
+        assert.equal(autoScalingMock.calls().length, 0, "no Application Auto Scaling call");
+        assert.deepEqual(h.stacksRead, [], "not even the stack's outputs");
+    });
+
+    it("GetCallerIdentity failing (no credentials, expired ones) is an AWS failure: exit 1 with the SDK's message, nothing else read", async () => {
+        mockAws();
+        stsMock.on(GetCallerIdentityCommand).rejects(awsError("CredentialsProviderError", "Could not load credentials from any providers"));
+        const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
+        assert.match(error.message, /^STS GetCallerIdentity failed in account 222222222222, region eu-west-1: CredentialsProviderError: Could not load credentials from any providers\n {2}no AWS credentials were found: .*--profile/);
+
+        cloudWatchMock.resetHistory();
+        stsMock.on(GetCallerIdentityCommand).rejects(awsError("ExpiredTokenException", "The security token included in the request is expired"));
+        const result = await runObserve(harness());
+        assert.equal(result.status, 1);
+        assert.match(result.stderr.join("\n"), /^timeline failed: STS GetCallerIdentity failed .*ExpiredTokenException: The security token included in the request is expired\n {2}the credentials are expired/);
+        assert.equal(cloudWatchMock.calls().length + autoScalingMock.calls().length, 0);
+    });
+
+    it("a role that cannot be assumed: says to check its trust policy", async () => {
+        mockAws();
+        stsMock.on(GetCallerIdentityCommand).rejects(awsError("AccessDenied", `User: ${DEV_CALLER.Arn} is not authorized to perform: sts:AssumeRole on resource: ${READ_ONLY_ROLE}`));
+        const error = await awsFailure(observeTimeline({ ...REQUEST, roleArn: READ_ONLY_ROLE }, harness().deps));
+        assert.match(error.message, /^STS GetCallerIdentity failed .*AccessDenied: .*sts:AssumeRole.*\n {2}the credentials could not assume arn:aws:iam::222222222222:role\/ecs-loadlab-read-only: does its trust policy allow them/);
+    });
+
+    it("a --role-arn in another account is refused before any call", async () => {
+        await rejection(InputError, observeTimeline({ ...REQUEST, roleArn: "arn:aws:iam::999999999999:role/x" }, harness().deps));
+        assert.equal(stsMock.calls().length, 0);
+    });
+
+    it("suggests the read-only role only when it helps: not with --role-arn, not to the read-only role itself, not in an account without bootstrap", async () => {
+        const credentialsLine = async (request: Partial<typeof REQUEST> & Record<string, unknown>, caller = DEV_CALLER) => {
+            mockAws();
+            mockCaller(caller);
+            const h = harness();
+            await observeTimeline({ ...REQUEST, ...request }, h.deps);
+            return h.progress.find((line) => line.startsWith("credentials: ")) ?? "";
+        };
+        assert.match(await credentialsLine({}), new RegExp(`; to read with the account's read-only role, pass --role-arn ${READ_ONLY_ROLE.replace(/[/.]/g, "\\$&")}$`));
+        assert.equal(
+            await credentialsLine({ roleArn: READ_ONLY_ROLE }, { ...DEV_CALLER, Arn: "arn:aws:sts::222222222222:assumed-role/ecs-loadlab-read-only/ecs-loadlab-timeline" }),
+            `credentials: the standard credential chain, assuming ${READ_ONLY_ROLE}, signed in as arn:aws:sts::222222222222:assumed-role/ecs-loadlab-read-only/ecs-loadlab-timeline (account 222222222222)`,
+        );
+        assert.doesNotMatch(await credentialsLine({ profile: "ro" }, { ...DEV_CALLER, Arn: "arn:aws:sts::222222222222:assumed-role/ecs-loadlab-read-only/alice" }), /pass --role-arn/);
+        const unbootstrapped = join(dir, "Pulumi.dev.yaml");
+        writeFileSync(unbootstrapped, readFileSync("Pulumi.dev.yaml", "utf8").replace(/^ {4}deployRoleArn: .*\n/m, ""));
+        assert.doesNotMatch(readFileSync(unbootstrapped, "utf8"), /deployRoleArn/);
+        assert.doesNotMatch(await credentialsLine({ stackFile: unbootstrapped }), /pass --role-arn/);
+    });
+
+    it("the read-only role's ARN: the stack's account, the partition of its region, IAM_NAMES.readOnlyRole", () => {
+        assert.equal(readOnlyRoleArn("eu-west-1", "222222222222"), READ_ONLY_ROLE);
+        assert.equal(readOnlyRoleArn("cn-northwest-1", "123456789012"), "arn:aws-cn:iam::123456789012:role/ecs-loadlab-read-only");
+        assert.deepEqual(["us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "us-east-1", "ap-southeast-2"].map(regionPartition), ["aws-us-gov", "aws-iso", "aws-iso-b", "aws", "aws"]);
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ alarm history, unreadable
+
+describe("timeline observe: an alarm history that cannot be read is a note, not a failure", () => {
+    let dir: string;
+    before(() => {
+        dir = mkdtempSync(join(tmpdir(), "timeline-notes-"));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    const denied = awsError("AccessDenied", `User: ${DEV_CALLER.Arn} is not authorized to perform: cloudwatch:DescribeAlarmHistory`);
+    const throttled = awsError("ThrottlingException", "Rate exceeded");
+    const notes = [
+        `the history of alarm ${SCALE_OUT_ALARM} could not be read (AccessDenied: ${denied.message}): its state changes are missing from the events`,
+        `the history of alarm ${DEV_OUTPUTS.alarmNames[4]} could not be read (ThrottlingException: Rate exceeded): its state changes are missing from the events`,
+    ];
+
+    it("AccessDenied (or any error after the SDK's retries): exit 0, the note in the JSON, the report and the output", async () => {
+        mockAws();
+        mockAlarmHistory({ [SCALE_OUT_ALARM]: denied, [DEV_OUTPUTS.alarmNames[4]]: throttled });
+        const json = join(dir, "observed.json");
+        const html = join(dir, "observed.html");
+        const result = await runObserve(harness(), "--json", json, "--html", html);
+        assert.equal(result.status, 0, result.stderr.join("\n"));
+        assert.deepEqual(result.stderr, []);
+
+        const timeline = parseTimeline(readFileSync(json, "utf8"), json);
+        assert.deepEqual(timeline.notes, notes);
+        assert.deepEqual(
+            timeline.events.map((event) => event.kind),
+            ["scaling", "task"],
+            "the scale-out alarm's transitions are missing; the scaling activity and the task are not",
+        );
+        assert.deepEqual(
+            result.stdout.filter((line) => line.startsWith("warning: ")),
+            notes.map((note) => `warning: ${note}`),
+        );
+        assert.ok(result.stdout.some((line) => /^read: 10 of 10 metrics with data, 1 scaling activities, 0 alarm state changes \(2 of 6 alarm histories unreadable\)$/.test(line)), result.stdout.join("\n"));
+        const page = readFileSync(html, "utf8");
+        assert.ok(page.indexOf(`<section id="notes">`) < page.indexOf(`<section id="charts">`), "the notes come before the charts");
+        for (const note of notes) assert.ok(page.includes(`<li class="observed">${note}</li>`), note);
+    });
+
+    it("the other reads still fail the command", async () => {
+        mockAws();
+        mockAlarmHistory({ [SCALE_OUT_ALARM]: denied });
+        cloudWatchMock.on(GetMetricDataCommand).rejects(awsError("AccessDeniedException", "not authorized"));
+        const result = await runObserve(harness());
+        assert.equal(result.status, 1);
+        assert.match(result.stderr.join("\n"), /^timeline failed: CloudWatch GetMetricData failed/);
     });
 });
 

@@ -8,7 +8,8 @@ import { CHARTS, type ChartSpec } from "../scripts/timeline/report/charts";
 import { clock, jsonForScript, renderReport, type ReportTimelines } from "../scripts/timeline/report/report";
 import { predict } from "../scripts/timeline/simulate/simulate";
 import { readEnvironmentStack } from "../scripts/timeline/stack-file";
-import type { Timeline, TimelineEventKind } from "../scripts/timeline/timeline";
+import { type Timeline, type TimelineEventKind, parseTimeline } from "../scripts/timeline/timeline";
+import { stackFilePath } from "./environment-fixtures";
 import { FIXTURE_MINUTES, FIXTURE_SCALING, HOSTILE_DETAIL, emptyTimeline, fixturePair, fixtureTimeline } from "./timeline-fixtures";
 
 /**
@@ -249,7 +250,7 @@ describe("timeline report (HTML, in headless Chromium)", function () {
     });
 
     it("draws what simulate predicts for the shipped dev stack under the load profile (the README's picture)", async () => {
-        const { timeline } = predict({ stackFile: "Pulumi.dev.yaml", script: "load", env: {}, assume: {} }, readEnvironmentStack("Pulumi.dev.yaml"));
+        const { timeline } = predict({ stackFile: "Pulumi.dev.yaml", script: "load", env: {}, assume: {} }, readEnvironmentStack(stackFilePath("Pulumi.dev.yaml")));
         const report = await openReport("dev-load", { predicted: timeline });
         const { page } = report;
         assertSelfContained(report);
@@ -325,6 +326,20 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         await assertSeriesDrawn(page, [predicted]);
     });
 
+    it("lists a timeline's notes above the charts, as text, each with its timeline", async () => {
+        const { predicted, observed } = fixturePair();
+        const notes = ["the history of alarm dev-prime-counter-cpu-scale-out-1a2b3c4 could not be read (AccessDenied: not authorized): its state changes are missing from the events", HOSTILE_DETAIL];
+        const report = await openReport("notes", { predicted, observed: { ...observed, notes } });
+        const { page } = report;
+        assertSelfContained(report);
+        assert.deepEqual(await page.locator("#notes li").allTextContents(), notes.map((note) => `observed: ${note}`));
+        assert.equal(await page.locator("img").count(), 0, "a note's markup stays text");
+        const notesBox = await page.locator("#notes").boundingBox();
+        const chartsBox = await page.locator("#charts").boundingBox();
+        assert.ok(notesBox && chartsBox && notesBox.y + notesBox.height <= chartsBox.y, "the notes are above the charts");
+        await assertSeriesDrawn(page, [predicted, observed]);
+    });
+
     it("finds nothing drawn on charts without data (the pixel check is not fooled by axes and grid)", async () => {
         const empty = emptyTimeline();
         const report = await openReport("empty", { predicted: empty });
@@ -344,6 +359,16 @@ describe("timeline report (HTML text)", () => {
         const text = jsonForScript({ detail: "</script><!-- & \u2028" });
         assert.doesNotMatch(text, /[<>&\u2028]/);
         assert.deepEqual(JSON.parse(text), { detail: "</script><!-- & \u2028" });
+    });
+
+    it("has no notes section for timelines without notes, and reads a timeline written before notes existed", () => {
+        const input = fixturePair();
+        assert.doesNotMatch(renderReport(input), /id="notes"/);
+        const older = input.observed;
+        assert.ok(!("notes" in older), "the fixture is a timeline as written before notes existed");
+        assert.equal(parseTimeline(JSON.stringify(older), "older.json").notes, undefined);
+        assert.deepEqual(parseTimeline(JSON.stringify({ ...older, notes: ["n"] }), "newer.json").notes, ["n"]);
+        assert.throws(() => parseTimeline(JSON.stringify({ ...older, notes: "n" }), "bad.json"), /notes: /);
     });
 
     it("needs a timeline, of the kind it is given as", () => {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { STACK_FILES_DIR } from "./environment-fixtures";
 
 /**
  * The GitHub Actions workflows in .github/workflows, read as plain data, and what follows from them: which jobs
@@ -281,8 +282,8 @@ export function workflowOidcSubjects(): { roleVariable: string; subject: string 
     return [...pairs.values()].sort((a, b) => a.roleVariable.localeCompare(b.roleVariable) || a.subject.localeCompare(b.subject));
 }
 
-/** Stack files at the repository root, by stack name, with their `ecs-loadlab:role`. */
-export function stackFileRoles(root = REPO_ROOT): Map<string, string> {
+/** Stack files (tests/environment-fixtures.ts: the repository root's, unless a test points elsewhere), by stack name, with their `ecs-loadlab:role`. */
+export function stackFileRoles(root = STACK_FILES_DIR): Map<string, string> {
     const roles = new Map<string, string>();
     for (const file of fs.readdirSync(root).sort()) {
         const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1];
@@ -293,7 +294,10 @@ export function stackFileRoles(root = REPO_ROOT): Map<string, string> {
     return roles;
 }
 
+const accountRoleVariable = (stack: string, role: string) => `${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${role}_ROLE_ARN`;
+
 /** The repository variable of a stack's account deploy role: `dev` → `DEV_DEPLOY_ROLE_ARN`. */
-export function deployRoleVariable(stack: string): string {
-    return `${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_DEPLOY_ROLE_ARN`;
-}
+export const deployRoleVariable = (stack: string): string => accountRoleVariable(stack, "DEPLOY");
+
+/** The repository variable of a stack's account read-only role: `dev` → `DEV_READ_ONLY_ROLE_ARN`. */
+export const readOnlyRoleVariable = (stack: string): string => accountRoleVariable(stack, "READ_ONLY");

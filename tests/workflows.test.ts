@@ -16,6 +16,7 @@ import {
     jobVariants,
     loadWorkflows,
     parseWorkflowText,
+    readOnlyRoleVariable,
     roleAssumptions,
     rolesAssumed,
     rolesInEffect,
@@ -24,12 +25,13 @@ import {
     workflowEvents,
     workflowOidcSubjects,
 } from "./workflows-fixtures";
+import { policyConfigPath } from "./environment-fixtures";
 
 /**
  * The GitHub Actions workflows (.github/workflows): valid against GitHub's own workflow schema and expression rules
  * (@actions/workflow-parser, the parser behind GitHub's Actions language services), every action pinned to a commit,
- * least-privilege tokens, AWS only through OIDC and the deploy role of the account each step works in, a preview for
- * every stack file, and only npm scripts that exist. The last block breaks each rule on purpose to see its check fail.
+ * least-privilege tokens, AWS only through OIDC and the role of the account each step works in (the deploy role only
+ * in gated jobs, the read-only role for pull requests), a preview for every stack file, and only npm scripts that exist. The last block breaks each rule on purpose to see its check fail.
  */
 
 type WorkflowParser = typeof import("@actions/workflow-parser");
@@ -159,10 +161,25 @@ function checkAwsCredentials(wf: WorkflowFile): void {
         for (const variant of jobVariants(wf.workflow, job)) {
             const roles = rolesAssumed(job, variant);
             if (roles.length === 0) continue;
-            for (const role of roles) assert.match(role, /^[A-Z0-9]+(_[A-Z0-9]+)*_DEPLOY_ROLE_ARN$/, `${wf.file} ${id}: assumes vars.${role}`);
+            for (const role of roles) assert.match(role, /^[A-Z0-9]+(_[A-Z0-9]+)*_(DEPLOY|READ_ONLY)_ROLE_ARN$/, `${wf.file} ${id}: assumes vars.${role}`);
             const permissions = jobPermissions(job);
             assert.equal(permissions["id-token"], "write", `${wf.file} ${id}: assumes a role by OIDC, so needs id-token: write`);
             assert.equal(permissions.contents, "read", `${wf.file} ${id}: job permissions replace the workflow's: keep contents: read`);
+        }
+    }
+}
+
+const runsOnPullRequests = (wf: WorkflowFile) => "pull_request" in workflowEvents(wf.workflow) || "pull_request_target" in workflowEvents(wf.workflow);
+
+/** A pull request runs its branch's code: it may hold only read-only roles. A deploy role waits for an environment's gate. */
+function checkDeployRolesGated(wf: WorkflowFile): void {
+    for (const [id, job] of jobsOf(wf)) {
+        for (const variant of jobVariants(wf.workflow, job)) {
+            for (const role of rolesAssumed(job, variant).filter((name) => name.endsWith("_DEPLOY_ROLE_ARN"))) {
+                const where = `${wf.file} ${id}${describeVariant(variant)}: assumes vars.${role}`;
+                assert.ok(!runsOnPullRequests(wf), `${where} on pull requests: use the account's read-only role`);
+                assert.ok(jobEnvironment(job, variant), `${where} outside a GitHub environment, so no protection rule gates it`);
+            }
         }
     }
 }
@@ -202,7 +219,8 @@ const PER_WORKFLOW_CHECKS: [string, (wf: WorkflowFile) => void][] = [
     ["grants only read access at the top level", checkTopLevelPermissions],
     ["lets a job write only OIDC tokens (when it assumes a role) and PR comments (when it writes one)", checkJobPermissions],
     ["gives every job a timeout", checkTimeouts],
-    ["assumes AWS roles by OIDC only, from a vars.*_DEPLOY_ROLE_ARN, with id-token: write", checkAwsCredentials],
+    ["assumes AWS roles by OIDC only, from a vars.*_DEPLOY_ROLE_ARN or vars.*_READ_ONLY_ROLE_ARN, with id-token: write", checkAwsCredentials],
+    ["assumes a deploy role only in a job gated by a GitHub environment, never on a pull request", checkDeployRolesGated],
     ["runs only npm scripts package.json defines and files that exist", checkScriptsAndFiles],
     ["sets up Node 22 with the npm cache before npm runs", checkNode],
 ];
@@ -244,17 +262,22 @@ function checkPulumiSteps(workflows: WorkflowFile[]): void {
     for (const { wf, step, stack, stackName, role, where, variant } of pulumiSteps(workflows)) {
         assert.ok(stack, `${where}: stack-name ${stackName} should be \${{ vars.PULUMI_ORG }}/<stack>`);
         assert.ok(stackFiles.has(stack), `${where}: stack ${stack} has no Pulumi.${stack}.yaml`);
-        assert.equal(role, deployRoleVariable(stack), `${where}: Pulumi on stack ${stack} runs with the credentials of vars.${String(role)}`);
+        const onPullRequests = runsOnPullRequests(wf);
+        const expectedRole = onPullRequests ? readOnlyRoleVariable(stack) : deployRoleVariable(stack);
+        assert.equal(role, expectedRole, `${where}: Pulumi on stack ${stack} runs with the credentials of vars.${String(role)}`);
+        assert.equal(
+            step.env?.ECS_LOADLAB_PROVIDER_ROLE,
+            onPullRequests ? "read-only" : undefined,
+            `${where}: the stack's provider assumes ${onPullRequests ? "the read-only role (ECS_LOADLAB_PROVIDER_ROLE: read-only)" : "the stack file's deploy role"}`,
+        );
         const command = String(step.with?.command);
         assert.ok(["preview", "up"].includes(command), `${where}: pulumi ${command}`);
-        if ("pull_request" in workflowEvents(wf.workflow) || "pull_request_target" in workflowEvents(wf.workflow)) {
-            assert.equal(command, "preview", `${where}: a pull request only previews`);
-        }
+        if (onPullRequests) assert.equal(command, "preview", `${where}: a pull request only previews`);
         assert.match(String(step.with?.["cloud-url"]), /^\$\{\{\s*vars\.PULUMI_BACKEND_URL\s*\}\}$/, `${where}: cloud-url from vars.PULUMI_BACKEND_URL`);
         assert.equal(step.with?.policyPacks, "policy", `${where}: runs the policy pack (the security controls)`);
         const policyConfig = substitute(String(step.with?.policyPackConfigs), variant);
         assert.equal(policyConfig, `policy/config/${stack}.json`, `${where}: with the stack's own policy config`);
-        assert.ok(fs.existsSync(path.join(REPO_ROOT, policyConfig)), `${where}: ${policyConfig} exists`);
+        assert.ok(fs.existsSync(policyConfigPath(`Pulumi.${stack}.yaml`)), `${where}: ${policyConfig} exists`);
         assert.match(String(step.env?.PULUMI_ACCESS_TOKEN), /^\$\{\{\s*secrets\.PULUMI_ACCESS_TOKEN\s*\}\}$/, `${where}: PULUMI_ACCESS_TOKEN`);
     }
 }
@@ -350,23 +373,23 @@ function checkDeployDev(workflows: WorkflowFile[]): void {
     assert.equal(steps[buildx].with?.driver, "docker");
 }
 
-/** What the shipped workflows present to AWS: the bootstrap stacks' deploy roles must trust exactly these. */
+/** What the shipped workflows present to AWS: the bootstrap stacks' roles must trust these, pull requests only the read-only ones. */
 const EXPECTED_SUBJECTS = [
     ["DEV_DEPLOY_ROLE_ARN", "repo:{repository}:environment:dev"],
-    ["DEV_DEPLOY_ROLE_ARN", "repo:{repository}:pull_request"],
+    ["DEV_READ_ONLY_ROLE_ARN", "repo:{repository}:pull_request"],
     ["PROD_DEPLOY_ROLE_ARN", "repo:{repository}:environment:prod"],
-    ["PROD_DEPLOY_ROLE_ARN", "repo:{repository}:pull_request"],
+    ["PROD_READ_ONLY_ROLE_ARN", "repo:{repository}:pull_request"],
     ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:environment:dev"],
     ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:environment:prod"],
     ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:environment:staging"],
-    ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:pull_request"],
+    ["SHARED_READ_ONLY_ROLE_ARN", "repo:{repository}:pull_request"],
     ["STAGING_DEPLOY_ROLE_ARN", "repo:{repository}:environment:staging"],
-    ["STAGING_DEPLOY_ROLE_ARN", "repo:{repository}:pull_request"],
+    ["STAGING_READ_ONLY_ROLE_ARN", "repo:{repository}:pull_request"],
 ].map(([roleVariable, subject]) => ({ roleVariable, subject }));
 
 const CROSS_WORKFLOW_CHECKS: [string, (workflows: WorkflowFile[]) => void][] = [
     ["pins each action to the same commit everywhere", checkOnePinPerAction],
-    ["runs Pulumi on each stack with the deploy role of that stack's account, with the policy pack and that stack's policy config, and only previews on pull requests", checkPulumiSteps],
+    ["runs Pulumi on each stack with the role of that stack's account (read-only on pull requests, deploy otherwise), with the policy pack and that stack's policy config, and only previews on pull requests", checkPulumiSteps],
     ["pushes and promotes images with the shared account's role", checkRegistryStepsUseSharedRole],
     ["previews every stack file whose role is shared or environment, and none deployed by hand (bootstrap, loadgen)", checkPreviewMatrix],
     ["ci.yml: .ci/run on pull requests and pushes to main, without cloud credentials", checkCi],
@@ -444,7 +467,10 @@ describe("GitHub Actions workflows", () => {
             ["two commits of one action", () => checkOnePinPerAction(broken("ci.yml", sha, "@08c6903cd8c0fde910a37f88322edcfb5dd907a8"))],
             ["a stack deployed with another account's role", () => checkPulumiSteps(broken("deploy-dev.yml", "${{ vars.PULUMI_ORG }}/dev", "${{ vars.PULUMI_ORG }}/staging"))],
             ["up on a pull request", () => checkPulumiSteps(broken("preview.yml", "command: preview", "command: up"))],
-            ["a matrix entry with the wrong role", () => checkPulumiSteps(broken("preview.yml", "role-arn: ${{ vars.PROD_DEPLOY_ROLE_ARN }}", "role-arn: ${{ vars.STAGING_DEPLOY_ROLE_ARN }}"))],
+            ["a matrix entry with the wrong role", () => checkPulumiSteps(broken("preview.yml", "role-arn: ${{ vars.PROD_READ_ONLY_ROLE_ARN }}", "role-arn: ${{ vars.STAGING_READ_ONLY_ROLE_ARN }}"))],
+            ["a pull request with prod's deploy role", () => checkDeployRolesGated(one("preview.yml", "role-arn: ${{ vars.PROD_READ_ONLY_ROLE_ARN }}", "role-arn: ${{ vars.PROD_DEPLOY_ROLE_ARN }}"))],
+            ["a preview whose provider assumes the deploy role", () => checkPulumiSteps(broken("preview.yml", "          ECS_LOADLAB_PROVIDER_ROLE: read-only\n", ""))],
+            ["a deploy role outside a GitHub environment", () => checkDeployRolesGated(one("deploy-dev.yml", /\n {4}environment: dev/, ""))],
             ["promote with the target's role", () => checkRegistryStepsUseSharedRole(broken("promote.yml", "${{ vars.SHARED_DEPLOY_ROLE_ARN }}", "${{ vars.PROD_DEPLOY_ROLE_ARN }}"))],
             ["a stack file without a preview", () => checkPreviewMatrix(broken("preview.yml", /\n {10}- stack: prod\n {12}role-arn: .*/, ""))],
             ["a preview of a stack without a stack file", () => checkPreviewMatrix(broken("preview.yml", "- stack: prod", "- stack: qa"))],

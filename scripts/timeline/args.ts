@@ -1,6 +1,7 @@
 /** `npm run timeline -- ...`: the command line, parsed into what to do. Nothing here reads files or calls AWS. */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { IAM_NAMES } from "../../config";
 import { roleArnProblem } from "../aws-connection";
 import { InputError } from "./timeline";
 
@@ -25,7 +26,8 @@ Options:
   --outputs <file>       the stack's outputs as \`pulumi stack output --json -s <stack>\` prints them
                          (default: read them with the Pulumi CLI)
   --profile <name>       AWS profile for credentials (default: the standard chain)
-  --role-arn <arn>       role to assume with those credentials, e.g. the stack account's deploy role
+  --role-arn <arn>       role to assume with those credentials, e.g. the stack account's read-only role
+                         (arn:aws:iam::<account>:role/${IAM_NAMES.readOnlyRole}); the caller must be in the stack's account
   --json <file>          write the timeline as JSON
   --html <file>          write the timeline as a self-contained HTML report
   -h, --help             this text

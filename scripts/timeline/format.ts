@@ -1,4 +1,4 @@
-/** The text `timeline simulate` and `timeline observe` print: what was assumed, and the summary, side by side. */
+/** The text `timeline simulate` and `timeline observe` print: what was assumed, the summary side by side, and notes. */
 import type { Timeline } from "./timeline";
 
 const minutes = (seconds: number) => `${(seconds / 60).toFixed(seconds % 60 === 0 ? 0 : 1)} min`;
@@ -39,4 +39,9 @@ export function summaryTable(timelines: ReadonlyArray<{ title: string; timeline:
 export function assumptionsText(assumptions: Timeline["assumptions"], overridable: readonly string[]): string {
     const named = Object.entries(assumptions).filter(([name]) => overridable.includes(name));
     return `assumptions (--assume NAME=VALUE): ${named.map(([name, value]) => `${name}=${value}`).join(", ")}`;
+}
+
+/** A warning line per note of each timeline (what it lacks), named by its title when there are several. */
+export function notesLines(timelines: ReadonlyArray<{ title: string; timeline: Timeline }>): string[] {
+    return timelines.flatMap(({ title, timeline }) => (timeline.notes ?? []).map((note) => `warning: ${timelines.length > 1 ? `${title}: ` : ""}${note}`));
 }

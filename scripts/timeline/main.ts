@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Invocation, USAGE, parseInvocation } from "./args";
-import { assumptionsText, summaryTable } from "./format";
+import { assumptionsText, notesLines, summaryTable } from "./format";
 import type { observeTimeline } from "./observe/observe";
 import { renderReport } from "./report/report";
 import { ASSUMPTIONS } from "./simulate/assumptions";
@@ -83,13 +83,17 @@ async function run(invocation: Invocation, context: CommandContext): Promise<voi
             }
             context.print("");
             context.print(summaryTable(columns));
+            for (const line of notesLines(columns)) context.print(line);
             writeOutputs(timelineOutputs(timeline, invocation.outputs, () => renderReport({ predicted: timeline })), context);
             return;
         }
         case "observe": {
             const timeline = await context.observe(invocation, { progress: context.print });
+            const columns = [{ title: `${timeline.stack} (observed)`, timeline }];
             context.print("");
-            context.print(summaryTable([{ title: `${timeline.stack} (observed)`, timeline }]));
+            context.print(summaryTable(columns));
+            // What the timeline lacks (an alarm history that could not be read) is said, but does not fail the command.
+            for (const line of notesLines(columns)) context.print(line);
             writeOutputs(timelineOutputs(timeline, invocation.outputs, () => renderReport({ observed: timeline })), context);
             return;
         }

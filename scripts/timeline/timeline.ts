@@ -2,11 +2,13 @@
  * The timeline: the one data shape `timeline simulate` predicts, `timeline observe` reads from CloudWatch and
  * `timeline report` draws. Its JSON form (what `--json` writes) is a public format other tools may read:
  *
- *   { kind, stack, script, stepSeconds, rows: [...], events: [...], assumptions: {...}, summary: {...}, scaling: {...} }
+ *   { kind, stack, script, stepSeconds, rows: [...], events: [...], notes?: [...], assumptions: {...}, summary: {...}, scaling: {...} }
  *
  * A row holds the values during [t, t + stepSeconds), t in seconds from the start of the run. A value nobody
  * measured (no CPU datapoint while no task runs, no latency in a step without requests) is null, never 0.
- * `scaling` (what the charts draw the thresholds and capacity bounds from) was added next to the fixed keys.
+ * `scaling` (what the charts draw the thresholds and capacity bounds from) was added next to the fixed keys, and
+ * `notes` (what the timeline lacks, e.g. an alarm history observe could not read) after them: optional, present
+ * only when there is something to say, so files written before it still read.
  */
 import { z } from "zod";
 
@@ -82,6 +84,8 @@ export const timelineSchema = z.strictObject({
     stepSeconds: z.number().int().positive(),
     rows: z.array(rowSchema),
     events: z.array(eventSchema),
+    /** What the reader must know the timeline lacks, one sentence each (an alarm history observe could not read). */
+    notes: z.array(z.string()).optional(),
     /** Every number the timeline rests on that is not in the stack file or the profile, by name. */
     assumptions: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
     summary: summarySchema,

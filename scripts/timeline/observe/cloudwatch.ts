@@ -1,7 +1,7 @@
 /**
  * The AWS calls `timeline observe` makes, each paged to the end, and each failure turned into one message naming the
- * call, the account and region, and what to do. Only effects here: what to ask comes from ./queries.ts, what the
- * answers mean from ./timeline-rows.ts and ./timeline-events.ts.
+ * call, the account and region, and what to do; an alarm's history that cannot be read is reported, not thrown. Only
+ * effects here: what to ask comes from ./queries.ts, what the answers mean from ./rows.ts and ./events.ts.
  */
 import {
     ApplicationAutoScalingClient,
@@ -9,11 +9,14 @@ import {
     type ScalingActivity as AasScalingActivity,
 } from "@aws-sdk/client-application-auto-scaling";
 import { type AlarmHistoryItem, CloudWatchClient, DescribeAlarmHistoryCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { IAM_NAMES } from "../../../config";
 import { type SeriesQuery, describeQuery, metricDataQueries } from "./queries";
 import type { MetricWindow } from "./window";
 
 /** The clients observe needs, made for one connection (region and credentials). */
 export interface ObserveClients {
+    sts: STSClient;
     cloudWatch: CloudWatchClient;
     autoScaling: ApplicationAutoScalingClient;
 }
@@ -51,11 +54,14 @@ async function allPages<Page extends { NextToken?: string }>(call: string, fetch
     return pages;
 }
 
+/** The names AWS gives an access-denied error. */
+const ACCESS_DENIED = /^(AccessDenied(Exception)?|UnauthorizedOperation|AuthorizationError|UnauthorizedException)$/;
+
 const ERROR_HINTS: { names: RegExp; hint: (action: string) => string }[] = [
     {
-        names: /^(AccessDenied(Exception)?|UnauthorizedOperation|AuthorizationError|UnauthorizedException)$/,
+        names: ACCESS_DENIED,
         hint: (action) =>
-            `the credentials may not call ${action} there: use credentials or a --role-arn that may (the account's deploy role, or any role with CloudWatch and Application Auto Scaling read access)`,
+            `the credentials may not call ${action} there: use credentials or a --role-arn that may (the account's read-only role ${IAM_NAMES.readOnlyRole}, or any role with CloudWatch and Application Auto Scaling read access)`,
     },
     {
         names: /^(Throttling(Exception)?|TooManyRequestsException|RequestLimitExceeded|LimitExceededException|RateExceeded)$/,
@@ -68,22 +74,52 @@ const ERROR_HINTS: { names: RegExp; hint: (action: string) => string }[] = [
     },
 ];
 
-/** An AWS call's failure as one message: which call, which account and region, what AWS said, what to do. */
-export function awsCallError(call: string, action: string, target: AwsTarget, error: unknown): Error {
+/** An error's name and message, `AccessDenied: not authorized`, on one line. */
+export function errorText(error: unknown): string {
     const name = error instanceof Error ? error.name : "Error";
     const message = error instanceof Error ? error.message : String(error);
-    const hint = ERROR_HINTS.find((entry) => entry.names.test(name))?.hint(action);
+    return `${name}: ${message}`.replace(/\s+/g, " ").trim();
+}
+
+/**
+ * An AWS call's failure as one message: which call, which account and region, what AWS said, what to do.
+ * `accessDenied` replaces the access-denied hint where the call itself needs no permission.
+ */
+export function awsCallError(call: string, action: string, target: AwsTarget, error: unknown, accessDenied?: string): Error {
+    const name = error instanceof Error ? error.name : "Error";
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = accessDenied !== undefined && ACCESS_DENIED.test(name) ? accessDenied : ERROR_HINTS.find((entry) => entry.names.test(name))?.hint(action);
     return new Error(`${call} failed in account ${target.accountId}, region ${target.region}: ${name}: ${message}${hint ? `\n  ${hint}` : ""}`, {
         cause: error,
     });
 }
 
-async function calling<T>(call: string, action: string, target: AwsTarget, work: () => Promise<T>): Promise<T> {
+async function calling<T>(call: string, action: string, target: AwsTarget, work: () => Promise<T>, accessDenied?: string): Promise<T> {
     try {
         return await work();
     } catch (error) {
-        throw awsCallError(call, action, target, error);
+        throw awsCallError(call, action, target, error, accessDenied);
     }
+}
+
+/** Who the credentials are: their account and ARN (a user, or an assumed role's session). */
+export interface CallerIdentity {
+    account: string;
+    arn: string;
+}
+
+/**
+ * STS GetCallerIdentity: needs no permission, so it fails only for missing, expired or invalid credentials, or (with
+ * `roleArn`) a role that could not be assumed.
+ */
+export async function readCallerIdentity(client: STSClient, target: AwsTarget, roleArn: string | undefined): Promise<CallerIdentity> {
+    const call = "STS GetCallerIdentity";
+    const accessDenied = roleArn
+        ? `the credentials could not assume ${roleArn}: does its trust policy allow them (for the read-only role: the bootstrap stack's trusted principals)?`
+        : undefined;
+    const answer = await calling(call, "sts:GetCallerIdentity", target, () => client.send(new GetCallerIdentityCommand({})), accessDenied);
+    if (!answer.Account || !answer.Arn) throw new Error(`${call} failed in account ${target.accountId}, region ${target.region}: the answer names no account or ARN`);
+    return { account: answer.Account, arn: answer.Arn };
 }
 
 /**
@@ -160,18 +196,27 @@ export async function readScalingActivities(client: ApplicationAutoScalingClient
         .sort((a, b) => (a.StartTime?.getTime() ?? 0) - (b.StartTime?.getTime() ?? 0));
 }
 
-/** The state changes of each named alarm within the window, every page, oldest first. */
+/** An alarm whose history could not be read, and why (the error's name and message). */
+export interface UnreadableAlarmHistory {
+    alarmName: string;
+    error: string;
+}
+
+/**
+ * The state changes of each named alarm within the window, every page, oldest first. An alarm whose history cannot
+ * be read (access denied, or any error after the SDK's retries) is listed in `unreadable` instead: the alarms only add
+ * events to the timeline, so their loss is noted, not fatal.
+ */
 export async function readAlarmHistory(
     client: CloudWatchClient,
     alarmNames: readonly string[],
     window: MetricWindow,
-    target: AwsTarget,
-): Promise<AlarmHistoryItem[]> {
+): Promise<{ items: AlarmHistoryItem[]; unreadable: UnreadableAlarmHistory[] }> {
     const call = "CloudWatch DescribeAlarmHistory";
     const histories = await Promise.all(
-        alarmNames.map((alarmName) =>
-            calling(`${call} (${alarmName})`, "cloudwatch:DescribeAlarmHistory", target, () =>
-                allPages(call, (token) =>
+        alarmNames.map(async (alarmName) => {
+            try {
+                const pages = await allPages(call, (token) =>
                     client.send(
                         new DescribeAlarmHistoryCommand({
                             AlarmName: alarmName,
@@ -183,12 +228,15 @@ export async function readAlarmHistory(
                             NextToken: token,
                         }),
                     ),
-                ),
-            ),
-        ),
+                );
+                return { items: pages.flatMap((page) => page.AlarmHistoryItems ?? []) };
+            } catch (error) {
+                return { items: [], unreadable: { alarmName, error: errorText(error) } };
+            }
+        }),
     );
-    return histories
-        .flat()
-        .flatMap((page) => page.AlarmHistoryItems ?? [])
-        .sort((a, b) => (a.Timestamp?.getTime() ?? 0) - (b.Timestamp?.getTime() ?? 0));
+    return {
+        items: histories.flatMap((history) => history.items).sort((a, b) => (a.Timestamp?.getTime() ?? 0) - (b.Timestamp?.getTime() ?? 0)),
+        unreadable: histories.flatMap((history) => (history.unreadable ? [history.unreadable] : [])),
+    };
 }

@@ -4,19 +4,22 @@
  *
  *   stack file ──► names (stacks/environment-names.ts), region, account, scaling config
  *   summary file ─► the run's window (./window.ts), aligned to whole minutes
+ *   AWS (./cloudwatch.ts): GetCallerIdentity first: the credentials must be in the stack's account
  *   stack outputs ► load balancer and target group ARN suffixes, alarm names
  *   AWS (./cloudwatch.ts): GetMetricData, DescribeScalingActivities, DescribeAlarmHistory
- *   ──► rows (./rows.ts), events (./events.ts), summary (../summary.ts)
+ *   ──► rows (./rows.ts), events (./events.ts), summary (../summary.ts), notes (an alarm history it could not read)
  *
- * Bad input (a stack file, summary file or outputs that cannot be used; a window CloudWatch has nothing for) throws
- * InputError (exit 2); AWS refusing or failing throws Error naming the call, the account and the region (exit 1).
+ * Bad input (a stack file, summary file or outputs that cannot be used; credentials of another account; a window
+ * CloudWatch has nothing for) throws InputError (exit 2); AWS refusing or failing throws Error naming the call, the
+ * account and the region (exit 1), except DescribeAlarmHistory: an alarm whose history cannot be read becomes a note.
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { STSClient } from "@aws-sdk/client-sts";
 import { PERIOD_SECONDS } from "../../../components/metrics";
-import type { EnvironmentStackConfig } from "../../../config";
+import { type EnvironmentStackConfig, IAM_NAMES } from "../../../config";
 import { readEnvironmentStack } from "../stack-file";
 import {
     ENVIRONMENT_OBSERVED_OUTPUTS,
@@ -25,11 +28,20 @@ import {
     environmentObservedOutputsSchema,
     environmentResourceNames,
 } from "../../../stacks/environment-names";
-import { Connection, clientConfig } from "../../aws-connection";
+import { Connection, clientConfig, readOnlyRoleArn } from "../../aws-connection";
 import { StackOutputsContract, StackOutputsError, StackOutputsReader, automationApiOutputs, checkStackOutputs, readStackOutputs } from "../../stack-outputs";
 import { type SummaryContext, scaleOutCpu, stackSummaryContext, summarize, timelineScaling } from "../summary";
 import { InputError, type Timeline, timelineSchema, unreadableInput } from "../timeline";
-import { type AwsTarget, type ObserveClients, readAlarmHistory, readMetricSeries, readScalingActivities } from "./cloudwatch";
+import {
+    type AwsTarget,
+    type CallerIdentity,
+    type ObserveClients,
+    type UnreadableAlarmHistory,
+    readAlarmHistory,
+    readCallerIdentity,
+    readMetricSeries,
+    readScalingActivities,
+} from "./cloudwatch";
 import { alarmEvents, scalingEvents, sortEvents } from "./events";
 import { SERIES_IDS, type SeriesId, type SeriesQuery, describeQuery, seriesQueries } from "./queries";
 import { emptySeries, seriesByPeriod, servingTimes, taskEvents, timelineRows } from "./rows";
@@ -79,7 +91,7 @@ export function defaultObserveDeps(): ObserveDeps {
     return {
         clients: (connection) => {
             const config = { ...clientConfig(connection, ROLE_SESSION_NAME), maxAttempts: AWS_MAX_ATTEMPTS };
-            return { cloudWatch: new CloudWatchClient(config), autoScaling: new ApplicationAutoScalingClient(config) };
+            return { sts: new STSClient(config), cloudWatch: new CloudWatchClient(config), autoScaling: new ApplicationAutoScalingClient(config) };
         },
         readStackOutputs: automationApiOutputs,
         readFile: (file) => fs.readFile(file, "utf8"),
@@ -155,21 +167,41 @@ function roleAccount(arn: string): string | undefined {
     return /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(arn)?.[1];
 }
 
-/** What credentials the calls use, refusing a role in another account than the stack's; notes an unused deploy role. */
-export function observeConnection(request: ObserveRequest, config: EnvironmentStackConfig, deps: ObserveDeps): { connection: Connection; credentials: string } {
-    const { region, accountId, deployRoleArn } = config.aws;
+/** What credentials the calls use, refusing a --role-arn in another account than the stack's. */
+export function observeConnection(request: ObserveRequest, config: EnvironmentStackConfig): { connection: Connection; credentials: string } {
+    const { region, accountId } = config.aws;
     if (request.roleArn !== undefined && roleAccount(request.roleArn) !== accountId) {
         throw new InputError(`--role-arn ${request.roleArn} is not in the stack's account ${accountId}: the stack's metrics are there`);
-    }
-    if (request.roleArn === undefined && deployRoleArn !== undefined) {
-        // Not assumed silently: whoever runs observe chooses which identity reads the account.
-        deps.progress(`credentials: your own (${request.profile ? `profile ${request.profile}` : "the standard chain"}); the stack file names the deploy role ${deployRoleArn}, pass --role-arn ${deployRoleArn} to read with it`);
     }
     const base = request.profile ? `profile ${request.profile}` : "the standard credential chain";
     return {
         connection: { region, profile: request.profile, roleArn: request.roleArn },
         credentials: request.roleArn ? `${base}, assuming ${request.roleArn}` : base,
     };
+}
+
+/**
+ * The credentials' progress line, once GetCallerIdentity has said who they are; an InputError (one line: both
+ * accounts, the caller, what to pass) when they are not in the stack's account, before anything else is read. Without
+ * --role-arn in a bootstrapped account (the stack file names its deploy role), it says how to read with the account's
+ * read-only role instead, unless the caller already is that role.
+ */
+export function checkCaller(caller: CallerIdentity, request: ObserveRequest, config: EnvironmentStackConfig, credentials: string): string {
+    const { region, accountId, deployRoleArn } = config.aws;
+    const readOnly = readOnlyRoleArn(region, accountId);
+    if (caller.account !== accountId) {
+        throw new InputError(
+            `the credentials (${credentials}) are ${caller.arn} in account ${caller.account}, but the stack of ${path.basename(request.stackFile)} is in account ${accountId}: ` +
+                `pass --role-arn ${readOnly} (the account's read-only role), or a --profile in account ${accountId}`,
+        );
+    }
+    const line = `credentials: ${credentials}, signed in as ${caller.arn} (account ${caller.account})`;
+    const isReadOnlyRole = caller.arn.includes(`:assumed-role/${IAM_NAMES.readOnlyRole}/`);
+    if (request.roleArn === undefined && deployRoleArn !== undefined && !isReadOnlyRole) {
+        // Not assumed silently: whoever runs observe chooses which identity reads the account.
+        return `${line}; to read with the account's read-only role, pass --role-arn ${readOnly}`;
+    }
+    return line;
 }
 
 /** Refuses a window CloudWatch cannot have minutes for: in the future, or older than the 1-minute retention. */
@@ -211,6 +243,11 @@ export function noDatapointsError(queries: readonly SeriesQuery[], window: Metri
     );
 }
 
+/** The timeline's note for an alarm whose history could not be read. */
+export function alarmHistoryNote({ alarmName, error }: UnreadableAlarmHistory): string {
+    return `the history of alarm ${alarmName} could not be read (${error}): its state changes are missing from the events`;
+}
+
 /** Notes for a source that had nothing while others had data. */
 function missingSourceNotes(empty: readonly SeriesId[], queries: readonly SeriesQuery[], service: string, targetGroup: string): string[] {
     const emptyOf = (source: SeriesQuery["source"]) => queries.filter((q) => q.source === source).every((q) => empty.includes(q.id));
@@ -250,8 +287,11 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
     const target: AwsTarget = { region: config.aws.region, accountId: config.aws.accountId };
     deps.progress(`observe: ${names.clusterName}/${names.serviceName} in account ${target.accountId}, ${target.region}`);
     deps.progress(`window: the run ${run.startedAt.toISOString()} → ${run.finishedAt.toISOString()}, read as ${windowText(window)} (${window.periods} minute(s))`);
+    const { connection, credentials } = observeConnection(request, config);
+    const clients = deps.clients(connection);
+    const caller = await readCallerIdentity(clients.sts, target, request.roleArn);
+    deps.progress(checkCaller(caller, request, config, credentials));
     const outputs = await observedOutputs(request, names, deps);
-    const { connection, credentials } = observeConnection(request, config, deps);
 
     const now = deps.now();
     const sinceEnd = (now.getTime() - window.end.getTime()) / 1000;
@@ -260,11 +300,10 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
     }
 
     const queries = seriesQueries(outputs);
-    const clients = deps.clients(connection);
     const [datapoints, activities, alarmHistory] = await Promise.all([
         readMetricSeries(clients.cloudWatch, queries, window, target),
         readScalingActivities(clients.autoScaling, names.scalableResourceId, target),
-        readAlarmHistory(clients.cloudWatch, outputs.alarmNames, window, target),
+        readAlarmHistory(clients.cloudWatch, outputs.alarmNames, window),
     ]);
 
     const series = seriesByPeriod(window, datapoints);
@@ -275,14 +314,18 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
 
     const rows = timelineRows(window, series);
     const scaling = scalingEvents(window, activities, series.desiredTasks, names.monitoringName);
-    const events = sortEvents([...alarmEvents(window, alarmHistory, names.monitoringName), ...scaling.events, ...taskEvents(rows)]);
+    const events = sortEvents([...alarmEvents(window, alarmHistory.items, names.monitoringName), ...scaling.events, ...taskEvents(rows)]);
+    const notes = alarmHistory.unreadable.map(alarmHistoryNote);
     const context: SummaryContext = {
         ...stackSummaryContext(config, config.scaling),
         stepSeconds: window.periodSeconds,
         activities: scaling.activities,
         taskServingTimes: servingTimes(window, series),
     };
-    deps.progress(`read: ${SERIES_IDS.length - empty.length} of ${SERIES_IDS.length} metrics with data, ${scaling.events.length} scaling activities, ${events.filter((e) => e.kind === "alarm").length} alarm state changes`);
+    const unreadable = notes.length > 0 ? ` (${notes.length} of ${outputs.alarmNames.length} alarm histories unreadable)` : "";
+    deps.progress(
+        `read: ${SERIES_IDS.length - empty.length} of ${SERIES_IDS.length} metrics with data, ${scaling.events.length} scaling activities, ${events.filter((e) => e.kind === "alarm").length} alarm state changes${unreadable}`,
+    );
 
     return timelineSchema.parse({
         kind: "observed",
@@ -291,6 +334,7 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
         stepSeconds: window.periodSeconds,
         rows,
         events,
+        ...(notes.length > 0 ? { notes } : {}),
         assumptions: {
             source: "CloudWatch GetMetricData, Application Auto Scaling DescribeScalingActivities, CloudWatch DescribeAlarmHistory",
             region: target.region,

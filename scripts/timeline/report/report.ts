@@ -5,7 +5,7 @@
  * Self-contained means it opens from disk with no network: uPlot (a dependency) and the page's own script and styles
  * are inlined, the timelines are embedded as JSON, and a Content-Security-Policy allows no fetch of any kind
  * (`default-src 'none'`) and only the page's own scripts, by hash. Everything that is text (title, summary, events,
- * assumptions) is written here, HTML-escaped, so it reads without JavaScript; the page script (./page.js) only
+ * assumptions, notes) is written here, HTML-escaped, so it reads without JavaScript; the page script (./page.js) only
  * draws the charts (./charts.ts says what each shows).
  */
 import { createHash } from "node:crypto";
@@ -141,7 +141,22 @@ function summaryTable(timelines: Timeline[]): string {
     return `<table id="summary">\n<thead><tr><th scope="col"></th>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
-// ------------------------------------------------------------------------------------------------- events, assumptions
+// ------------------------------------------------------------------------------------------------- notes, events, assumptions
+
+/** What the timelines lack (an alarm history observe could not read), as a short list; nothing when they lack nothing. */
+function notesList(timelines: Timeline[]): string {
+    const notes = timelines.flatMap((timeline) => (timeline.notes ?? []).map((note) => ({ kind: timeline.kind, note })));
+    if (notes.length === 0) return "";
+    const both = timelines.length > 1;
+    const items = notes.map(({ kind, note }) => `<li class="${kind}">${both ? `${kind}: ` : ""}${escapeHtml(note)}</li>`).join("\n");
+    return `<section id="notes">
+<h2>Notes</h2>
+<ul>
+${items}
+</ul>
+</section>
+`;
+}
 
 function eventsTable(timelines: Timeline[]): string {
     const events: Array<TimelineEvent & { timeline: TimelineKind }> = timelines
@@ -274,7 +289,7 @@ ${pageStyle}
 <span class="key task">task</span> starts and stops are ticks at the foot of the tasks chart.</p>
 </header>
 <main>
-<section id="charts">
+${notesList(timelines)}<section id="charts">
 ${figures}
 <noscript><p>The charts need JavaScript; the tables below do not.</p></noscript>
 </section>

@@ -1,0 +1,139 @@
+import type { ApiCall } from "./types";
+
+/**
+ * Every AWS call the command-line tools make, with the IAM actions it needs and the resource it is authorized
+ * against. The source is the tools' own code (`file`, checked by tests/iam-tool-calls.test.ts: every SDK command a
+ * tool's files construct is listed here); the IAM names are AWS's Service Authorization Reference
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
+ *
+ * `resource` is an ARN template: `${Partition}`, `${Region}` and `${Account}` are the caller's; the other variables
+ * are values of the stacks the tool works on (TOOL_VARIABLES says which).
+ */
+export interface ToolCall extends Omit<ApiCall, "on" | "when"> {
+    resource: string;
+    /** The file that makes the call. */
+    file: string;
+    /** Request context keys the call carries, with their values (templates, like `resource`). */
+    context?: Record<string, string>;
+}
+
+export type ToolName = "promote" | "build-and-push" | "loadtest" | "loadtest-runner" | "timeline-observe";
+
+export interface ToolCalls {
+    /** Who the docs tell the user to run the tool as. */
+    principal: "shared-deploy-role" | "loadgen-deploy-role" | "loadgen-task-role" | "environment-read-only-role";
+    calls: ToolCall[];
+}
+
+/** The stack values a template may name. */
+export const TOOL_VARIABLES = {
+    RegistryAccount: "the shared stack's account (registry.accountId)",
+    RepositoryName: "the shared registry's repository",
+    RunnerRepositoryName: "the loadgen stack's runner repository",
+    ClusterName: "the loadgen stack's cluster",
+    TaskDefinitionFamily: "the loadgen stack's runner task definition family",
+    TaskRoleName: "the runner's task role",
+    ExecutionRoleName: "the runner's execution role",
+    RunBucket: "the loadgen stack's runs bucket",
+    AlarmName: "an alarm of the environment stack",
+} as const;
+
+const REPOSITORY = "arn:${Partition}:ecr:${Region}:${RegistryAccount}:repository/${RepositoryName}";
+const RUNNER_REPOSITORY = "arn:${Partition}:ecr:${Region}:${Account}:repository/${RunnerRepositoryName}";
+const RUN_OBJECTS = "arn:${Partition}:s3:::${RunBucket}/runs/*";
+const RUN_BUCKET = "arn:${Partition}:s3:::${RunBucket}";
+const TASK = "arn:${Partition}:ecs:${Region}:${Account}:task/${ClusterName}/*";
+
+/**
+ * What `docker push` asks of ECR (the registry API behind it is authorized as these actions):
+ * https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html
+ */
+const dockerPush = (resource: string, file: string): ToolCall[] =>
+    ["BatchCheckLayerAvailability", "BatchGetImage", "CompleteLayerUpload", "InitiateLayerUpload", "PutImage", "UploadLayerPart"].map((operation) => ({
+        api: `ecr:${operation}`,
+        resource,
+        file,
+    }));
+
+const call = (api: string, resource: string, file: string, extra: Partial<ToolCall> = {}): ToolCall => ({ api, resource, file, ...extra });
+
+const PROMOTE = "scripts/promote/registry.ts";
+const BUILD_AND_PUSH = "scripts/build-and-push/build-and-push.sh";
+const BUILD_IMAGE = "scripts/loadtest/build-image.ts";
+const ECS_TASKS = "scripts/loadtest/ecs-tasks.ts";
+const RUN_STORE = "loadgen/src/run-store.ts";
+const OBSERVE = "scripts/timeline/observe/cloudwatch.ts";
+
+export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
+    promote: {
+        principal: "shared-deploy-role",
+        calls: [
+            call("ecr:DescribeRepositories", REPOSITORY, PROMOTE),
+            call("ecr:DescribeImages", REPOSITORY, PROMOTE),
+            call("ecr:BatchGetImage", REPOSITORY, PROMOTE),
+            call("ecr:PutImage", REPOSITORY, PROMOTE),
+            call("ecr:BatchDeleteImage", REPOSITORY, PROMOTE),
+        ],
+    },
+    "build-and-push": {
+        principal: "shared-deploy-role",
+        calls: [
+            call("ecr:DescribeImages", REPOSITORY, BUILD_AND_PUSH),
+            // `aws ecr get-login-password` for `docker login`.
+            call("ecr:GetAuthorizationToken", "*", BUILD_AND_PUSH),
+            ...dockerPush(REPOSITORY, BUILD_AND_PUSH),
+        ],
+    },
+    loadtest: {
+        principal: "loadgen-deploy-role",
+        calls: [
+            call("ecr:DescribeImages", RUNNER_REPOSITORY, BUILD_IMAGE),
+            call("ecr:GetAuthorizationToken", "*", BUILD_IMAGE),
+            ...dockerPush(RUNNER_REPOSITORY, BUILD_IMAGE),
+            // RunTask with `tags` also needs ecs:TagResource, with ecs:CreateAction = RunTask:
+            // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html
+            call("ecs:RunTask", "arn:${Partition}:ecs:${Region}:${Account}:task-definition/${TaskDefinitionFamily}:*", ECS_TASKS, {
+                context: { "ecs:cluster": "arn:${Partition}:ecs:${Region}:${Account}:cluster/${ClusterName}" },
+            }),
+            call("ecs:TagResource", TASK, ECS_TASKS, { context: { "ecs:CreateAction": "RunTask" } }),
+            // Running a task definition passes its task and execution roles:
+            // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+            call("iam:PassRole", "arn:${Partition}:iam::${Account}:role/ecs-loadlab/${TaskRoleName}", ECS_TASKS, {
+                context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
+            }),
+            call("iam:PassRole", "arn:${Partition}:iam::${Account}:role/ecs-loadlab/${ExecutionRoleName}", ECS_TASKS, {
+                context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
+            }),
+            call("ecs:DescribeTasks", TASK, ECS_TASKS),
+            call("ecs:ListTasks", "arn:${Partition}:ecs:${Region}:${Account}:container-instance/${ClusterName}/*", ECS_TASKS),
+            call("ecs:StopTask", TASK, ECS_TASKS),
+            call("s3:PutObject", RUN_OBJECTS, RUN_STORE),
+            call("s3:GetObject", RUN_OBJECTS, RUN_STORE),
+            // ListObjectsV2 is authorized as s3:ListBucket on the bucket.
+            call("s3:ListObjectsV2", RUN_BUCKET, RUN_STORE, { actions: ["s3:ListBucket"] }),
+        ],
+    },
+    "loadtest-runner": {
+        principal: "loadgen-task-role",
+        calls: [
+            call("s3:PutObject", RUN_OBJECTS, RUN_STORE),
+            call("s3:GetObject", RUN_OBJECTS, RUN_STORE),
+            call("s3:ListObjectsV2", RUN_BUCKET, RUN_STORE, { actions: ["s3:ListBucket"] }),
+        ],
+    },
+    "timeline-observe": {
+        principal: "environment-read-only-role",
+        calls: [
+            // GetCallerIdentity needs no permission: https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+            call("sts:GetCallerIdentity", "*", OBSERVE, { actions: [] }),
+            call("cloudwatch:GetMetricData", "*", OBSERVE),
+            call("application-autoscaling:DescribeScalingActivities", "*", OBSERVE),
+            call("cloudwatch:DescribeAlarmHistory", "arn:${Partition}:cloudwatch:${Region}:${Account}:alarm:${AlarmName}", OBSERVE),
+        ],
+    },
+};
+
+/** The IAM actions a tool needs, sorted: what its docs list. */
+export function toolActions(tool: ToolName): string[] {
+    return [...new Set(TOOL_CALLS[tool].calls.flatMap((c) => c.actions ?? [c.api]))].sort();
+}
