@@ -95,15 +95,15 @@ export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
             call("ecs:RunTask", "arn:${Partition}:ecs:${Region}:${Account}:task-definition/${TaskDefinitionFamily}:*", ECS_TASKS, {
                 context: { "ecs:cluster": "arn:${Partition}:ecs:${Region}:${Account}:cluster/${ClusterName}" },
             }),
-            call("ecs:TagResource", TASK, ECS_TASKS, { context: { "ecs:CreateAction": "RunTask" } }),
+            call("ecs:RunTask", TASK, ECS_TASKS, { actions: ["ecs:TagResource"], context: { "ecs:CreateAction": "RunTask" } }),
             // Running a task definition passes its task and execution roles:
             // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
-            call("iam:PassRole", "arn:${Partition}:iam::${Account}:role/ecs-loadlab/${TaskRoleName}", ECS_TASKS, {
-                context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
-            }),
-            call("iam:PassRole", "arn:${Partition}:iam::${Account}:role/ecs-loadlab/${ExecutionRoleName}", ECS_TASKS, {
-                context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
-            }),
+            ...["${TaskRoleName}", "${ExecutionRoleName}"].map((role) =>
+                call("ecs:RunTask", `arn:\${Partition}:iam::\${Account}:role/ecs-loadlab/${role}`, ECS_TASKS, {
+                    actions: ["iam:PassRole"],
+                    context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
+                }),
+            ),
             call("ecs:DescribeTasks", TASK, ECS_TASKS),
             call("ecs:ListTasks", "arn:${Partition}:ecs:${Region}:${Account}:container-instance/${ClusterName}/*", ECS_TASKS),
             call("ecs:StopTask", TASK, ECS_TASKS),
@@ -113,12 +113,13 @@ export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
             call("s3:ListObjectsV2", RUN_BUCKET, RUN_STORE, { actions: ["s3:ListBucket"] }),
         ],
     },
+    // The runner reads its run's objects and writes only its ready marker and its result (loadgen/src/runner.ts).
     "loadtest-runner": {
         principal: "loadgen-task-role",
         calls: [
-            call("s3:PutObject", RUN_OBJECTS, RUN_STORE),
             call("s3:GetObject", RUN_OBJECTS, RUN_STORE),
-            call("s3:ListObjectsV2", RUN_BUCKET, RUN_STORE, { actions: ["s3:ListBucket"] }),
+            call("s3:PutObject", "arn:${Partition}:s3:::${RunBucket}/runs/*/ready/*", RUN_STORE),
+            call("s3:PutObject", "arn:${Partition}:s3:::${RunBucket}/runs/*/results/*", RUN_STORE),
         ],
     },
     "timeline-observe": {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { COMPONENT_CHILDREN, DATA_SOURCE_CALLS, RESOURCE_CALLS, STACK_ROLE_TYPES, callsOf } from "../aws-calls/provider";
 import type { DeployedStackRole } from "../config";
-import { evaluate, type PolicyDocument, type Principal } from "./iam/evaluator";
-import { ALL_PHASES, providerRequests, stackRequests, type ProviderRequest } from "./iam/provider-requests";
+import { denials, type PolicyDocument, type Principal } from "./iam/evaluator";
+import { ALL_PHASES, providerRequests, stackRequests } from "./iam/provider-requests";
 import { shippedWorld, World, type BuiltStack } from "./iam/world";
 import { useMocks } from "./mocks";
 
@@ -11,15 +11,6 @@ import { useMocks } from "./mocks";
  * AWS provider's source), evaluated with AWS's policy evaluation logic as the account's deploy role, against the real
  * resource ARNs and the resources' own policies (the shared repository's for the environment accounts).
  */
-
-export async function denials(principal: Principal, requests: ProviderRequest[]): Promise<string[]> {
-    const denied: string[] = [];
-    for (const request of requests) {
-        const { decision } = await evaluate(principal, request);
-        if (decision !== "Allowed") denied.push(`${request.what} needs ${request.action} on ${request.resource}${request.context && Object.keys(request.context).length ? ` (${JSON.stringify(request.context)})` : ""}: ${decision}`);
-    }
-    return denied;
-}
 
 const deployed = (world: World) => world.stacks.filter((stack) => stack.config.role !== "bootstrap");
 

@@ -33,10 +33,28 @@ async function arnFormats(action: string): Promise<string[]> {
     return Promise.all(details.resourceTypes.map(async (type) => (await iamResourceTypeDetails(service, type.name)).arn));
 }
 
-/** Whether a policy's resource pattern can name a resource of an ARN format (`${Variable}` is any run of characters). */
+/**
+ * Whether two patterns can name the same string: IAM's `*` and `?` in a policy's resource, and `${Variable}` (any run
+ * of characters) in an ARN format. `arn:aws:logs:*:1:log-group:/ecs/x/*:*` can name a log stream; `arn:aws:s3:::b`
+ * cannot name an ECR repository.
+ */
 function fits(resourcePattern: string, arnFormat: string): boolean {
-    const format = new RegExp(`^${arnFormat.split(/\$\{[^}]+\}/).map((part) => part.replace(/[.+^$*?{}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-    return format.test(resourcePattern);
+    const a = resourcePattern;
+    const b = arnFormat.replace(/\$\{[^}]+\}/g, "*");
+    const memo = new Map<number, boolean>();
+    const match = (i: number, j: number): boolean => {
+        const key = i * (b.length + 1) + j;
+        const known = memo.get(key);
+        if (known !== undefined) return known;
+        let result: boolean;
+        if (i === a.length && j === b.length) result = true;
+        else if (a[i] === "*") result = match(i + 1, j) || (j < b.length && match(i, j + 1));
+        else if (b[j] === "*") result = match(i, j + 1) || (i < a.length && match(i + 1, j));
+        else result = i < a.length && j < b.length && (a[i] === b[j] || a[i] === "?" || b[j] === "?") && match(i + 1, j + 1);
+        memo.set(key, result);
+        return result;
+    };
+    return match(0, 0);
 }
 
 /**
@@ -76,22 +94,21 @@ export async function catalogueProblems(document: { Statement: Statement[] | Sta
         const resources = asList(statement.Resource ?? (kind === "identity" ? undefined : "*"));
         const conditionKeys = Object.values((statement.Condition ?? {}) as Record<string, Record<string, unknown>>).flatMap((operands) => Object.keys(operands));
         const actions: string[] = [];
+        const explicit = resources.filter((resource) => resource !== "*");
         for (const pattern of asList(statement.Action)) {
             const expanded = await expandAction(pattern);
             if (expanded.length === 0) problems.push(`${where}: ${pattern} is no action in AWS's catalogue`);
             actions.push(...expanded);
-        }
-        for (const action of actions) {
-            const formats = await arnFormats(action);
-            const explicit = resources.filter((resource) => resource !== "*");
-            if (formats.length === 0 && explicit.length > 0 && !resources.includes("*")) {
-                problems.push(`${where}: ${action} takes no resource ARN (only "*"), so granting it on ${explicit.join(", ")} grants nothing`);
-            }
-            if (formats.length > 0 && explicit.length > 0 && !explicit.some((resource) => formats.some((format) => fits(resource, format)))) {
-                problems.push(`${where}: ${action} takes ${formats.join(" or ")}; none of ${explicit.join(", ")} is one`);
+            if (explicit.length === 0 || resources.includes("*") || expanded.length === 0) continue;
+            // A pattern (one action, or a wildcard over several) must take at least one of the statement's resources.
+            const formats = await Promise.all(expanded.map(arnFormats));
+            if (formats.every((list) => list.length === 0)) {
+                problems.push(`${where}: ${pattern} takes no resource ARN (only "*"), so granting it on ${explicit.join(", ")} grants nothing`);
+            } else if (!explicit.some((resource) => formats.flat().some((format) => fits(resource, format)))) {
+                problems.push(`${where}: ${pattern} takes ${[...new Set(formats.flat())].join(" or ")}; none of ${explicit.join(", ")} is one`);
             }
         }
-        for (const resource of resources.filter((r) => r !== "*")) {
+        for (const resource of explicit) {
             const formatsOfAll = (await Promise.all(actions.map(arnFormats))).flat();
             if (actions.length > 0 && !formatsOfAll.some((format) => fits(resource, format))) {
                 problems.push(`${where}: ${resource} is a resource none of its actions takes`);

@@ -80,3 +80,14 @@ export async function evaluate(principal: Principal, request: AccessRequest): Pr
     ].filter(Boolean);
     return { decision, explanation: `${decision}: ${principal.principalArn} → ${request.action} on ${request.resource} (${policies.join(", ")})` };
 }
+
+/** The requests a principal may not make, one line each: what needs which action on what, and the decision. */
+export async function denials(principal: Principal, requests: (AccessRequest & { what: string })[]): Promise<string[]> {
+    const denied: string[] = [];
+    for (const request of requests) {
+        const { decision } = await evaluate(principal, request);
+        const context = request.context && Object.keys(request.context).length > 0 ? ` (${JSON.stringify(request.context)})` : "";
+        if (decision !== "Allowed") denied.push(`${request.what} needs ${request.action} on ${request.resource}${context}: ${decision}`);
+    }
+    return denied;
+}
