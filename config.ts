@@ -25,6 +25,10 @@ export const IAM_NAMES = {
     permissionsBoundary: `${PROJECT}-boundary`,
 } as const;
 
+/** The ARN of a role a bootstrap stack creates in an account (under path `/`, so the roles it fences cannot reach it). */
+export const bootstrapRoleArn = (role: "deployRole" | "readOnlyRole", partition: string, accountId: string) =>
+    `arn:${partition}:iam::${accountId}:role/${IAM_NAMES[role]}`;
+
 /** Every S3 bucket a stack creates starts with this, so the deploy role's S3 permissions can name them. */
 export const BUCKET_PREFIX = `${PROJECT}-`;
 
@@ -794,8 +798,7 @@ export function providerRoleArn(aws: AwsConfig, env: Record<string, string | und
         }
         return aws.deployRoleArn;
     }
-    const partition = aws.deployRoleArn.split(":")[1];
-    return `arn:${partition}:iam::${aws.accountId}:role/${IAM_NAMES.readOnlyRole}`;
+    return bootstrapRoleArn("readOnlyRole", aws.deployRoleArn.split(":")[1], aws.accountId);
 }
 
 function projectKeys(config: Record<string, unknown>, decode: (value: unknown) => unknown): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { BUCKET_PREFIX, DeployedStackRole, GithubTrustConfig, IAM_NAMES, LOG_GROUP_PREFIXES, PROJECT } from "../config";
+import { bootstrapRoleArn, BUCKET_PREFIX, DeployedStackRole, GithubTrustConfig, IAM_NAMES, LOG_GROUP_PREFIXES, PROJECT } from "../config";
 
 /**
  * What the deploy role of a bootstrapped account may do, as plain policy documents: one per stack role the account
@@ -55,7 +55,7 @@ const SERVICE_LINKED_ROLES: Record<DeployedStackRole, string[]> = {
 /** The only managed policy a stack attaches to its roles. */
 const ATTACHABLE_POLICIES = (partition: string) => [`arn:${partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`];
 
-export const deployRoleArn = (partition: string, accountId: string) => `arn:${partition}:iam::${accountId}:role/${IAM_NAMES.deployRole}`;
+export const deployRoleArn = (partition: string, accountId: string) => bootstrapRoleArn("deployRole", partition, accountId);
 
 export const boundaryArn = (partition: string, accountId: string) =>
     `arn:${partition}:iam::${accountId}:policy${IAM_NAMES.path}${IAM_NAMES.permissionsBoundary}`;

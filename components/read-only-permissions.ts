@@ -1,6 +1,6 @@
 import { readActions } from "../aws-calls/provider";
 import { toolActions } from "../aws-calls/tools";
-import { DeployedStackRole, IAM_NAMES } from "../config";
+import { bootstrapRoleArn, DeployedStackRole } from "../config";
 import { allow, document, PolicyDocument, Statement } from "./deploy-permissions";
 
 /**
@@ -16,7 +16,7 @@ export interface ReadOnlyScope {
     stateBackend?: { bucketName: string; keyAccountId: string; region: string };
 }
 
-export const readOnlyRoleArn = (partition: string, accountId: string) => `arn:${partition}:iam::${accountId}:role/${IAM_NAMES.readOnlyRole}`;
+export const readOnlyRoleArn = (partition: string, accountId: string) => bootstrapRoleArn("readOnlyRole", partition, accountId);
 
 /** IAM's limit for a managed policy, in characters without white space. */
 const MANAGED_POLICY_MAX_CHARACTERS = 6144;

@@ -1,6 +1,6 @@
 /** How a command reaches an AWS account: shared by the tools in scripts/ that take --profile and --role-arn. */
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
-import { IAM_NAMES } from "../config";
+import { bootstrapRoleArn } from "../config";
 
 /** Region, base credentials (a profile, or the standard chain), and optionally a role to assume with them. */
 export interface Connection {
@@ -39,5 +39,5 @@ export function regionPartition(region: string): string {
 
 /** The read-only role the bootstrap stack creates in an account (IAM_NAMES.readOnlyRole): reads, writes nothing. */
 export function readOnlyRoleArn(region: string, accountId: string): string {
-    return `arn:${regionPartition(region)}:iam::${accountId}:role/${IAM_NAMES.readOnlyRole}`;
+    return bootstrapRoleArn("readOnlyRole", regionPartition(region), accountId);
 }

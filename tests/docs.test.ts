@@ -2,9 +2,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { isConfigKey, loadStackConfigFile } from "../config";
+import { isConfigKey } from "../config";
 import { estimateFargateCost } from "../scripts/loadtest/pricing";
-import { stackFilePath } from "./environment-fixtures";
+import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, stackFilePath, stackName } from "./environment-fixtures";
 
 /**
  * The README and docs/ stay honest: every relative link and anchor resolves, every page is on the README's map
@@ -373,14 +373,7 @@ describe("documentation", () => {
 
     describe("docs/getting-started.md, What it costs: each environment's tasks as its stack file sizes them", () => {
         const rows = tableRows(fs.readFileSync(path.join(ROOT, "docs/getting-started.md"), "utf8"), "## What it costs");
-        const environments = fs
-            .readdirSync(ROOT)
-            .filter((file) => /^Pulumi\.[\w-]+\.yaml$/.test(file))
-            .sort()
-            .flatMap((file) => {
-                const config = loadStackConfigFile(path.join(ROOT, file));
-                return config.role === "environment" ? [{ stack: file.replace(/^Pulumi\.|\.yaml$/g, ""), config }] : [];
-            });
+        const environments = ENVIRONMENT_STACK_FILES.map((file) => ({ stack: stackName(file), config: loadEnvironmentConfig(file) }));
 
         it("finds the environment stack files and the table", () => {
             assert.ok(environments.length > 0, "no stack file has ecs-loadlab:role environment");

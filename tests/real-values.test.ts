@@ -18,19 +18,25 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { POLICY_CONFIG_DIR, REPO_ROOT, STACK_FILES, STACK_FILES_DIR_VARIABLE, stackFilePath } from "./environment-fixtures";
 
-/** The tests that read stack files and assert what the stacks are: each must pass with other values. */
+/** The tests that read stack files and assert what the stacks are and may do, or check them against the workflows: each must pass with other values. */
 const STACK_TESTS = [
     "bootstrap-stack",
     "config",
     "environment-config",
     "environment-image",
     "environment-stack",
+    "iam-policies",
+    "iam-provider-calls",
+    "iam-read-only-role",
+    "iam-tool-calls",
     "loadgen-stack",
     "promote-cli",
     "provider",
     "scaling",
     "security-controls",
     "shared-stack",
+    "timeline-cli",
+    "workflows",
 ].map((name) => `tests/${name}.test.ts`);
 
 /** The shipped placeholders: none may be left in the copy (with a user's own values there are none to begin with). */
@@ -145,17 +151,27 @@ interface ChildRun {
     finished?: Outcome;
 }
 
+/** Ends the child mocha and the node process it starts for .mocharc.json's node options: its own process group. */
+function stop(child: ChildProcess): void {
+    try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+        // Already gone.
+    }
+}
+
 /** Runs STACK_TESTS over the copy in a child mocha, which loads TypeScript as .mocharc.json says (tsx), like this run. */
 function runOnCopy(copy: Copy): ChildRun {
     const child = spawn(process.execPath, [require.resolve("mocha/bin/mocha.js"), "--reporter", "dot", ...STACK_TESTS], {
         cwd: REPO_ROOT,
         env: { ...process.env, [STACK_FILES_DIR_VARIABLE]: copy.dir },
         stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
     });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);
+    const timer = setTimeout(() => stop(child), CHILD_TIMEOUT_MS);
     const run: ChildRun = {
         copy,
         child,
@@ -185,10 +201,10 @@ before(() => {
 
 after(() => {
     if (started === undefined || "error" in started) return;
-    if (started.finished === undefined) started.child.kill("SIGKILL");
-    // A failed run's copy stays, for running its tests again (its folder is in the failure).
-    if (started.finished?.status !== 0 && started.finished !== undefined) return;
-    fs.rmSync(started.copy.dir, { recursive: true, force: true });
+    if (started.finished === undefined) stop(started.child);
+    // A failed run's copy stays, for running its tests again (the failure names its folder).
+    const failed = started.finished !== undefined && started.finished.status !== 0;
+    if (!failed) fs.rmSync(started.copy.dir, { recursive: true, force: true });
 });
 
 function childRun(): ChildRun {

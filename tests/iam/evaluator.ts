@@ -81,13 +81,23 @@ export async function evaluate(principal: Principal, request: AccessRequest): Pr
     return { decision, explanation: `${decision}: ${principal.principalArn} → ${request.action} on ${request.resource} (${policies.join(", ")})` };
 }
 
+/** The decision on each request, evaluating each distinct one once (a create, its read and its update often repeat one). */
+export async function decisions(principal: Principal, requests: AccessRequest[]): Promise<Decision[]> {
+    const decided = new Map<string, Promise<Evaluation>>();
+    return Promise.all(
+        requests.map((request) => {
+            const key = JSON.stringify([request.action, request.resource, request.resourceAccount, request.context, request.resourcePolicy]);
+            if (!decided.has(key)) decided.set(key, evaluate(principal, request));
+            return decided.get(key)!.then((evaluation) => evaluation.decision);
+        }),
+    );
+}
+
 /** The requests a principal may not make, one line each: what needs which action on what, and the decision. */
 export async function denials(principal: Principal, requests: (AccessRequest & { what: string })[]): Promise<string[]> {
-    const denied: string[] = [];
-    for (const request of requests) {
-        const { decision } = await evaluate(principal, request);
+    const decided = await decisions(principal, requests);
+    return requests.flatMap((request, index) => {
         const context = request.context && Object.keys(request.context).length > 0 ? ` (${JSON.stringify(request.context)})` : "";
-        if (decision !== "Allowed") denied.push(`${request.what} needs ${request.action} on ${request.resource}${context}: ${decision}`);
-    }
-    return denied;
+        return decided[index] === "Allowed" ? [] : [`${request.what} needs ${request.action} on ${request.resource}${context}: ${decided[index]}`];
+    });
 }

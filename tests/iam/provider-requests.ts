@@ -209,8 +209,18 @@ function componentChildren(stack: BuiltStack, component: BuiltStack["recording"]
     return siblings;
 }
 
+const built = new WeakMap<BuiltStack, Map<string, Promise<ProviderRequest[]>>>();
+
 /** Every request a stack's `pulumi up` (create, update, delete) and refresh (read) makes, as its deploy role would. */
-export async function stackRequests(world: World, stack: BuiltStack, phases: Phase[] = ALL_PHASES): Promise<ProviderRequest[]> {
+export function stackRequests(world: World, stack: BuiltStack, phases: Phase[] = ALL_PHASES): Promise<ProviderRequest[]> {
+    const cache = built.get(stack) ?? new Map<string, Promise<ProviderRequest[]>>();
+    built.set(stack, cache);
+    const key = phases.join(",");
+    if (!cache.has(key)) cache.set(key, requestsOfStack(world, stack, phases));
+    return cache.get(key)!;
+}
+
+async function requestsOfStack(world: World, stack: BuiltStack, phases: Phase[]): Promise<ProviderRequest[]> {
     const requests: ProviderRequest[] = [];
     for (const resource of stack.recording.resources) {
         if (resource.type.startsWith("pulumi:")) continue;

@@ -3,9 +3,9 @@
  * and read-only roles, the roles the stacks create), and which resource carries which policy (repository, bucket,
  * key and topic policies, role trust policies), so a request is evaluated the way AWS would, across accounts.
  */
-import { BootstrapStackConfig, IAM_NAMES, loadStackConfigFile, StackConfig } from "../../config";
+import { BootstrapStackConfig, IAM_NAMES, StackConfig } from "../../config";
 import { buildStack } from "../../stacks";
-import { STACK_FILES } from "../environment-fixtures";
+import { loadStackFile, STACK_FILES } from "../environment-fixtures";
 import { build, mocks, RecordedResource, Recording } from "../mocks";
 import type { PolicyDocument, Principal } from "./evaluator";
 
@@ -144,7 +144,7 @@ export async function shippedWorld(): Promise<World> {
     if (built) return built;
     const stacks: BuiltStack[] = [];
     for (const file of STACK_FILES) {
-        const config = loadStackConfigFile(file);
+        const config = loadStackFile(file);
         mocks.reset();
         await build(() => buildStack(config));
         stacks.push({ file, config, recording: mocks.snapshot() });
