@@ -8,7 +8,7 @@ import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, loadStackFile as loadSt
 import { build, mocks, RecordedResource, Recording, useMocks, valueOf } from "./mocks";
 import { deployRoleVariable, readOnlyRoleVariable, REPOSITORY, workflowOidcSubjects } from "./workflows-fixtures";
 import { configProblems as problemsOf } from "./config-fixtures";
-import { allowing, asList } from "./iam-fixtures";
+import { asList } from "./iam/catalogue";
 
 const BOOTSTRAP_FILES = stackFilesOfRole("bootstrap");
 /** The stacks that deploy through a bootstrapped account's deploy role. */
@@ -79,6 +79,9 @@ function deployRolePolicies(built: BuiltBootstrap, roleName = "ecs-loadlab-deplo
 }
 
 const statementsOf = (policies: Record<string, PolicyDocument>): Statement[] => Object.values(policies).flatMap((p) => p.Statement);
+
+/** The Allow statements that name this action (the deploy policies name every action in full; access itself is iam-*.test.ts's). */
+const allowing = (statements: Statement[], action: string): Statement[] => statements.filter((s) => s.Effect === "Allow" && asList(s.Action).includes(action));
 
 async function recordingOf(file: string): Promise<Recording> {
     const config = loadStackConfigFile(file);

@@ -372,22 +372,26 @@ describe("documentation", () => {
     }
 
     describe("docs/getting-started.md, What it costs: each environment's tasks as its stack file sizes them", () => {
-        const rows = tableRows(fs.readFileSync(path.join(ROOT, "docs/getting-started.md"), "utf8"), "## What it costs");
+        const guide = fs.readFileSync(path.join(ROOT, "docs/getting-started.md"), "utf8");
+        const rows = tableRows(guide, "## What it costs");
+        // The table prices one region, which it names; a user's stacks may be anywhere.
+        const pricedRegion = /Approximate ([a-z]{2}-[a-z]+-\d) list prices/.exec(guide)?.[1];
         const environments = ENVIRONMENT_STACK_FILES.map((file) => ({ stack: stackName(file), config: loadEnvironmentConfig(file) }));
 
-        it("finds the environment stack files and the table", () => {
+        it("finds the environment stack files and the table, and the region it prices", () => {
             assert.ok(environments.length > 0, "no stack file has ecs-loadlab:role environment");
+            assert.ok(pricedRegion, "the section says which region's list prices it uses");
             assert.ok(rows.length > 0, "no table under ## What it costs");
         });
 
         for (const { stack, config } of environments) {
-            it(`${stack}: desiredCount, cpu and memory of Pulumi.${stack}.yaml, at the task-hour price scripts/loadtest/pricing.ts gives`, () => {
+            it(`${stack}: desiredCount, cpu and memory of Pulumi.${stack}.yaml, at the task-hour price scripts/loadtest/pricing.ts gives in the table's region`, () => {
                 const row = rows.find((cells) => cells[0].startsWith(`[${stack}](`));
                 assert.ok(row, `no row for ${stack}`);
                 const tasks = taskCosts(row.join(" | "));
                 assert.equal(tasks.length, 1, `${stack}'s row says once what its tasks are and cost: "<count> tasks of <n> vCPU and <n> GB (≈ $<price>/h each)"`);
-                const { service, aws } = config;
-                const { perTaskHourUsd } = estimateFargateCost({ region: aws.region, cpuUnits: service.cpu, memoryMiB: service.memory, tasks: 1, seconds: 3600, spot: false });
+                const { service } = config;
+                const { perTaskHourUsd } = estimateFargateCost({ region: pricedRegion!, cpuUnits: service.cpu, memoryMiB: service.memory, tasks: 1, seconds: 3600, spot: false });
                 const written = tasks[0];
                 const decimals = written.price.split(".")[1].length;
                 assert.deepEqual(

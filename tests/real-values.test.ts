@@ -36,6 +36,7 @@ const STACK_TESTS = [
     "security-controls",
     "shared-stack",
     "timeline-cli",
+    "timeline-observe",
     "workflows",
 ].map((name) => `tests/${name}.test.ts`);
 

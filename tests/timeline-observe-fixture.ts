@@ -2,7 +2,9 @@ import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-s
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
+import { regionPartition } from "../scripts/aws-connection";
 import type { ObserveClients } from "../scripts/timeline/observe/observe";
+import { loadEnvironmentConfig, stackFilePath } from "./environment-fixtures";
 import { FAKE_CREDENTIALS } from "./promote-fixtures";
 
 /**
@@ -14,8 +16,25 @@ export const stsMock = mockClient(STSClient);
 export const cloudWatchMock = mockClient(CloudWatchClient);
 export const autoScalingMock = mockClient(ApplicationAutoScalingClient);
 
+/**
+ * The dev stack file the tests observe, where tests/environment-fixtures.ts finds it, and what it says: the account,
+ * region and partition every expectation of what observe read from it is derived from, never the shipped placeholders.
+ */
+export const DEV_STACK_FILE = stackFilePath("Pulumi.dev.yaml");
+export const DEV_CONFIG = loadEnvironmentConfig("Pulumi.dev.yaml");
+export const DEV_ACCOUNT = DEV_CONFIG.aws.accountId;
+export const DEV_REGION = DEV_CONFIG.aws.region;
+export const DEV_PARTITION = regionPartition(DEV_REGION);
+
+/** An account that is not the dev stack's, whatever the stack file says: for credentials and roles in the wrong account. */
+export const OTHER_ACCOUNT = String((Number(DEV_ACCOUNT) + 1) % 1e12).padStart(12, "0");
+
 /** Who the tests' credentials are by default: a role session in the dev stack's account (Pulumi.dev.yaml). */
-export const DEV_CALLER = { Account: "222222222222", Arn: "arn:aws:sts::222222222222:assumed-role/Developer/alice@example.com", UserId: "AROAEXAMPLE:alice@example.com" };
+export const DEV_CALLER = {
+    Account: DEV_ACCOUNT,
+    Arn: `arn:${DEV_PARTITION}:sts::${DEV_ACCOUNT}:assumed-role/Developer/alice`,
+    UserId: "AROAEXAMPLE:alice",
+};
 
 /** GetCallerIdentity answers `caller`. */
 export function mockCaller(caller: { Account: string; Arn: string; UserId?: string } = DEV_CALLER): void {
@@ -23,7 +42,7 @@ export function mockCaller(caller: { Account: string; Arn: string; UserId?: stri
 }
 
 /** Clients that never reach AWS: their sends are the mocks above, their credentials fake. */
-export function mockedObserveClients(region = "eu-west-1"): ObserveClients {
+export function mockedObserveClients(region = DEV_REGION): ObserveClients {
     return {
         sts: new STSClient({ region, credentials: FAKE_CREDENTIALS }),
         cloudWatch: new CloudWatchClient({ region, credentials: FAKE_CREDENTIALS }),
@@ -33,7 +52,7 @@ export function mockedObserveClients(region = "eu-west-1"): ObserveClients {
 
 /** Outputs of an environment stack built from Pulumi.dev.yaml, as `pulumi stack output --json -s dev` prints them. */
 export const DEV_OUTPUTS = {
-    url: "https://dev.loadlab.example.com",
+    url: `https://${DEV_CONFIG.domain.name}`,
     clusterName: "ecs-loadlab-dev",
     serviceName: "prime-counter",
     loadBalancerArnSuffix: "app/dev-7f3a2b1/50dc6c495c0c9188",

@@ -25,8 +25,21 @@ import { type SeriesByPeriod, albCount, seriesByPeriod, taskEvents, timelineRows
 import { alignWindow, parseRunRecord, periodIndex } from "../scripts/timeline/observe/window";
 import { InputError, type Timeline, parseTimeline, timelineSchema } from "../scripts/timeline/timeline";
 import { ENVIRONMENT_OBSERVED_OUTPUTS, environmentObservedOutputsSchema, environmentResourceNames } from "../stacks/environment-names";
-import { loadEnvironmentConfig } from "./environment-fixtures";
-import { DEV_CALLER, DEV_OUTPUTS, autoScalingMock, cloudWatchMock, mockCaller, mockedObserveClients, stsMock } from "./timeline-observe-fixture";
+import { loadEnvironmentConfig, stackFilePath } from "./environment-fixtures";
+import {
+    DEV_ACCOUNT,
+    DEV_CALLER,
+    DEV_OUTPUTS,
+    DEV_PARTITION,
+    DEV_REGION,
+    DEV_STACK_FILE,
+    OTHER_ACCOUNT,
+    autoScalingMock,
+    cloudWatchMock,
+    mockCaller,
+    mockedObserveClients,
+    stsMock,
+} from "./timeline-observe-fixture";
 
 // ------------------------------------------------------------------------------------------------ the fixture
 
@@ -42,7 +55,7 @@ const RUN = { script: "load", startedAt: at(20).toISOString(), finishedAt: at(58
 /** A summary file as k6/lib/summary.ts summaryOutputs writes it. */
 function summaryText(run: Record<string, unknown> = {}): string {
     return JSON.stringify({
-        run: { baseUrl: "https://dev.loadlab.example.com", durationSeconds: 560, thresholdsPassed: true, failedThresholds: [], settings: {}, ...RUN, ...run },
+        run: { baseUrl: DEV_OUTPUTS.url, durationSeconds: 560, thresholdsPassed: true, failedThresholds: [], settings: {}, ...RUN, ...run },
         k6: { metrics: {}, state: { testRunDurationMs: 560_000 } },
     });
 }
@@ -187,7 +200,8 @@ function harness(outputs: Record<string, unknown> = DEV_OUTPUTS, files: Record<s
     return h;
 }
 
-const REQUEST = { stackFile: "Pulumi.dev.yaml", summaryFile: SUMMARY_FILE };
+/** Observe the dev stack file where the fixture finds it (tests/environment-fixtures.ts). */
+const REQUEST = { stackFile: DEV_STACK_FILE, summaryFile: SUMMARY_FILE };
 
 async function rejection<T extends Error>(type: new (...args: never[]) => T, promise: Promise<unknown>): Promise<T> {
     try {
@@ -210,7 +224,7 @@ function awsError(name: string, message: string): Error {
     return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
 }
 
-/** `npm run timeline -- observe --stack Pulumi.dev.yaml --summary <file> ...argv` on the harness: status, stdout, stderr lines. */
+/** `npm run timeline -- observe --stack <the dev stack file> --summary <file> ...argv` on the harness: status, stdout, stderr lines. */
 async function runObserve(h: Harness, ...argv: string[]) {
     const stdout: string[] = [];
     const stderr: string[] = [];
@@ -223,7 +237,17 @@ async function runObserve(h: Harness, ...argv: string[]) {
     return { status, stdout, stderr };
 }
 
-const READ_ONLY_ROLE = "arn:aws:iam::222222222222:role/ecs-loadlab-read-only";
+/** The dev account's read-only role (IAM_NAMES.readOnlyRole), in the partition of the stack's region. */
+const READ_ONLY_ROLE = `arn:${DEV_PARTITION}:iam::${DEV_ACCOUNT}:role/ecs-loadlab-read-only`;
+
+/** A role in the wrong account: the stack file's account is never OTHER_ACCOUNT. */
+const OTHER_ACCOUNT_ROLE = `arn:${DEV_PARTITION}:iam::${OTHER_ACCOUNT}:role/x`;
+
+/** A value as a regular expression's literal text. */
+const re = (value: string) => value.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+/** "in account <the stack's>, region <the stack's>", as the AWS failures name where they called. */
+const WHERE = `in account ${DEV_ACCOUNT}, region ${DEV_REGION}`;
 
 beforeEach(() => {
     stsMock.reset();
@@ -590,11 +614,11 @@ describe("timeline observe: a 10-minute run with a scale-out, end to end", () =>
 
     it("checks who the credentials are first, shows them, and suggests the account's read-only role, not the deploy role", () => {
         assert.ok(config.aws.deployRoleArn, "Pulumi.dev.yaml names a deploy role: its account is bootstrapped");
-        const readOnly = "arn:aws:iam::222222222222:role/ecs-loadlab-read-only";
+        const readOnly = READ_ONLY_ROLE;
         const line = h.progress.find((l) => l.startsWith("credentials: "));
         assert.equal(
             line,
-            `credentials: the standard credential chain, signed in as ${DEV_CALLER.Arn} (account 222222222222); to read with the account's read-only role, pass --role-arn ${readOnly}`,
+            `credentials: the standard credential chain, signed in as ${DEV_CALLER.Arn} (account ${DEV_ACCOUNT}); to read with the account's read-only role, pass --role-arn ${readOnly}`,
         );
         assert.ok(!h.progress.some((l) => l.includes("ecs-loadlab-deploy")), "the deploy role is not suggested");
         assert.ok(h.progress.indexOf(line) < h.progress.findIndex((l) => l.startsWith("read: ")));
@@ -605,10 +629,10 @@ describe("timeline observe: options and the other scaling mode", () => {
     it("--outputs file instead of the Pulumi CLI; --profile and --role-arn reach the clients", async () => {
         mockAws();
         const h = harness();
-        const roleArn = "arn:aws:iam::222222222222:role/observer";
+        const roleArn = `arn:${DEV_PARTITION}:iam::${DEV_ACCOUNT}:role/observer`;
         const timeline = await observeTimeline({ ...REQUEST, stackOutputsFile: OUTPUTS_FILE, profile: "dev-admin", roleArn }, h.deps);
         assert.deepEqual(h.stacksRead, [], "the Pulumi CLI is not asked");
-        assert.deepEqual(h.connections, [{ region: "eu-west-1", profile: "dev-admin", roleArn }]);
+        assert.deepEqual(h.connections, [{ region: DEV_REGION, profile: "dev-admin", roleArn }]);
         assert.equal(timeline.assumptions.credentials, `profile dev-admin, assuming ${roleArn}`);
     });
 
@@ -650,14 +674,17 @@ describe("timeline observe: AWS failing is exit 1, naming the call, account and 
         mockAws();
         cloudWatchMock.on(GetMetricDataCommand).rejects(awsError("ThrottlingException", "Rate exceeded"));
         const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
-        assert.match(error.message, /^CloudWatch GetMetricData failed in account 222222222222, region eu-west-1: ThrottlingException: Rate exceeded\n {2}AWS kept throttling/);
+        assert.match(error.message, new RegExp(`^CloudWatch GetMetricData failed ${re(WHERE)}: ThrottlingException: Rate exceeded\n {2}AWS kept throttling`));
     });
 
     it("access denied, for each call", async () => {
         mockAws();
         autoScalingMock.on(DescribeScalingActivitiesCommand).rejects(awsError("AccessDeniedException", "User is not authorized to perform: application-autoscaling:DescribeScalingActivities"));
         const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
-        assert.match(error.message, /^Application Auto Scaling DescribeScalingActivities failed in account 222222222222, region eu-west-1: AccessDeniedException: .*\n {2}the credentials may not call application-autoscaling:DescribeScalingActivities/);
+        assert.match(
+            error.message,
+            new RegExp(`^Application Auto Scaling DescribeScalingActivities failed ${re(WHERE)}: AccessDeniedException: .*\n {2}the credentials may not call application-autoscaling:DescribeScalingActivities`),
+        );
 
         assert.match(error.message, /the account's read-only role ecs-loadlab-read-only/, "the role the hint names");
     });
@@ -672,10 +699,10 @@ describe("timeline observe: AWS failing is exit 1, naming the call, account and 
     });
 
     it("no credentials, expired ones: what to do", () => {
-        const target = { region: "eu-west-1", accountId: "222222222222" };
+        const target = { region: DEV_REGION, accountId: DEV_ACCOUNT };
         assert.match(awsCallError("X", "x:Y", target, awsError("CredentialsProviderError", "Could not load credentials from any providers")).message, /--profile/);
         assert.match(awsCallError("X", "x:Y", target, awsError("ExpiredTokenException", "expired")).message, /log in again/);
-        assert.equal(awsCallError("X", "x:Y", target, "odd").message, "X failed in account 222222222222, region eu-west-1: Error: odd");
+        assert.equal(awsCallError("X", "x:Y", target, "odd").message, `X failed ${WHERE}: Error: odd`);
     });
 });
 
@@ -691,7 +718,7 @@ describe("timeline observe: bad input is exit 2, saying what to change", () => {
 
     it("a stack file that does not exist, is not an environment stack, or does not validate", async () => {
         assert.match(await refused({ stackFile: "Pulumi.nope.yaml" }), /^stack file Pulumi\.nope\.yaml does not exist: pass an environment stack file/);
-        assert.match(await refused({ stackFile: "Pulumi.shared.yaml" }), /Pulumi\.shared\.yaml is a shared stack .*timelines are for environment stacks/);
+        assert.match(await refused({ stackFile: stackFilePath("Pulumi.shared.yaml") }), /Pulumi\.shared\.yaml is a shared stack .*timelines are for environment stacks/);
         const invalid = join(dir, "Pulumi.broken.yaml");
         writeFileSync(invalid, "config:\n  ecs-loadlab:role: environment\n  ecs-loadlab:scaling:\n    mode: sideways\n");
         assert.match(await refused({ stackFile: invalid }), /^Invalid stack configuration \(.*Pulumi\.broken\.yaml\):\n {2}- /);
@@ -728,12 +755,12 @@ describe("timeline observe: bad input is exit 2, saying what to change", () => {
         assert.match(await refused({ stackOutputsFile: "o.json" }, files), /^outputs file o\.json is not JSON/);
         assert.match(await refused({ stackOutputsFile: "a.json" }, files), /is not a stack's outputs/);
         const renamed = join(dir, "dev.yaml");
-        writeFileSync(renamed, readFileSync("Pulumi.dev.yaml"));
+        writeFileSync(renamed, readFileSync(DEV_STACK_FILE));
         assert.match(await refused({ stackFile: renamed }), /^cannot tell the Pulumi stack from the stack file's name dev\.yaml \(Pulumi\.<stack>\.yaml\): pass its outputs with --outputs/);
     });
 
     it("a --role-arn in another account than the stack's", async () => {
-        assert.match(await refused({ roleArn: "arn:aws:iam::999999999999:role/x" }), /--role-arn arn:aws:iam::999999999999:role\/x is not in the stack's account 222222222222/);
+        assert.match(await refused({ roleArn: OTHER_ACCOUNT_ROLE }), new RegExp(`--role-arn ${re(OTHER_ACCOUNT_ROLE)} is not in the stack's account ${DEV_ACCOUNT}`));
     });
 
     it("a window in which CloudWatch has no datapoint at all: which metrics, which window, the likely causes", async () => {
@@ -741,7 +768,7 @@ describe("timeline observe: bad input is exit 2, saying what to change", () => {
         mockActivityPages([[]]);
         mockAlarmHistory();
         const message = await refused({});
-        assert.match(message, /^CloudWatch has no datapoints at all for 2026-03-02 12:00–12:10 UTC \(10 minute\(s\)\) in account 222222222222, region eu-west-1:/);
+        assert.match(message, new RegExp(`^CloudWatch has no datapoints at all for 2026-03-02 12:00–12:10 UTC \\(10 minute\\(s\\)\\) ${re(WHERE)}:`));
         for (const metric of ["AWS/ECS CPUUtilization (Average)", "ECS/ContainerInsights RunningTaskCount", "AWS/ApplicationELB RequestCount (Sum)", "TargetResponseTime (p99)"]) {
             assert.ok(message.includes(metric), metric);
         }
@@ -766,21 +793,21 @@ describe("timeline observe: the credentials must be in the stack's account (STS 
         const h = harness();
         const result = await runObserve(h);
         assert.equal(result.status, 0, result.stderr.join("\n"));
-        assert.ok(result.stdout.some((line) => line.startsWith(`credentials: the standard credential chain, signed in as ${DEV_CALLER.Arn} (account 222222222222)`)), result.stdout.join("\n"));
+        assert.ok(result.stdout.some((line) => line.startsWith(`credentials: the standard credential chain, signed in as ${DEV_CALLER.Arn} (account ${DEV_ACCOUNT})`)), result.stdout.join("\n"));
         assert.equal(stsMock.commandCalls(GetCallerIdentityCommand).length, 1);
         assert.deepEqual(result.stderr, []);
     });
 
     it("another account: exit 2 with one line naming both accounts, the caller and the fix; nothing else is read", async () => {
         mockAws();
-        const other = { Account: "111111111111", Arn: "arn:aws:sts::111111111111:assumed-role/Admin/alice@example.com" };
+        const other = { Account: OTHER_ACCOUNT, Arn: `arn:${DEV_PARTITION}:sts::${OTHER_ACCOUNT}:assumed-role/Admin/alice` };
         mockCaller(other);
         const h = harness();
         const result = await runObserve(h, "--profile", "tooling");
         assert.equal(result.status, 2);
         assert.deepEqual(result.stderr, [
-            `the credentials (profile tooling) are ${other.Arn} in account 111111111111, but the stack of Pulumi.dev.yaml is in account 222222222222: ` +
-                `pass --role-arn ${READ_ONLY_ROLE} (the account's read-only role), or a --profile in account 222222222222`,
+            `the credentials (profile tooling) are ${other.Arn} in account ${OTHER_ACCOUNT}, but the stack of Pulumi.dev.yaml is in account ${DEV_ACCOUNT}: ` +
+                `pass --role-arn ${READ_ONLY_ROLE} (the account's read-only role), or a --profile in account ${DEV_ACCOUNT}`,
         ]);
         assert.equal(stsMock.commandCalls(GetCallerIdentityCommand).length, 1);
         assert.equal(cloudWatchMock.calls().length, 0, "no CloudWatch call");
@@ -792,7 +819,10 @@ describe("timeline observe: the credentials must be in the stack's account (STS 
         mockAws();
         stsMock.on(GetCallerIdentityCommand).rejects(awsError("CredentialsProviderError", "Could not load credentials from any providers"));
         const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
-        assert.match(error.message, /^STS GetCallerIdentity failed in account 222222222222, region eu-west-1: CredentialsProviderError: Could not load credentials from any providers\n {2}no AWS credentials were found: .*--profile/);
+        assert.match(
+            error.message,
+            new RegExp(`^STS GetCallerIdentity failed ${re(WHERE)}: CredentialsProviderError: Could not load credentials from any providers\n {2}no AWS credentials were found: .*--profile`),
+        );
 
         cloudWatchMock.resetHistory();
         stsMock.on(GetCallerIdentityCommand).rejects(awsError("ExpiredTokenException", "The security token included in the request is expired"));
@@ -806,15 +836,19 @@ describe("timeline observe: the credentials must be in the stack's account (STS 
         mockAws();
         stsMock.on(GetCallerIdentityCommand).rejects(awsError("AccessDenied", `User: ${DEV_CALLER.Arn} is not authorized to perform: sts:AssumeRole on resource: ${READ_ONLY_ROLE}`));
         const error = await awsFailure(observeTimeline({ ...REQUEST, roleArn: READ_ONLY_ROLE }, harness().deps));
-        assert.match(error.message, /^STS GetCallerIdentity failed .*AccessDenied: .*sts:AssumeRole.*\n {2}the credentials could not assume arn:aws:iam::222222222222:role\/ecs-loadlab-read-only: does its trust policy allow them/);
+        assert.match(
+            error.message,
+            new RegExp(`^STS GetCallerIdentity failed .*AccessDenied: .*sts:AssumeRole.*\n {2}the credentials could not assume ${re(READ_ONLY_ROLE)}: does its trust policy allow them`),
+        );
     });
 
     it("a --role-arn in another account is refused before any call", async () => {
-        await rejection(InputError, observeTimeline({ ...REQUEST, roleArn: "arn:aws:iam::999999999999:role/x" }, harness().deps));
+        await rejection(InputError, observeTimeline({ ...REQUEST, roleArn: OTHER_ACCOUNT_ROLE }, harness().deps));
         assert.equal(stsMock.calls().length, 0);
     });
 
     it("suggests the read-only role only when it helps: not with --role-arn, not to the read-only role itself, not in an account without bootstrap", async () => {
+        const session = (name: string) => `arn:${DEV_PARTITION}:sts::${DEV_ACCOUNT}:assumed-role/ecs-loadlab-read-only/${name}`;
         const credentialsLine = async (request: Partial<typeof REQUEST> & Record<string, unknown>, caller = DEV_CALLER) => {
             mockAws();
             mockCaller(caller);
@@ -822,20 +856,21 @@ describe("timeline observe: the credentials must be in the stack's account (STS 
             await observeTimeline({ ...REQUEST, ...request }, h.deps);
             return h.progress.find((line) => line.startsWith("credentials: ")) ?? "";
         };
-        assert.match(await credentialsLine({}), new RegExp(`; to read with the account's read-only role, pass --role-arn ${READ_ONLY_ROLE.replace(/[/.]/g, "\\$&")}$`));
+        assert.match(await credentialsLine({}), new RegExp(`; to read with the account's read-only role, pass --role-arn ${re(READ_ONLY_ROLE)}$`));
         assert.equal(
-            await credentialsLine({ roleArn: READ_ONLY_ROLE }, { ...DEV_CALLER, Arn: "arn:aws:sts::222222222222:assumed-role/ecs-loadlab-read-only/ecs-loadlab-timeline" }),
-            `credentials: the standard credential chain, assuming ${READ_ONLY_ROLE}, signed in as arn:aws:sts::222222222222:assumed-role/ecs-loadlab-read-only/ecs-loadlab-timeline (account 222222222222)`,
+            await credentialsLine({ roleArn: READ_ONLY_ROLE }, { ...DEV_CALLER, Arn: session("ecs-loadlab-timeline") }),
+            `credentials: the standard credential chain, assuming ${READ_ONLY_ROLE}, signed in as ${session("ecs-loadlab-timeline")} (account ${DEV_ACCOUNT})`,
         );
-        assert.doesNotMatch(await credentialsLine({ profile: "ro" }, { ...DEV_CALLER, Arn: "arn:aws:sts::222222222222:assumed-role/ecs-loadlab-read-only/alice" }), /pass --role-arn/);
+        assert.doesNotMatch(await credentialsLine({ profile: "ro" }, { ...DEV_CALLER, Arn: session("alice") }), /pass --role-arn/);
         const unbootstrapped = join(dir, "Pulumi.dev.yaml");
-        writeFileSync(unbootstrapped, readFileSync("Pulumi.dev.yaml", "utf8").replace(/^ {4}deployRoleArn: .*\n/m, ""));
+        writeFileSync(unbootstrapped, readFileSync(DEV_STACK_FILE, "utf8").replace(/^ {4}deployRoleArn: .*\n/m, ""));
         assert.doesNotMatch(readFileSync(unbootstrapped, "utf8"), /deployRoleArn/);
         assert.doesNotMatch(await credentialsLine({ stackFile: unbootstrapped }), /pass --role-arn/);
     });
 
     it("the read-only role's ARN: the stack's account, the partition of its region, IAM_NAMES.readOnlyRole", () => {
-        assert.equal(readOnlyRoleArn("eu-west-1", "222222222222"), READ_ONLY_ROLE);
+        assert.equal(readOnlyRoleArn(DEV_REGION, DEV_ACCOUNT), READ_ONLY_ROLE);
+        assert.equal(readOnlyRoleArn("us-east-1", "123456789012"), "arn:aws:iam::123456789012:role/ecs-loadlab-read-only");
         assert.equal(readOnlyRoleArn("cn-northwest-1", "123456789012"), "arn:aws-cn:iam::123456789012:role/ecs-loadlab-read-only");
         assert.deepEqual(["us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "us-east-1", "ap-southeast-2"].map(regionPartition), ["aws-us-gov", "aws-iso", "aws-iso-b", "aws", "aws"]);
     });

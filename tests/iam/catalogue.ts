@@ -12,7 +12,7 @@ export type PolicyKind = "identity" | "resource" | "trust";
 
 type Statement = Record<string, unknown>;
 
-const asList = (value: unknown): string[] => (value === undefined ? [] : Array.isArray(value) ? (value as string[]) : [value as string]);
+export const asList = (value: unknown): string[] => (value === undefined ? [] : Array.isArray(value) ? (value as string[]) : [value as string]);
 
 const wildcardRegex = (pattern: string, flags = "i") =>
     new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, flags);
