@@ -4,7 +4,7 @@ import { readActions } from "../aws-calls/provider";
 import { ConfigError, DeployedStackRole, providerRoleArn, PROVIDER_ROLE_VARIABLE } from "../config";
 import { readOnlyPolicies } from "../components/read-only-permissions";
 import { expandAction } from "./iam/catalogue";
-import { decisions, denials } from "./iam/evaluator";
+import { type AccessRequest, decisions, denials } from "./iam/evaluator";
 import { providerRequests, stackRequests } from "./iam/provider-requests";
 import { shippedWorld, World } from "./iam/world";
 import { useMocks } from "./mocks";
@@ -53,6 +53,30 @@ describe("IAM: the read-only role", () => {
         }
         assert.deepEqual(allowed, []);
         assert.ok(writes > 500, `${writes} write calls evaluated`);
+    });
+
+    it("reads the state and decrypts its secrets from every account that shares the backend, and cannot write it", async () => {
+        const holder = world.stacks.find((stack) => stack.config.role === "bootstrap" && stack.recording.ofType("aws:kms/alias:Alias").length > 0);
+        assert.ok(holder && holder.config.role === "bootstrap" && holder.config.bootstrap.stateBackend, "a bootstrap file holds the state backend");
+        const bucket = holder.recording.one("aws:s3/bucket:Bucket").state.bucket as string;
+        const key = holder.recording.one("aws:kms/key:Key").state.arn as string;
+        const stateFile = `arn:aws:s3:::${bucket}/.pulumi/stacks/ecs-loadlab/prod.json`;
+        const request = (action: string, resource: string): AccessRequest & { what: string } => ({
+            what: `preview: ${action}`,
+            action,
+            resource,
+            resourceAccount: holder.config.aws.accountId,
+            resourcePolicy: world.resourcePolicy(action, resource),
+            context: action.startsWith("kms:") ? { "kms:ResourceAliases": ["alias/ecs-loadlab-state"] } : {},
+        });
+        const accounts = [holder.config.aws.accountId, ...holder.config.bootstrap.stateBackend.sharedWith];
+        for (const account of accounts) {
+            const principal = world.readOnlyRole(account);
+            const reads = [request("s3:ListBucket", `arn:aws:s3:::${bucket}`), request("s3:GetObject", stateFile), request("kms:Decrypt", key), request("kms:DescribeKey", key)];
+            assert.deepEqual(await denials(principal, reads), [], account);
+            const writes = [request("s3:PutObject", stateFile), request("s3:DeleteObject", stateFile), request("kms:GenerateDataKey", key), request("kms:Encrypt", key)];
+            assert.equal((await denials(principal, writes)).length, writes.length, `${account}: the read-only role writes no state`);
+        }
     });
 
     it("is granted only actions AWS's catalogue calls Read or List, besides re-assuming itself and decrypting the state's secrets", async () => {
