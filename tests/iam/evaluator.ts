@@ -38,8 +38,6 @@ export type Decision = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied";
 
 export interface Evaluation {
     decision: Decision;
-    /** Why, in one line: the decision and which policies took part. */
-    explanation: string;
 }
 
 /** Context every request carries: the principal, and TLS (the buckets deny requests without it). */
@@ -72,13 +70,7 @@ export async function evaluate(principal: Principal, request: AccessRequest): Pr
     if (result.resultType === "error") {
         throw new SimulationError(`${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
     }
-    const decision = result.overallResult as Decision;
-    const policies = [
-        `${Object.keys(principal.identityPolicies).length} identity policies`,
-        principal.permissionsBoundary ? "a permissions boundary" : "",
-        request.resourcePolicy ? "the resource's policy" : "",
-    ].filter(Boolean);
-    return { decision, explanation: `${decision}: ${principal.principalArn} → ${request.action} on ${request.resource} (${policies.join(", ")})` };
+    return { decision: result.overallResult as Decision };
 }
 
 /** The decision on each request, evaluating each distinct one once (a create, its read and its update often repeat one). */

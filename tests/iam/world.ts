@@ -18,12 +18,6 @@ export interface BuiltStack {
 export class World {
     constructor(readonly stacks: BuiltStack[]) {}
 
-    stack(file: string): BuiltStack {
-        const found = this.stacks.find((stack) => stack.file === file);
-        if (!found) throw new Error(`${file} was not built`);
-        return found;
-    }
-
     bootstrapOf(accountId: string): BuiltStack & { config: BootstrapStackConfig } {
         const found = this.stacks.find((stack) => stack.config.role === "bootstrap" && stack.config.aws.accountId === accountId);
         if (!found) throw new Error(`no bootstrap stack file for account ${accountId}`);
