@@ -560,7 +560,7 @@ const githubTrustSchema = z
         environments: uniqueList(z.string().regex(/^[\w.-]{1,255}$/, "must be a GitHub environment name"), "environment").default([]),
         /** Jobs on pushes to these branches that name no environment (`sub` = `repo:<repository>:ref:refs/heads/<branch>`). */
         branches: uniqueList(z.string().regex(/^[\w./-]+$/, "must be a branch name"), "branch").default([]),
-        /** Pull-request jobs (`sub` = `repo:<repository>:pull_request`): previews. GitHub gives forks' pull requests no token. */
+        /** Pull-request jobs (`sub` = `repo:<repository>:pull_request`): previews, trusted by the read-only role only. Forks get no token. */
         pullRequests: z.boolean().default(false),
         /** The account's existing GitHub OIDC provider, when it has one (an account holds one per URL); omit to create it. */
         oidcProviderArn: z
