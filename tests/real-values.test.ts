@@ -18,24 +18,25 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { POLICY_CONFIG_DIR, REPO_ROOT, STACK_FILES, STACK_FILES_DIR_VARIABLE, stackFilePath } from "./environment-fixtures";
 
-/** The tests that read stack files and assert what the stacks are and may do, or check them against the workflows: each must pass with other values. */
+/**
+ * The tests that read stack files and assert values derived from their accounts, region, repository, organization and
+ * domain (ARNs, names, trust, URLs), or check them against the workflows: each must pass with other values. Suites
+ * that read the stack files for what the values do not change (sizes and scaling, config errors, the action
+ * catalogue, the read-only role's access through the same evaluation as the deploy role's) run once, in the main run:
+ * `npm test` has two minutes and two cores.
+ */
 const STACK_TESTS = [
     "bootstrap-stack",
     "config",
-    "environment-config",
     "environment-image",
     "environment-stack",
-    "iam-policies",
     "iam-provider-calls",
-    "iam-read-only-role",
     "iam-tool-calls",
     "loadgen-stack",
     "promote-cli",
     "provider",
-    "scaling",
     "security-controls",
     "shared-stack",
-    "timeline-cli",
     "timeline-observe",
     "workflows",
 ].map((name) => `tests/${name}.test.ts`);
