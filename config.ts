@@ -25,9 +25,14 @@ export const IAM_NAMES = {
     permissionsBoundary: `${PROJECT}-boundary`,
 } as const;
 
+/** The roles a bootstrap stack creates in an account, by kind. */
+export type BootstrapRoleKind = "deploy" | "read-only";
+
+export const BOOTSTRAP_ROLE_NAMES: Record<BootstrapRoleKind, string> = { deploy: IAM_NAMES.deployRole, "read-only": IAM_NAMES.readOnlyRole };
+
 /** The ARN of a role a bootstrap stack creates in an account (under path `/`, so the roles it fences cannot reach it). */
-export const bootstrapRoleArn = (role: "deployRole" | "readOnlyRole", partition: string, accountId: string) =>
-    `arn:${partition}:iam::${accountId}:role/${IAM_NAMES[role]}`;
+export const bootstrapRoleArn = (role: BootstrapRoleKind, partition: string, accountId: string) =>
+    `arn:${partition}:iam::${accountId}:role/${BOOTSTRAP_ROLE_NAMES[role]}`;
 
 /** Every S3 bucket a stack creates starts with this, so the deploy role's S3 permissions can name them. */
 export const BUCKET_PREFIX = `${PROJECT}-`;
@@ -798,7 +803,7 @@ export function providerRoleArn(aws: AwsConfig, env: Record<string, string | und
         }
         return aws.deployRoleArn;
     }
-    return bootstrapRoleArn("readOnlyRole", aws.deployRoleArn.split(":")[1], aws.accountId);
+    return bootstrapRoleArn("read-only", aws.deployRoleArn.split(":")[1], aws.accountId);
 }
 
 function projectKeys(config: Record<string, unknown>, decode: (value: unknown) => unknown): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { bootstrapRoleArn, BUCKET_PREFIX, DeployedStackRole, GithubTrustConfig, IAM_NAMES, LOG_GROUP_PREFIXES, PROJECT } from "../config";
+import { bootstrapRoleArn, BootstrapRoleKind, BUCKET_PREFIX, DeployedStackRole, GithubTrustConfig, IAM_NAMES, LOG_GROUP_PREFIXES, PROJECT } from "../config";
 
 /**
  * What the deploy role of a bootstrapped account may do, as plain policy documents: one per stack role the account
@@ -55,7 +55,7 @@ const SERVICE_LINKED_ROLES: Record<DeployedStackRole, string[]> = {
 /** The only managed policy a stack attaches to its roles. */
 const ATTACHABLE_POLICIES = (partition: string) => [`arn:${partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`];
 
-export const deployRoleArn = (partition: string, accountId: string) => bootstrapRoleArn("deployRole", partition, accountId);
+export const deployRoleArn = (partition: string, accountId: string) => bootstrapRoleArn("deploy", partition, accountId);
 
 export const boundaryArn = (partition: string, accountId: string) =>
     `arn:${partition}:iam::${accountId}:policy${IAM_NAMES.path}${IAM_NAMES.permissionsBoundary}`;
@@ -297,6 +297,9 @@ function keys(scope: DeployScope): Statement[] {
 
 // ---------------------------------------------------------------- per stack role
 
+/** What resolving an environment tag to a digest calls on the shared repository (the `aws_ecr_image` data source). */
+const RESOLVE_IMAGE_ACTIONS = ["ecr:DescribeImages", "ecr:DescribeRepositories"];
+
 function environment(scope: DeployScope): Statement[] {
     const { partition: p } = scope;
     const registry = scope.registry;
@@ -410,9 +413,6 @@ function environment(scope: DeployScope): Statement[] {
         ...keys(scope),
     ];
 }
-
-/** What resolving an environment tag to a digest calls on the shared repository (the `aws_ecr_image` data source). */
-const RESOLVE_IMAGE_ACTIONS = ["ecr:DescribeImages", "ecr:DescribeRepositories"];
 
 /** Managing a repository and pushing to it (the shared registry; the load generators' runner image). */
 const REPOSITORY_ACTIONS = [
@@ -535,7 +535,7 @@ export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
  * Pull requests run the branch's own code, so their subject is trusted only by the read-only role: nobody who can
  * open a branch can act as a role that changes anything.
  */
-export function githubSubjects(github: GithubTrustConfig, role: "deploy" | "read-only"): string[] {
+export function githubSubjects(github: GithubTrustConfig, role: BootstrapRoleKind): string[] {
     const repo = `repo:${github.repository}`;
     return [
         ...github.environments.map((name) => `${repo}:environment:${name}`),
@@ -547,8 +547,8 @@ export function githubSubjects(github: GithubTrustConfig, role: "deploy" | "read
 export interface TrustScope {
     partition: string;
     accountId: string;
-    /** The role being trusted (its name under path `/`). */
-    roleName: string;
+    /** The role being trusted. */
+    role: BootstrapRoleKind;
     trustedPrincipals: string[];
     github?: { providerArn: string; subjects: string[] };
 }
@@ -571,7 +571,7 @@ export function roleTrust(scope: TrustScope): { Version: "2012-10-17"; Statement
         Effect: "Allow",
         Principal: { AWS: `arn:${p}:iam::${a}:root` },
         Action: "sts:AssumeRole",
-        Condition: { ArnEquals: { "aws:PrincipalArn": `arn:${p}:iam::${a}:role/${scope.roleName}` } },
+        Condition: { ArnEquals: { "aws:PrincipalArn": bootstrapRoleArn(scope.role, p, a) } },
     });
     if (scope.github && scope.github.subjects.length > 0) {
         statements.push({

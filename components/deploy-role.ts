@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { BootstrapConfig, IAM_NAMES, StateBackendConfig } from "../config";
+import { BOOTSTRAP_ROLE_NAMES, BootstrapConfig, BootstrapRoleKind, IAM_NAMES, PROJECT, StateBackendConfig } from "../config";
 import { deployPolicies, deployPolicyNames, GITHUB_OIDC_HOST, githubSubjects, PolicyDocument, permissionsBoundary, roleTrust } from "./deploy-permissions";
 import { stateBucketName } from "./state-backend";
 
@@ -53,7 +53,7 @@ export class DeployRole extends pulumi.ComponentResource {
             {
                 name: IAM_NAMES.deployRole,
                 description: `Deploys the ecs-loadlab stacks of this account (${bootstrap.stackRoles.join(", ")})`,
-                assumeRolePolicy: bootstrapRoleTrust(IAM_NAMES.deployRole, "deploy", { bootstrap, accountId, partition, oidcProviderArn }),
+                assumeRolePolicy: bootstrapRoleTrust("deploy", { bootstrap, accountId, partition, oidcProviderArn }),
             },
             childOpts,
         );
@@ -69,7 +69,7 @@ export class DeployRole extends pulumi.ComponentResource {
                 stateBackend: bootstrap.stateBackend && stateBackendAccess(bootstrap.stateBackend),
             }),
         );
-        attachManagedPolicies(name, { roleName: IAM_NAMES.deployRole, role, describedAs: "ecs-loadlab deploy role", names: deployPolicyNames(bootstrap.stackRoles, bootstrap.stateBackend !== undefined), documents }, childOpts);
+        attachManagedPolicies(name, { kind: "deploy", role, names: deployPolicyNames(bootstrap.stackRoles, bootstrap.stateBackend !== undefined), documents }, childOpts);
 
         this.roleArn = role.arn;
         this.permissionsBoundaryArn = boundary.arn;
@@ -86,14 +86,14 @@ interface TrustInputs {
 }
 
 /** The trust policy of a bootstrap role: the named principals, the role itself, and CI for the role's GitHub subjects. */
-export function bootstrapRoleTrust(roleName: string, kind: "deploy" | "read-only", args: TrustInputs): pulumi.Output<string> {
+export function bootstrapRoleTrust(kind: BootstrapRoleKind, args: TrustInputs): pulumi.Output<string> {
     const github = args.bootstrap.github;
     return pulumi.all([args.partition, args.oidcProviderArn]).apply(([partition, providerArn]) =>
         JSON.stringify(
             roleTrust({
                 partition,
                 accountId: args.accountId,
-                roleName,
+                role: kind,
                 trustedPrincipals: args.bootstrap.trustedPrincipals,
                 github: github && providerArn ? { providerArn, subjects: githubSubjects(github, kind) } : undefined,
             }),
@@ -107,16 +107,16 @@ export function bootstrapRoleTrust(roleName: string, kind: "deploy" | "read-only
  */
 export function attachManagedPolicies(
     name: string,
-    args: { roleName: string; role: aws.iam.Role; describedAs: string; names: string[]; documents: pulumi.Output<Record<string, PolicyDocument>> },
+    args: { kind: BootstrapRoleKind; role: aws.iam.Role; names: string[]; documents: pulumi.Output<Record<string, PolicyDocument>> },
     opts: pulumi.CustomResourceOptions,
 ): void {
     for (const policyName of args.names) {
         const policy = new aws.iam.Policy(
             `${name}-${policyName}`,
             {
-                name: `${args.roleName}-${policyName}`,
+                name: `${BOOTSTRAP_ROLE_NAMES[args.kind]}-${policyName}`,
                 path: IAM_NAMES.path,
-                description: `${args.describedAs}: ${policyName}`,
+                description: `${PROJECT} ${args.kind} role: ${policyName}`,
                 policy: args.documents.apply((all) => JSON.stringify(all[policyName])),
             },
             opts,

@@ -16,7 +16,7 @@ export interface ReadOnlyScope {
     stateBackend?: { bucketName: string; keyAccountId: string; region: string };
 }
 
-export const readOnlyRoleArn = (partition: string, accountId: string) => bootstrapRoleArn("readOnlyRole", partition, accountId);
+export const readOnlyRoleArn = (partition: string, accountId: string) => bootstrapRoleArn("read-only", partition, accountId);
 
 /** IAM's limit for a managed policy, in characters without white space. */
 const MANAGED_POLICY_MAX_CHARACTERS = 6144;

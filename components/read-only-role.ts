@@ -31,7 +31,7 @@ export class ReadOnlyRole extends pulumi.ComponentResource {
             {
                 name: IAM_NAMES.readOnlyRole,
                 description: `Reads what the ecs-loadlab stacks of this account (${bootstrap.stackRoles.join(", ")}) create, and their metrics; writes nothing`,
-                assumeRolePolicy: bootstrapRoleTrust(IAM_NAMES.readOnlyRole, "read-only", { bootstrap, accountId, partition, oidcProviderArn: args.githubOidcProviderArn }),
+                assumeRolePolicy: bootstrapRoleTrust("read-only", { bootstrap, accountId, partition, oidcProviderArn: args.githubOidcProviderArn }),
             },
             childOpts,
         );
@@ -43,7 +43,7 @@ export class ReadOnlyRole extends pulumi.ComponentResource {
         });
         // The names come from config alone (the read statements hold no ARN), the documents from the partition.
         const names = Object.keys(readOnlyPolicies(scope("aws")));
-        attachManagedPolicies(name, { roleName: IAM_NAMES.readOnlyRole, role, describedAs: "ecs-loadlab read-only role", names, documents: partition.apply((p) => readOnlyPolicies(scope(p))) }, childOpts);
+        attachManagedPolicies(name, { kind: "read-only", role, names, documents: partition.apply((p) => readOnlyPolicies(scope(p))) }, childOpts);
 
         this.roleArn = role.arn;
         this.registerOutputs({ roleArn: this.roleArn });

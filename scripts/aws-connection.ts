@@ -39,5 +39,5 @@ export function regionPartition(region: string): string {
 
 /** The read-only role the bootstrap stack creates in an account (IAM_NAMES.readOnlyRole): reads, writes nothing. */
 export function readOnlyRoleArn(region: string, accountId: string): string {
-    return bootstrapRoleArn("readOnlyRole", regionPartition(region), accountId);
+    return bootstrapRoleArn("read-only", regionPartition(region), accountId);
 }
