@@ -19,7 +19,7 @@ function policyKind(type: string, input: string): PolicyKind | undefined {
 }
 
 function writtenPolicies(world: World): { where: string; kind: PolicyKind; document: { Statement: Record<string, unknown>[] } }[] {
-    return world.resources().flatMap(({ stack, resource }) =>
+    return world.resources.flatMap(({ stack, resource }) =>
         Object.entries(resource.inputs).flatMap(([input, value]) => {
             const kind = policyKind(resource.type, input);
             if (!kind || typeof value !== "string") return [];

@@ -56,10 +56,7 @@ describe("IAM: the read-only role", () => {
     });
 
     it("reads the state and decrypts its secrets from every account that shares the backend, and cannot write it", async () => {
-        const holder = world.stacks.find((stack) => stack.config.role === "bootstrap" && stack.recording.ofType("aws:kms/alias:Alias").length > 0);
-        assert.ok(holder && holder.config.role === "bootstrap" && holder.config.bootstrap.stateBackend, "a bootstrap file holds the state backend");
-        const bucket = holder.recording.one("aws:s3/bucket:Bucket").state.bucket as string;
-        const key = holder.recording.one("aws:kms/key:Key").state.arn as string;
+        const { holder, sharedWith, bucket, keyArn: key } = world.stateBackend();
         const stateFile = `arn:aws:s3:::${bucket}/.pulumi/stacks/ecs-loadlab/prod.json`;
         const request = (action: string, resource: string): AccessRequest & { what: string } => ({
             what: `preview: ${action}`,
@@ -69,7 +66,7 @@ describe("IAM: the read-only role", () => {
             resourcePolicy: world.resourcePolicy(action, resource),
             context: action.startsWith("kms:") ? { "kms:ResourceAliases": ["alias/ecs-loadlab-state"] } : {},
         });
-        const accounts = [holder.config.aws.accountId, ...holder.config.bootstrap.stateBackend.sharedWith];
+        const accounts = [holder.config.aws.accountId, ...sharedWith];
         for (const account of accounts) {
             const principal = world.readOnlyRole(account);
             const reads = [request("s3:ListBucket", `arn:aws:s3:::${bucket}`), request("s3:GetObject", stateFile), request("kms:Decrypt", key), request("kms:DescribeKey", key)];

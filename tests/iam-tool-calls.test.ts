@@ -180,16 +180,15 @@ describe("IAM: every AWS call of the command-line tools", () => {
                 assert.ok(stack, `a ${name ?? role} stack file`);
                 return stack.config.aws.accountId;
             };
-            const backend = world.stacks.flatMap((stack) => (stack.config.role === "bootstrap" && stack.config.bootstrap.stateBackend ? [stack.config.bootstrap.stateBackend] : []))[0];
-            assert.ok(backend, "a bootstrap file holds the state backend");
+            const backend = world.stateBackend();
             const values: Record<string, string> = {
                 "shared-account": account("shared"),
                 "dev-account": account("environment", "dev"),
                 "staging-account": account("environment", "staging"),
                 "prod-account": account("environment", "prod"),
-                "state-bucket": `ecs-loadlab-state-${backend.accountId}-${backend.region}`,
+                "state-bucket": backend.bucket,
                 "state-region": backend.region,
-                "state-account": backend.accountId,
+                "state-account": backend.holder.config.aws.accountId,
             };
             const filled = block.replace(/<([a-z-]+)>/g, (_, name: string) => {
                 assert.ok(values[name], `docs/bootstrap.md: no value for <${name}>`);
@@ -200,8 +199,7 @@ describe("IAM: every AWS call of the command-line tools", () => {
 
         /** The identity: the holder account's first trusted principal (the PlatformEngineer permission set), signed in. */
         function everyday(): Principal {
-            const holder = world.stacks.find((stack) => stack.config.role === "bootstrap" && stack.config.bootstrap.stateBackend?.accountId === stack.config.aws.accountId);
-            assert.ok(holder && holder.config.role === "bootstrap");
+            const { holder } = world.stateBackend();
             const roleArn = holder.config.bootstrap.trustedPrincipals[0];
             assert.match(roleArn, /^arn:aws:iam::\d{12}:role\//);
             return {
@@ -225,10 +223,7 @@ describe("IAM: every AWS call of the command-line tools", () => {
                     return { what: `assume ${role} in ${account}`, action: "sts:AssumeRole", resource, resourceAccount: account, resourcePolicy: world.resourcePolicy("sts:AssumeRole", resource) };
                 }),
             );
-            const holder = world.stacks.find((stack) => stack.config.role === "bootstrap" && stack.recording.ofType("aws:kms/alias:Alias").length > 0);
-            assert.ok(holder);
-            const bucket = holder.recording.one("aws:s3/bucket:Bucket").state.bucket as string;
-            const key = holder.recording.one("aws:kms/key:Key").state.arn as string;
+            const { bucket, keyArn: key } = world.stateBackend();
             const state = (action: string, resource: string, context?: Record<string, string[]>) => ({
                 what: `pulumi login s3://${bucket}: ${action}`,
                 action,

