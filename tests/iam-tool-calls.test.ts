@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { TOOL_CALLS, TOOL_VARIABLES, toolActions, type ToolCalls, type ToolName } from "../aws-calls/tools";
 import { IAM_NAMES } from "../config";
+import { REPO_ROOT } from "./environment-fixtures";
 import { catalogueProblems } from "./iam/catalogue";
 import { denials, type PolicyDocument, type Principal } from "./iam/evaluator";
 import { shippedWorld, World, type BuiltStack } from "./iam/world";
@@ -15,8 +16,7 @@ import { useMocks } from "./mocks";
  * against what the guides have that identity do.
  */
 
-const ROOT = path.join(__dirname, "..");
-const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), "utf8");
 
 /** The SDK commands a TypeScript file constructs (`new DescribeImagesCommand(` → DescribeImages). */
 const sdkCommands = (text: string) => [...text.matchAll(/new (\w+)Command\(/g)].map((match) => match[1]);
@@ -28,12 +28,9 @@ function shellCalls(text: string): string[] {
     return [...aws, ...(/\bdocker push\b/.test(text) ? ["docker push"] : [])];
 }
 
-function sourceFiles(dir: string): string[] {
-    return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
-        const relative = path.join(dir, entry.name);
-        return entry.isDirectory() ? sourceFiles(relative) : /\.ts$/.test(entry.name) ? [relative] : [];
-    });
-}
+/** The TypeScript files under a folder of the repository, as paths from its root. */
+const sourceFiles = (dir: string): string[] =>
+    fs.readdirSync(path.join(REPO_ROOT, dir), { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".ts")).map((file) => path.join(dir, file));
 
 const operation = (api: string) => api.split(":")[1];
 
@@ -157,7 +154,7 @@ describe("IAM: every AWS call of the command-line tools", () => {
     }
 
     it("the docs list each tool's actions, exactly the table's", () => {
-        const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((file) => file.endsWith(".md"));
+        const docs = fs.readdirSync(path.join(REPO_ROOT, "docs")).filter((file) => file.endsWith(".md"));
         const listed = new Map<string, string[]>();
         for (const doc of docs) {
             for (const match of read(path.join("docs", doc)).matchAll(/<!-- iam-actions: ([\w-]+) -->\n\s*(.+)\n/g)) {

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { STACK_FILES_DIR } from "./environment-fixtures";
+import { REPO_ROOT, STACK_FILES_DIR } from "./environment-fixtures";
 
 /**
  * The GitHub Actions workflows in .github/workflows, read as plain data, and what follows from them: which jobs
@@ -14,7 +14,7 @@ import { STACK_FILES_DIR } from "./environment-fixtures";
  * `inputs.<name> == '<value>'`. Anything else on the way to a role or a subject is an error, never a guess.
  */
 
-export const REPO_ROOT = path.join(__dirname, "..");
+export { REPO_ROOT };
 export const WORKFLOWS_DIR = path.join(REPO_ROOT, ".github", "workflows");
 
 /** Stands for `<owner>/<repository>` in the subjects: the repository is the bootstrap stack's config, not the workflows'. */
