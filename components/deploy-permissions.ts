@@ -60,7 +60,7 @@ export const deployRoleArn = (partition: string, accountId: string) => bootstrap
 export const boundaryArn = (partition: string, accountId: string) =>
     `arn:${partition}:iam::${accountId}:policy${IAM_NAMES.path}${IAM_NAMES.permissionsBoundary}`;
 
-export const arns = (scope: Pick<DeployScope, "partition" | "accountId">) => {
+const arns = (scope: Pick<DeployScope, "partition" | "accountId">) => {
     const { partition: p, accountId: a } = scope;
     const projectBuckets = `arn:${p}:s3:::${BUCKET_PREFIX}*`;
     return {

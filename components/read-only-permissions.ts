@@ -39,9 +39,6 @@ function chunked(actions: string[]): string[][] {
     return chunks;
 }
 
-/** Actions that need no permission (STS's GetCallerIdentity) are calls, not grants. */
-const grantable = (actions: string[]) => actions.filter((action) => action !== "sts:GetCallerIdentity");
-
 function state(scope: ReadOnlyScope): Statement[] {
     const backend = scope.stateBackend;
     if (!backend) return [];
@@ -59,7 +56,8 @@ function state(scope: ReadOnlyScope): Statement[] {
  * bootstrap), `state` with a backend.
  */
 export function readOnlyPolicies(scope: ReadOnlyScope): Record<string, PolicyDocument> {
-    const reads = [...new Set(grantable([...readActions(scope.stackRoles), ...toolActions("timeline-observe")]))].sort();
+    // A call that needs no permission (STS GetCallerIdentity) lists no action in the tables, so it is granted nothing.
+    const reads = [...new Set([...readActions(scope.stackRoles), ...toolActions("timeline-observe")])].sort();
     const policies: Record<string, PolicyDocument> = {
         session: document([allow("ReassumeItself", ["sts:AssumeRole"], readOnlyRoleArn(scope.partition, scope.accountId))]),
     };
