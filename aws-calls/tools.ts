@@ -63,6 +63,7 @@ const BUILD_IMAGE = "scripts/loadtest/build-image.ts";
 const ECS_TASKS = "scripts/loadtest/ecs-tasks.ts";
 const RUN_STORE = "loadgen/src/run-store.ts";
 const OBSERVE = "scripts/timeline/observe/cloudwatch.ts";
+const PREFLIGHT = "scripts/loadtest/preflight.ts";
 
 export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
     promote: {
@@ -107,6 +108,11 @@ export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
             call("ecs:DescribeTasks", TASK, ECS_TASKS),
             call("ecs:ListTasks", "arn:${Partition}:ecs:${Region}:${Account}:container-instance/${ClusterName}/*", ECS_TASKS),
             call("ecs:StopTask", TASK, ECS_TASKS),
+            // Before the first RunTask (the runner image's presence is build-image.ts's DescribeImages, above): the
+            // region's Fargate vCPU quota leaves room next to the usage metric, which GetMetricData reads on any resource.
+            call("servicequotas:GetServiceQuota", "arn:${Partition}:servicequotas:${Region}:${Account}:fargate/*", PREFLIGHT),
+            call("servicequotas:GetAWSDefaultServiceQuota", "*", PREFLIGHT),
+            call("cloudwatch:GetMetricData", "*", PREFLIGHT),
             call("s3:PutObject", RUN_OBJECTS, RUN_STORE),
             call("s3:GetObject", RUN_OBJECTS, RUN_STORE),
             // ListObjectsV2 is authorized as s3:ListBucket on the bucket.

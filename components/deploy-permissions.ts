@@ -461,6 +461,9 @@ function loadgen(scope: DeployScope): Statement[] {
         // Starting and stopping the load generators: `npm run loadtest` may run as the deploy role.
         allow("LoadGenerators", ["ecs:RunTask", "ecs:StopTask"], arns(scope).account("ecs")),
         allow("RunObjects", ["s3:GetObject", "s3:PutObject"], arns(scope).projectBucketObjects),
+        // Before a run: the region's Fargate vCPU quota, and the usage metric that counts against it.
+        allow("FargateQuota", ["servicequotas:GetServiceQuota"], arns(scope).account("servicequotas")),
+        allow("FargateQuotaDefaultsAndUsage", ["servicequotas:GetAWSDefaultServiceQuota", "cloudwatch:GetMetricData"], "*"),
     ];
 }
 

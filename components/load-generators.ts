@@ -22,8 +22,12 @@ export interface LoadGeneratorsArgs {
 
 /** Numeric user and group: the task definition alone shows the runner is not root. */
 const CONTAINER_USER = "1000:1000";
-/** From SIGTERM to SIGKILL: the runner stops k6 and uploads what it has recorded. */
-const STOP_TIMEOUT_SECONDS = 60;
+/**
+ * From SIGTERM (StopTask, a Spot interruption) to SIGKILL: the runner stops k6, which has K6_STOP_GRACE_MS to end,
+ * and uploads what it recorded. Fargate's most, 120 s (stopTimeout, 2 to 120 s on Fargate:
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html).
+ */
+const STOP_TIMEOUT_SECONDS = 120;
 /** Load tests reach their targets over HTTP and HTTPS; ECR, S3 and CloudWatch Logs are HTTPS. */
 const EGRESS_PORTS = [80, 443] as const;
 

@@ -175,7 +175,7 @@ for (const file of LOADGEN_FILES) {
                     { name: RUNNER_ENV.bucket, value: bucket.state.bucket },
                     { name: "AWS_REGION", value: config.aws.region },
                 ],
-                stopTimeout: 60,
+                stopTimeout: 120,
                 logConfiguration: {
                     logDriver: "awslogs",
                     options: { "awslogs-group": logGroup.state.name, "awslogs-region": config.aws.region, "awslogs-stream-prefix": RUNNER_CONTAINER_NAME },

@@ -3,8 +3,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeImagesCommand, ImageNotFoundException } from "@aws-sdk/client-ecr";
 import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, Task } from "@aws-sdk/client-ecs";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, NoSuchResourceException } from "@aws-sdk/client-service-quotas";
 import { LoadgenStackOutputs } from "../loadgen/src/contract";
 import { runnerImageTag } from "../loadgen/src/image";
 import { manifestSchema, parseRunObject } from "../loadgen/src/protocol";
@@ -13,8 +16,9 @@ import { CommandContext, EXIT, main } from "../scripts/loadtest/main";
 import { Connection } from "../scripts/aws-connection";
 import { PROJECT_DIR } from "../scripts/loadtest/stack-outputs";
 import { FakeK6, installFakeK6, writeScenario } from "./fixtures/fake-k6";
-import { LOADGEN_OUTPUTS, LOADGEN_OUTPUTS_FRANKFURT, ecsMock, mockedEcsClient } from "./loadtest-stack-fixture";
-import { mockedClient as mockedEcrClient } from "./promote-fixtures";
+import { LOADGEN_OUTPUTS, LOADGEN_OUTPUTS_FRANKFURT, ecsMock, mockedEcsClient, mockedServiceQuotasClient, serviceQuotasMock } from "./loadtest-stack-fixture";
+import { FAKE_CREDENTIALS, ecrMock, mockedClient as mockedEcrClient } from "./promote-fixtures";
+import { cloudWatchMock } from "./timeline-observe-fixture";
 
 const EU = "loadgen-eu";
 const FRA = "loadgen-fra";
@@ -58,7 +62,13 @@ async function loadtest(argv: string[], { interactive = false, answer, stacks = 
         readOutputs: async (stack) => ({ ...(stacks[stack] ?? assert.fail(`no stack ${stack}`)) }),
         clients: (connection) => {
             connections.push(connection);
-            return { ecs: mockedEcsClient(), s3: mockedS3Client(), ecr: mockedEcrClient() };
+            return {
+                ecs: mockedEcsClient(),
+                s3: mockedS3Client(),
+                ecr: mockedEcrClient(),
+                serviceQuotas: mockedServiceQuotasClient(),
+                cloudWatch: new CloudWatchClient({ region: connection.region, credentials: FAKE_CREDENTIALS }),
+            };
         },
         interrupt: new AbortController().signal,
         env: { ...process.env, K6_BINARY: undefined },
@@ -90,6 +100,13 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
         ecsMock.onAnyCommand().rejects(new Error("no ECS call expected here"));
         s3Mock.reset();
         s3Mock.onAnyCommand().rejects(new Error("no S3 call expected here"));
+        // Before a run: the runner image is in each repository, and each region has room (quota 4,000 vCPUs, 12 in use).
+        ecrMock.reset();
+        ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: [runnerImageTag()] }] });
+        serviceQuotasMock.reset();
+        serviceQuotasMock.on(GetServiceQuotaCommand).resolves({ Quota: { QuotaName: "Fargate On-Demand vCPU resource count", Value: 4000 } });
+        cloudWatchMock.reset();
+        cloudWatchMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: "vcpus", Values: [12] }] });
     });
     // A run that started keeps its archive in k6/results/<run id>, as a real one does.
     afterEach(() => Promise.all(runDirs().map((name) => rm(join(RESULTS_DIR, name), { recursive: true, force: true }))));
@@ -112,14 +129,14 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
         ecsMock.on(StopTaskCommand).resolves({});
     }
 
-    const assertNothingStarted = (result: Awaited<ReturnType<typeof loadtest>>) => {
+    /** No task, no run object; at most the reads of the checks before a run. */
+    const assertNothingStarted = () => {
         assert.deepEqual(ecsMock.calls(), []);
         assert.deepEqual(s3Mock.calls(), []);
-        assert.deepEqual(result.connections, []);
         assert.deepEqual(runDirs(), [], "the run's directory is removed when the run does not start");
     };
 
-    it("--dry-run prints the plan with its estimated cost and calls no AWS API", async () => {
+    it("--dry-run prints the plan with its estimated cost, checks image and quota, and starts nothing", async () => {
         const result = await loadtest(["--stack", EU, "--tasks", "2", script, "--dry-run"]);
 
         assert.equal(result.status, EXIT.passed, result.stderr);
@@ -128,7 +145,64 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
         assert.deepEqual(lines.slice(2, 5), ["  loadgen-eu (eu-west-1, account 111111111111): 2 × 2 vCPU / 4 GB Fargate tasks", "    segments 0:1/2 1/2:1", "    ≈ $0.20 ($0.10 per task-hour)"]);
         assert.match(lines[5], /^ {2}Estimated Fargate cost: \$0\.20 at list price \(prices as of \d{4}-\d{2}-\d{2}\)/);
         assert.equal(lines.at(-1), "Dry run: nothing started.");
-        assertNothingStarted(result);
+        assertNothingStarted();
+        assert.deepEqual(ecrMock.commandCalls(DescribeImagesCommand)[0].args[0].input, {
+            registryId: "111111111111",
+            repositoryName: "loadgen-runner",
+            imageIds: [{ imageTag: runnerImageTag() }],
+        });
+        assert.deepEqual(serviceQuotasMock.commandCalls(GetServiceQuotaCommand)[0].args[0].input, { ServiceCode: "fargate", QuotaCode: "L-3032A538" });
+        const usage = cloudWatchMock.commandCalls(GetMetricDataCommand)[0].args[0].input.MetricDataQueries?.[0].MetricStat?.Metric;
+        assert.deepEqual(usage?.Dimensions?.find((dimension) => dimension.Name === "Class"), { Name: "Class", Value: "Standard/OnDemand" });
+    });
+
+    it("refuses a run that would pass the region's Fargate vCPU quota, with the numbers; nothing started", async () => {
+        serviceQuotasMock.on(GetServiceQuotaCommand).resolves({ Quota: { QuotaName: "Fargate Spot vCPU resource count", Value: 16 } });
+        cloudWatchMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: "vcpus", Values: [10] }] });
+
+        const result = await loadtest(["--stack", EU, "--tasks", "4", "--spot", script, "--yes"]);
+
+        assert.equal(result.status, EXIT.failed);
+        assert.equal(
+            result.stderr,
+            "Not started:\n  ✗ loadgen-eu (eu-west-1, account 111111111111): the run needs 8 vCPUs of Fargate Spot, 10 are in use and the " +
+                "Fargate Spot vCPU resource count quota is 16: there is room for 6: run fewer tasks there, or raise the quota " +
+                "(Service Quotas › AWS Fargate › L-36FBB829) before the run",
+        );
+        assert.deepEqual(serviceQuotasMock.commandCalls(GetServiceQuotaCommand)[0].args[0].input, { ServiceCode: "fargate", QuotaCode: "L-36FBB829" });
+        assertNothingStarted();
+    });
+
+    it("a quota never raised has no applied value: its AWS default counts", async () => {
+        serviceQuotasMock.on(GetServiceQuotaCommand).rejects(new NoSuchResourceException({ message: "The request failed because the specified service quota does not exist.", $metadata: {} }));
+        serviceQuotasMock.on(GetAWSDefaultServiceQuotaCommand).resolves({ Quota: { QuotaName: "Fargate On-Demand vCPU resource count", Value: 6 } });
+
+        const result = await loadtest(["--stack", EU, "--tasks", "2", script, "--dry-run"]);
+
+        assert.equal(result.status, EXIT.failed);
+        assert.match(result.stderr, /needs 4 vCPUs of Fargate On-Demand, 12 are in use and the Fargate On-Demand vCPU resource count quota is 6: there is room for 0/);
+    });
+
+    it("refuses a run whose runner image is not in the repository: push it with build-image", async () => {
+        ecrMock.on(DescribeImagesCommand).rejects(new ImageNotFoundException({ message: "The image with imageId {imageTag:runner-…} does not exist", $metadata: {} }));
+
+        const result = await loadtest(["--stack", EU, "--tasks", "2", script, "--yes"]);
+
+        assert.equal(result.status, EXIT.failed);
+        assert.match(result.stderr, /✗ loadgen-eu: the runner image .*loadgen-runner:runner-[0-9a-f]{16} is not in its repository: npm run loadtest -- build-image --stack loadgen-eu/);
+        assertNothingStarted();
+    });
+
+    it("refuses a run on AWS when the local k6 is not the image's major version (k6 v2)", async () => {
+        process.env.FAKE_K6_VERSION = "v1.7.1";
+        try {
+            const result = await loadtest(["--stack", EU, "--tasks", "2", script, "--yes"]);
+            assert.equal(result.status, EXIT.badInput);
+            assert.match(result.stderr, /the local k6 is v1\.7\.1 but the runner image runs v2\.2\.0 \(grafana\/k6:2\.2\.0\).*install k6 v2 here/);
+            assertNothingStarted();
+        } finally {
+            delete process.env.FAKE_K6_VERSION;
+        }
     });
 
     it("above --confirm-above without a terminal: exit 2, pass --yes, nothing started", async () => {
@@ -137,7 +211,7 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
         assert.equal(result.status, EXIT.badInput);
         assert.equal(result.stderr, "the estimated $0.20 is above --confirm-above $0.10: pass --yes to start it without asking");
         assert.deepEqual(result.questions, []);
-        assertNothingStarted(result);
+        assertNothingStarted();
     });
 
     it("above --confirm-above on a terminal, answered n: nothing started, exit 0", async () => {
@@ -146,7 +220,7 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
         assert.equal(result.status, EXIT.passed, result.stderr);
         assert.deepEqual(result.questions, ["The estimated $0.20 is above --confirm-above $0.10. Start the run? [y/N] "]);
         assert.equal(result.stdout.split("\n").at(-1), "not started");
-        assertNothingStarted(result);
+        assertNothingStarted();
     });
 
     it("answered y: the run starts; RunTask finds no capacity: exit 1, the failure named, what started stopped", async () => {
@@ -177,7 +251,7 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
             `the task definition of loadgen-eu runs ${LOADGEN_OUTPUTS.runnerImage}, not ${image}: run pulumi up -s loadgen-eu so the task definition runs this image; ` +
                 "push this image first if it is not there: npm run loadtest -- build-image --stack loadgen-eu",
         );
-        assertNothingStarted(result);
+        assertNothingStarted();
     });
 
     it("two stacks in two accounts: each account's --role-arn, each stack its segments in its own cluster and bucket", async () => {

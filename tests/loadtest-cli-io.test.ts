@@ -8,8 +8,8 @@ import { SegmentRecorder } from "../loadgen/src/recorder";
 import { validateThresholds } from "../loadgen/src/thresholds";
 import { K6JsonWriter } from "../loadgen/test/k6-json";
 import { K6CliError, archiveScript, inspectArchive, k6Binary, parseGoDuration, parseInspectOutput } from "../scripts/loadtest/k6-cli";
-import { planRun } from "../scripts/loadtest/plan";
-import { buildReport, defaultResultPath, resultFile } from "../scripts/loadtest/report";
+import { manifestFor, planRun } from "../scripts/loadtest/plan";
+import { RunCollector, defaultResultPath, describeRun, resultFile } from "../scripts/loadtest/report";
 import { StackOutputsError, readLoadgenOutputs } from "../scripts/loadtest/stack-outputs";
 import { FakeK6, installFakeK6, writeScenario } from "./fixtures/fake-k6";
 import { LOADGEN_OUTPUTS, LOADGEN_OUTPUTS_FRANKFURT } from "./loadtest-stack-fixture";
@@ -232,6 +232,7 @@ describe("npm run loadtest: the result file (report.ts)", () => {
     const plan = planRun({
         runId: RUN_ID,
         script: "load",
+        baseUrl: BASE_URL,
         tasks: 2,
         spot: false,
         stacks: [
@@ -250,31 +251,24 @@ describe("npm run loadtest: the result file (report.ts)", () => {
             writer.request(START + 2000 + i * 1000, { name: "count-prime", status, durationMs: 10 + ((i * 37 + segment * 11) % 90) });
             writer.check(START + 2000 + i * 1000, "status is 200", status === 200);
         }
-        const recorder = new SegmentRecorder({ submetrics: plan.submetrics, startedAt: new Date(START), seriesStepSeconds: 60 });
+        const recorder = new SegmentRecorder({ submetrics: plan.submetrics, startedAt: new Date(START), seriesStepSeconds: 60, exactSamplesPerSeries: plan.exactSamplesPerTask });
         for (const line of writer.lines) recorder.ingest(line);
-        return { version: 1, runId: RUN_ID, segment, logTail: [], recorded: recorder.result(), ...fields };
+        return { version: 2, runId: RUN_ID, segment, logTail: [], recorded: recorder.result(), ...fields };
     }
 
     const stopped = "segment 1 (task b2, loadgen-fra) stopped: the heartbeat went stale";
-    const report = buildReport(
-        plan,
-        [
-            { stack: "loadgen-eu", result: segmentResult(0, 120, { taskId: "a1", status: "completed", k6ExitCode: 0, k6StartedAt: at(1000), k6FinishedAt: at(125_000) }) },
-            {
-                stack: "loadgen-fra",
-                result: segmentResult(1, 80, { taskId: "b2", status: "stopped", reason: "the heartbeat went stale", k6ExitCode: 105, k6StartedAt: at(1500), k6FinishedAt: at(130_500) }),
-            },
-        ],
-        [stopped],
-        new Date(START),
-    );
+    const description = describeRun(manifestFor(plan, plan.groups[0]));
+    const collector = new RunCollector(description);
+    collector.collect("loadgen-fra", segmentResult(1, 80, { taskId: "b2", status: "stopped", reason: "the heartbeat went stale", k6ExitCode: 105, k6StartedAt: at(1500), k6FinishedAt: at(130_500) }));
+    collector.collect("loadgen-eu", segmentResult(0, 120, { taskId: "a1", status: "completed", k6ExitCode: 0, k6StartedAt: at(1000), k6FinishedAt: at(125_000) }));
+    const report = collector.report([stopped], new Date(START));
 
     it("defaultResultPath: under k6/results, named for the script and the end time, apart from single runs' files", () => {
         assert.equal(defaultResultPath("load", new Date("2026-11-30T12:34:56.789Z")), "k6/results/load-20261130T123456Z-distributed.json");
     });
 
     it("has the run and k6 parts of a single k6 run's summary file (the timeline reads both), plus series and tasks", () => {
-        const distributed = JSON.parse(resultFile(plan, report, BASE_URL)) as Record<string, Record<string, unknown>>;
+        const distributed = JSON.parse(resultFile(description, report)) as Record<string, Record<string, unknown>>;
         const jsonPath = "k6/results/load.json";
         const outputs = summaryOutputs(report.merged.summary, { script: "load", baseUrl: BASE_URL, settings: {} }, jsonPath, new Date(report.window.finishedAt));
         const single = JSON.parse(outputs[jsonPath]) as Record<string, Record<string, unknown>>;
@@ -282,17 +276,22 @@ describe("npm run loadtest: the result file (report.ts)", () => {
         assert.deepEqual(Object.keys(single), ["run", "k6"]);
         assert.deepEqual(Object.keys(distributed), ["run", "k6", "series", "tasks"]);
         assert.deepEqual(distributed.k6, single.k6);
-        assert.deepEqual(Object.keys(distributed.run), [...Object.keys(single.run), "errors"]);
-        for (const key of Object.keys(single.run).filter((name) => name !== "settings")) assert.deepEqual(distributed.run[key], single.run[key], key);
-        // The window is the tasks' k6 runs, from the first start to the last end.
+        assert.deepEqual(Object.keys(distributed.run), [...Object.keys(single.run), "verdict", "errors"]);
+        // A single run's window is its test run duration back from its end; a distributed one's is the tasks' k6 runs,
+        // from the first start to the last end, which holds the longest segment's duration.
+        const window = ["startedAt", "durationSeconds", "settings"];
+        for (const key of Object.keys(single.run).filter((name) => !window.includes(name))) assert.deepEqual(distributed.run[key], single.run[key], key);
         assert.deepEqual(
             [distributed.run.startedAt, distributed.run.finishedAt, distributed.run.durationSeconds],
             [at(1000), at(130_500), 129.5],
         );
         assert.equal(distributed.run.thresholdsPassed, false);
+        // A segment stopped early: its thresholds saw part of the run.
+        assert.equal(distributed.run.verdict, "incomplete");
         assert.deepEqual(distributed.run.failedThresholds, ["http_req_failed: rate<0.05"]);
         assert.deepEqual(distributed.run.errors, [stopped]);
-        assert.deepEqual(distributed.run.settings, {
+        const { percentiles, ...settings } = distributed.run.settings as { percentiles: { budget: number; series: Record<string, { mode: string; count: number }> } };
+        assert.deepEqual(settings, {
             runId: RUN_ID,
             distributed: {
                 segments: 2,
@@ -301,13 +300,20 @@ describe("npm run loadtest: the result file (report.ts)", () => {
                     { stack: "loadgen-fra", segments: [1] },
                 ],
                 spot: false,
+                missingSegments: [],
             },
-            percentiles: { exact: true, histogramMetrics: [] },
+            // No segment reported k6's own duration: the longest segment's k6 process, start to end.
+            testRunDuration: { ms: 129_000, source: "wall clock" },
         });
+        // Every trend series is exact (200 samples, far under the budget), and says so.
+        assert.equal(percentiles.budget, 10_000_000);
+        assert.deepEqual(percentiles.series["http_req_duration{name:count-prime}"], { mode: "exact", count: 200 });
+        assert.deepEqual(percentiles.series["http_req_duration{expected_response:true}"], { mode: "exact", count: 180 });
+        assert.ok(Object.values(percentiles.series).every(({ mode }) => mode === "exact"));
     });
 
     it("tasks: a row per segment with its requests; series: the whole run's requests, per minute", () => {
-        const file = JSON.parse(resultFile(plan, report, BASE_URL)) as { tasks: unknown[]; series: { stepSeconds: number; rows: { t: number; requests: number; failed: number }[] } };
+        const file = JSON.parse(resultFile(description, report)) as { tasks: unknown[]; series: { stepSeconds: number; rows: { t: number; requests: number; failed: number }[] } };
         assert.deepEqual(file.tasks, [
             { segment: "0:1/2", stack: "loadgen-eu", taskId: "a1", status: "completed", k6ExitCode: 0, requests: 120, failedRequests: 12 },
             { segment: "1/2:1", stack: "loadgen-fra", taskId: "b2", status: "stopped", reason: "the heartbeat went stale", k6ExitCode: 105, requests: 80, failedRequests: 8 },

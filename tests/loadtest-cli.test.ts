@@ -68,11 +68,11 @@ describe("npm run loadtest: the command line (args.ts)", () => {
         [["--stack", "loadgen", "--tasks", "2"], "name the k6 script to run, e.g. k6/load.ts"],
         [run("k6/stress.ts"), 'one script at a time, not "k6/load.ts k6/stress.ts"'],
         [["--stack", "loadgen", SCRIPT], "say how many segments to run with --tasks <n>"],
-        ...["0", "501", "3x", "", "2.5"].map((tasks): [string[], string] => [
+        ...["0", "1001", "3x", "", "2.5"].map((tasks): [string[], string] => [
             ["--stack", "loadgen", "--tasks", tasks, SCRIPT],
-            `--tasks must be a whole number from 1 to 500, not "${tasks}"`,
+            `--tasks must be a whole number from 1 to 1000, not "${tasks}"`,
         ]),
-        [["--stack", "a", "--stack", "b", "--stack", "c", "--tasks", "2", SCRIPT], '--tasks must be a whole number from 3 to 500 (at least one per stack), not "2"'],
+        [["--stack", "a", "--stack", "b", "--stack", "c", "--tasks", "2", SCRIPT], '--tasks must be a whole number from 3 to 1000 (at least one per stack), not "2"'],
         [run("-e", "BASE_URL"), '-e needs NAME=VALUE, not "BASE_URL"'],
         [run("-e", "1X=2"), '-e needs NAME=VALUE, not "1X=2"'],
         [run("-e", "=2"), '-e needs NAME=VALUE, not "=2"'],
@@ -159,6 +159,7 @@ describe("npm run loadtest: the plan (plan.ts)", () => {
     const twoStacks: PlanInput = {
         runId: RUN_ID,
         script: "load",
+        baseUrl: "https://dev.loadlab.example.com",
         tasks: 5,
         spot: false,
         stacks: [
@@ -259,18 +260,33 @@ describe("npm run loadtest: the plan (plan.ts)", () => {
         const manifests = result.groups.map((group) => manifestFor(result, group));
         for (const manifest of manifests) assert.deepEqual(manifestSchema.parse(manifest), manifest);
         assert.deepEqual(manifests[1], {
-            version: 1,
+            version: 2,
             runId: RUN_ID,
             script: "load",
             segmentCount: 5,
             segments: [3, 4],
             submetrics: ["http_req_duration{name:count-prime}"],
             seriesStepSeconds: 60,
+            // The run's budget of 10 million samples per series over 5 tasks, capped at a million a task.
+            exactSamplesPerSeries: 1_000_000,
             maxRunSeconds: 720,
             heartbeatStaleSeconds: 60,
             lateStartSeconds: 10,
             goWaitSeconds: 660,
+            // What a later `merge` needs: the same in every stack's manifest.
+            merge: {
+                thresholds: THRESHOLDS,
+                exactSampleBudget: 10_000_000,
+                spot: false,
+                stacks: [
+                    { stack: "loadgen-eu", segments: [0, 1, 2] },
+                    { stack: "loadgen-fra", segments: [3, 4] },
+                ],
+                baseUrl: "https://dev.loadlab.example.com",
+            },
         });
+        assert.deepEqual(manifests[0].merge, manifests[1].merge);
+        assert.equal(manifestFor(plan({ tasks: 1000 }), plan({ tasks: 1000 }).groups[0]).exactSamplesPerSeries, 10_000);
         assert.deepEqual(manifests[0].segments, [0, 1, 2]);
         // A fractional profile still gives the whole seconds the schema asks for.
         const fractional = plan({ requirements: { ...twoStacks.requirements, durationSeconds: 0.5 } });
@@ -292,7 +308,8 @@ describe("npm run loadtest: the plan (plan.ts)", () => {
                     "    segments 3/5:4/5 4/5:1",
                     "    ≈ $0.02 ($0.06 per task-hour)",
                     `  Estimated Fargate cost: $0.08 at list price (prices as of ${FARGATE_PRICES_AS_OF}), for the profile plus ≈90 s of start-up per task; S3 requests and data transfer not included`,
-                    "  Each task stops k6 after 12m00s, or 60 s after this command stops.",
+"  Percentiles are exact while each task keeps at most 1,000,000 samples per trend series: the run's budget of 10,000,000 per series over 5 tasks, at most 1,000,000 a task. Past that a task sends a log histogram, within 0.05 %.",
+                    "  Each task stops k6 after 12m00s, or on its own within 92 s if this command dies.",
                 ],
             ],
             [
@@ -304,7 +321,8 @@ describe("npm run loadtest: the plan (plan.ts)", () => {
                     "    segments 0:1",
                     "    ≈ $0.03 ($0.03 per task-hour)",
                     `  Estimated Fargate cost: $0.03 at list price (prices as of ${FARGATE_PRICES_AS_OF}), for the profile plus ≈90 s of start-up per task; S3 requests and data transfer not included`,
-                    "  Each task stops k6 after 1h06m00s, or 60 s after this command stops.",
+"  Percentiles are exact while each task keeps at most 1,000,000 samples per trend series: the run's budget of 10,000,000 per series over 1 task, at most 1,000,000 a task. Past that a task sends a log histogram, within 0.05 %.",
+                    "  Each task stops k6 after 1h06m00s, or on its own within 92 s if this command dies.",
                 ],
             ],
             [
@@ -316,13 +334,20 @@ describe("npm run loadtest: the plan (plan.ts)", () => {
                     "    segments 0:1/10 1/10:2/10 2/10:3/10 3/10:4/10 4/10:5/10 5/10:6/10 6/10:7/10 7/10:8/10 8/10:9/10 9/10:1",
                     "    ≈ $12 ($0.10 per task-hour)",
                     `  Estimated Fargate cost: $12 at list price (prices as of ${FARGATE_PRICES_AS_OF}), for the profile plus ≈90 s of start-up per task; S3 requests and data transfer not included`,
-                    "  Each task stops k6 after 13h12m00s, or 60 s after this command stops.",
+"  Percentiles are exact while each task keeps at most 1,000,000 samples per trend series: the run's budget of 10,000,000 per series over 10 tasks, at most 1,000,000 a task. Past that a task sends a log histogram, within 0.05 %.",
+                    "  Each task stops k6 after 13h12m00s, or on its own within 92 s if this command dies.",
                 ],
             ],
             [
                 "local processes: no cost",
                 plan({ stacks: "local", tasks: 3, requirements: { durationSeconds: 75, maxVUs: 6, thresholds: {} } }),
-                [`Run ${RUN_ID}: load as 3 segments, 1m15s of profile, at most 6 VUs in all`, "  local: 3 k6 processes", "    segments 0:1/3 1/3:2/3 2/3:1", "  Each task stops k6 after 3m15s, or 60 s after this command stops."],
+                [
+                    `Run ${RUN_ID}: load as 3 segments, 1m15s of profile, at most 6 VUs in all`,
+                    "  local: 3 k6 processes",
+                    "    segments 0:1/3 1/3:2/3 2/3:1",
+                    "  Percentiles are exact while each task keeps at most 1,000,000 samples per trend series: the run's budget of 10,000,000 per series over 3 tasks, at most 1,000,000 a task. Past that a task sends a log histogram, within 0.05 %.",
+                    "  Each task stops k6 after 3m15s, or on its own within 92 s if this command dies.",
+                ],
             ],
         ];
         for (const [what, result, lines] of cases) {

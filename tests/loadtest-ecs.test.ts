@@ -23,6 +23,7 @@ import {
     runTaskClientToken,
 } from "../scripts/loadtest/ecs-tasks";
 import { LOADGEN_OUTPUTS, ecsMock, mockedEcsClient } from "./loadtest-stack-fixture";
+import { ecsLauncher } from "../scripts/loadtest/ecs-launcher";
 
 const RUN_ID = "lt-20261130T120000Z-a1b2";
 const STACK = "loadgen-eu";
@@ -146,13 +147,23 @@ describe("loadtest ECS tasks", () => {
     });
 
     describe("start", () => {
-        it("starts 23 tasks in RunTask calls of 10, 10 and 3, each with the stack's network, overrides, tags and its own client token", async () => {
+        it("launches 23 tasks in RunTask calls of 10, 10 and 3, each with the stack's network, overrides, tags and its own client token", async () => {
             const { runTasks } = setup();
+            const recorded: { taskId: string; segment: number }[][] = [];
 
-            const { started, failures } = await runTasks.start(23);
+            const { failures } = await ecsLauncher(runTasks, { runId: RUN_ID, stack: STACK }).launch(
+                Array.from({ length: 23 }, (_, segment) => segment),
+                async (tasks) => {
+                    recorded.push(tasks);
+                },
+                new AbortController().signal,
+            );
 
-            assert.equal(started.length, 23);
             assert.deepEqual(failures, []);
+            // Each batch's tasks are recorded with their segments, in order, as its RunTask returns.
+            assert.deepEqual(recorded.map((tasks) => tasks.length), [10, 10, 3]);
+            assert.deepEqual(recorded.flat().map((task) => task.segment), Array.from({ length: 23 }, (_, segment) => segment));
+            const started = await runTasks.describe(recorded.flat().map((task) => `${LOADGEN_OUTPUTS.clusterArn.replace(":cluster/", ":task/")}/${task.taskId}`));
             const inputs = runTaskInputs();
             assert.deepEqual(
                 inputs.map((input) => input.count),
@@ -197,7 +208,7 @@ describe("loadtest ECS tasks", () => {
         it("--spot: the FARGATE_SPOT capacity provider instead of a launch type (RunTask takes one or the other)", async () => {
             const { runTasks } = setup({ spot: true });
 
-            await runTasks.start(3);
+            await runTasks.startBatch(0, 3);
 
             const [input] = runTaskInputs();
             assert.deepEqual(input.capacityProviderStrategy, [{ capacityProvider: "FARGATE_SPOT", weight: 1 }]);
@@ -223,7 +234,7 @@ describe("loadtest ECS tasks", () => {
             });
             const { runTasks } = setup();
 
-            const { started, failures } = await runTasks.start(3);
+            const { started, failures } = await runTasks.startBatch(0, 3);
 
             assert.deepEqual(
                 started.map((status) => status.taskId),
@@ -239,7 +250,7 @@ describe("loadtest ECS tasks", () => {
             ecsMock.on(RunTaskCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ tasks: [], failures: [] });
             const { runTasks, sleeps } = setup();
 
-            await runTasks.start(2);
+            await runTasks.startBatch(0, 2);
 
             assert.deepEqual(sleeps, [500, 1000]);
             const tokens = runTaskInputs().map((input) => input.clientToken);
@@ -253,7 +264,7 @@ describe("loadtest ECS tasks", () => {
             ecsMock.on(RunTaskCommand).rejectsOnce(ec2Limit).resolves({ tasks: [], failures: [] });
             const { runTasks, sleeps } = setup();
 
-            await runTasks.start(1);
+            await runTasks.startBatch(0, 1);
 
             assert.deepEqual(sleeps, [500]);
         });
@@ -262,7 +273,7 @@ describe("loadtest ECS tasks", () => {
             ecsMock.on(RunTaskCommand).rejects(throttled());
             const { runTasks, sleeps } = setup();
 
-            const error = await rejection(runTasks.start(12));
+            const error = await rejection(runTasks.startBatch(0, 10));
 
             assert.ok(error instanceof EcsThrottledError);
             assert.equal(error.retryable, true);
@@ -275,16 +286,16 @@ describe("loadtest ECS tasks", () => {
             ecsMock.on(RunTaskCommand).rejects(invalidParameter("No Fargate configuration exists for given values."));
             const { runTasks, sleeps } = setup();
 
-            const error = await rejection(runTasks.start(1));
+            const error = await rejection(runTasks.startBatch(0, 1));
 
             assert.ok(error instanceof InvalidParameterException);
             assert.deepEqual(sleeps, []);
         });
 
-        it("refuses a count that is not a whole number of at least 1, a malformed run id, and overrides over ECS's 8192 characters", async () => {
+        it("refuses a batch that is not 1 to 10 tasks, a malformed run id, and overrides over ECS's 8192 characters", async () => {
             const { runTasks } = setup();
-            for (const count of [0, -1, 2.5]) {
-                assert.match((await rejection(runTasks.start(count))).message, /give a whole number of at least 1/);
+            for (const count of [0, -1, 2.5, 11]) {
+                assert.match((await rejection(runTasks.startBatch(0, count))).message, /one RunTask call starts 1 to 10 tasks, not/);
             }
             assert.throws(() => setup({ runId: "my run" }), /"my run" is not a run id/);
             assert.throws(() => setup({ environment: { BIG: "x".repeat(8200) } }), /ECS allows 8192/);

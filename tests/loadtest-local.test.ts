@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,11 +7,14 @@ import { CommandContext, EXIT, main } from "../scripts/loadtest/main";
 import { FakeK6, FakeScenario, installFakeK6, writeScenario } from "./fixtures/fake-k6";
 
 /** Runs `npm run loadtest -- ...` in-process, with the fake k6 on PATH and no AWS. */
-async function loadtest(argv: string[], interrupt = new AbortController().signal) {
+async function loadtest(argv: string[], interrupt = new AbortController().signal, onPrint: (line: string) => void = () => undefined) {
     const stdout: string[] = [];
     const stderr: string[] = [];
     const context: CommandContext = {
-        print: (line) => stdout.push(line),
+        print: (line) => {
+            stdout.push(line);
+            onPrint(line);
+        },
         printError: (line) => stderr.push(line),
         interactive: false,
         ask: async () => assert.fail("a local run never asks"),
@@ -26,7 +29,7 @@ async function loadtest(argv: string[], interrupt = new AbortController().signal
 }
 
 interface ResultFile {
-    run: { script: string; thresholdsPassed: boolean; failedThresholds: string[]; errors: string[]; settings: { runId: string } };
+    run: { script: string; verdict: string; thresholdsPassed: boolean; failedThresholds: string[]; errors: string[]; settings: { runId: string; testRunDuration: { source: string } } };
     k6: { metrics: Record<string, { type: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }> };
     series: { stepSeconds: number; rows: { requests: number }[] };
     tasks: { segment: string; status: string; requests: number }[];
@@ -60,9 +63,9 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
     const read = (path: string) => JSON.parse(readFileSync(path, "utf8")) as ResultFile;
     const runDirOf = (file: ResultFile) => join(__dirname, "..", "k6", "results", file.run.settings.runId);
 
-    it("splits the run into segments and merges them into exactly the unsplit run's result", async () => {
+    it("splits the run into 8 segments and merges them into exactly the unsplit run's result (k6 v2.2's formats)", async () => {
         const scenario = writeScenario(dir, SCENARIO);
-        const split = await loadtest(["--local", "--tasks", "3", scenario, "-e", "BASE_URL=http://127.0.0.1:8000", "--out", join(dir, "split.json")]);
+        const split = await loadtest(["--local", "--tasks", "8", scenario, "-e", "BASE_URL=http://127.0.0.1:8000", "--out", join(dir, "split.json")]);
         assert.equal(split.status, EXIT.passed, split.stderr);
         const whole = await loadtest(["--local", "--tasks", "1", scenario, "--out", join(dir, "whole.json")]);
         assert.equal(whole.status, EXIT.passed, whole.stderr);
@@ -74,11 +77,12 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
             assert.deepEqual(splitFile.k6.metrics[name].thresholds, wholeFile.k6.metrics[name].thresholds, name);
         }
         assert.equal(splitFile.run.thresholdsPassed, true);
-        assert.deepEqual(splitFile.tasks.map((task) => [task.segment, task.status]), [
-            ["0:1/3", "completed"],
-            ["1/3:2/3", "completed"],
-            ["2/3:1", "completed"],
-        ]);
+        assert.equal(splitFile.run.verdict, "passed");
+        assert.equal(splitFile.run.settings.testRunDuration.source, "k6");
+        assert.deepEqual(
+            splitFile.tasks.map((task) => [task.segment, task.status]),
+            ["0:1/8", "1/8:2/8", "2/8:3/8", "3/8:4/8", "4/8:5/8", "5/8:6/8", "6/8:7/8", "7/8:1"].map((segment) => [segment, "completed"]),
+        );
         assert.equal(splitFile.tasks.reduce((sum, task) => sum + task.requests, 0), SCENARIO.iterations);
         assert.equal(splitFile.series.rows.reduce((sum, row) => sum + row.requests, 0), SCENARIO.iterations);
 
@@ -87,10 +91,10 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
         const summaries = readdirSync(runDir)
             .filter((name) => name.startsWith("task-"))
             .map((name) => JSON.parse(readFileSync(join(runDir, name, "summary.json"), "utf8")) as { iterations: number });
-        assert.equal(summaries.length, 3);
+        assert.equal(summaries.length, 8);
         assert.equal(summaries.reduce((sum, summary) => sum + summary.iterations, 0), SCENARIO.iterations);
 
-        assert.match(split.stdout, /Run lt-\d{8}T\d{6}Z-[a-z0-9]{4}: scenario as 3 segments, 0m03s of profile/);
+        assert.match(split.stdout, /Run lt-\d{8}T\d{6}Z-[a-z0-9]{4}: scenario as 8 segments, 0m03s of profile/);
         assert.match(split.stdout, /abortOnFail/);
         assert.match(split.stdout, /THRESHOLDS: all passed/);
         assert.match(split.stdout, /Percentiles are exact/);
@@ -120,19 +124,43 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
         await rm(runDirOf(file), { recursive: true, force: true });
     });
 
-    it("stops every local k6 on Ctrl-C and exits 130", async () => {
+    it("on Ctrl-C stops every local k6, merges what they recorded as incomplete, exits 130; merge <folder> redoes it", async () => {
         const scenario = writeScenario(dir, { ...SCENARIO, iterations: 100_000, iterationDelayMs: 5 });
         const interrupt = new AbortController();
-        setTimeout(() => interrupt.abort(), 1500);
-        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(dir, "out.json")], interrupt.signal);
-        assert.equal(result.status, EXIT.interrupted);
+        const onPrint = (line: string) => {
+            if (line.startsWith("Every task is ready: go at")) setTimeout(() => interrupt.abort(), 1500);
+        };
+        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(dir, "out.json")], interrupt.signal, onPrint);
+        assert.equal(result.status, EXIT.interrupted, result.stderr);
         assert.match(result.stdout, /local-0 \(local k6 process\) stopped/);
         assert.match(result.stdout, /local-1 \(local k6 process\) stopped/);
-        assert.match(result.stderr, /every task of the run is stopped/);
-        assert.equal(existsSync(join(dir, "out.json")), false);
-        const runId = /Run (lt-\S+):/.exec(result.stdout)?.[1];
-        assert.ok(runId, "the plan names the run");
-        await rm(join(__dirname, "..", "k6", "results", runId), { recursive: true, force: true });
+        assert.match(result.stdout, /VERDICT: INCOMPLETE/);
+        const file = read(join(dir, "out.json"));
+        assert.equal(file.run.verdict, "incomplete");
+        assert.deepEqual(file.tasks.map((task) => task.status), ["stopped", "stopped"]);
+        const requests = file.k6.metrics.http_reqs.values.count;
+        assert.ok(requests > 0 && requests < 100_000);
+        const folder = /npm run loadtest -- merge (\S+)/.exec(result.stderr)?.[1];
+        assert.ok(folder, result.stderr);
+
+        const again = await loadtest(["merge", folder, "--out", join(dir, "again.json")]);
+        assert.equal(again.status, EXIT.failed, again.stderr);
+        const merged = read(join(dir, "again.json"));
+        assert.deepEqual(merged.k6, file.k6);
+        assert.equal(merged.run.verdict, "incomplete");
+        await rm(runDirOf(file), { recursive: true, force: true });
+    });
+
+    it("refuses a local k6 older than v1", async () => {
+        const scenario = writeScenario(dir, SCENARIO);
+        process.env.FAKE_K6_VERSION = "v0.57.0";
+        try {
+            const result = await loadtest(["--local", "--tasks", "2", scenario]);
+            assert.equal(result.status, EXIT.badInput);
+            assert.match(result.stderr, /k6 v0\.57\.0 .*: the load runner needs k6 v1 or later/);
+        } finally {
+            delete process.env.FAKE_K6_VERSION;
+        }
     });
 
     it("prints the plan and starts nothing with --dry-run", async () => {
@@ -148,7 +176,7 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
         const cases: [string[], RegExp][] = [
             [["--local", "--tasks", "2", join(dir, "missing.ts")], /missing\.ts does not exist/],
             [["--local", "--tasks", "2", scenario, "-e", "PEAK_RATE=lots"], /k6 archive .* failed \(exit 107\):\n.*PEAK_RATE=lots is invalid/],
-            [["--local", "--tasks", "0", scenario], /--tasks must be a whole number from 1 to 500/],
+            [["--local", "--tasks", "0", scenario], /--tasks must be a whole number from 1 to 1000/],
             [["--local", "--tasks", "2", scenario, "-e", "SUMMARY_PATH=x.json"], /SUMMARY_PATH is set by the runner/],
             [["--local", "--stack", "loadgen", "--tasks", "2", scenario], /--local runs k6 on this machine: leave out --stack/],
             [["--tasks", "2", scenario], /name the loadgen stack/],

@@ -1,4 +1,5 @@
 import { ECSClient } from "@aws-sdk/client-ecs";
+import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
 import { mockClient } from "aws-sdk-client-mock";
 import { LoadgenStackOutputs } from "../loadgen/src/contract";
 import { FAKE_CREDENTIALS } from "./promote-fixtures";
@@ -50,4 +51,11 @@ export const ecsMock = mockClient(ECSClient);
 
 export function mockedEcsClient(): ECSClient {
     return new ECSClient({ region: LOADGEN_OUTPUTS.region, credentials: FAKE_CREDENTIALS });
+}
+
+/** The Service Quotas client of every loadtest test, shared for the same reason as ecsMock. */
+export const serviceQuotasMock = mockClient(ServiceQuotasClient);
+
+export function mockedServiceQuotasClient(): ServiceQuotasClient {
+    return new ServiceQuotasClient({ region: LOADGEN_OUTPUTS.region, credentials: FAKE_CREDENTIALS });
 }

@@ -3,22 +3,25 @@
  * environment, where a run's objects live in the stack's bucket, and the stack's outputs.
  *
  * A run's objects, under `runs/<run id>/` in each stack's bucket:
- *   manifest.json       the run: segments, timings, what to record (written by the command, read by the tasks)
- *   archive.tar         the `k6 archive` of the script, with its -e values
- *   ready/<segment>     a task has its archive and waits for `go`           (written by the task)
- *   go                  the time every task starts k6                        (written by the command)
- *   heartbeat           the command is alive; a task stops when it is stale (written by the command)
- *   results/<segment>   the task's recorded metrics, exit code and log tail  (written by the task)
+ *   manifest.json       the run: segments, timings, what to record, and what a merge needs   (the command)
+ *   archive.tar         the `k6 archive` of the script, with its -e values                     (the command)
+ *   tasks/<task id>     the segment a task runs, written as soon as RunTask returns the task   (the command)
+ *   control             `go` and `stop`; rewritten every few seconds, so its LastModified is
+ *                       the command's heartbeat, by S3's clock                                 (the command)
+ *   ready/<segment>     the segment's task has its archive and waits for `go`                 (the task)
+ *   results/<segment>   the task's recorded metrics, exit code and log tail                   (the task)
+ *
+ * Every time a run compares is S3's: `go` is a time by S3's clock, and each side reads S3's clock from the `Date` of
+ * its responses (server-clock.ts), so neither the laptop's nor a task's clock matters.
  */
 
 /** The runner's container in the task definition. */
 export const RUNNER_CONTAINER_NAME = "k6-runner";
 
-/** Environment of the runner's container: the bucket is set by the task definition, the rest per task by RunTask. */
+/** Environment of the runner's container: the bucket is set by the task definition, the run id per task by RunTask. */
 export const RUNNER_ENV = {
     bucket: "RUN_BUCKET",
     runId: "RUN_ID",
-    segment: "SEGMENT_INDEX",
 } as const;
 
 export const RUNS_PREFIX = "runs/";
@@ -32,8 +35,8 @@ export function runKeys(runId: string) {
         prefix,
         manifest: `${prefix}manifest.json`,
         archive: `${prefix}archive.tar`,
-        go: `${prefix}go`,
-        heartbeat: `${prefix}heartbeat`,
+        control: `${prefix}control`,
+        assignment: (taskId: string) => `${prefix}tasks/${taskId}`,
         readyPrefix: `${prefix}ready/`,
         ready: (segment: number) => `${prefix}ready/${segment}`,
         resultsPrefix: `${prefix}results/`,

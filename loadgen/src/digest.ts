@@ -1,29 +1,36 @@
 /**
  * A k6 Trend's samples, kept so that the digests of N segments merge into the digest of the whole run.
  *
- * Up to {@link EXACT_SAMPLE_LIMIT} samples it keeps every one, and its percentiles are k6's own, to the last bit.
- * Past that it keeps a log-bucketed histogram (DDSketch's mapping): bucket i holds the values v with
- * γ^(i-1) < |v| ≤ γ^i, γ = (1+α)/(1−α), and stands for 2γ^i/(γ+1), which is within α = {@link RELATIVE_ACCURACY} of
- * every value in it. A bucket's index depends on the value alone, so merging histograms is adding counts, and the
- * merge of the parts is exactly the histogram of the pooled samples. count, sum, min and max stay exact in both modes.
+ * Up to its exact limit a digest keeps every sample, as sorted runs (a task's own samples sorted once into one run;
+ * a merge keeps each part's run as it comes), and its percentiles are k6's own, to the last bit. Past the limit it
+ * keeps a log-bucketed histogram (DDSketch's mapping): bucket i holds the values v with γ^(i-1) < |v| ≤ γ^i,
+ * γ = (1+α)/(1−α), and stands for 2γ^i/(γ+1), which is within α = {@link RELATIVE_ACCURACY} of every value in it. A
+ * bucket's index depends on the value alone, so merging histograms is adding counts, and the merge of the parts is
+ * exactly the histogram of the pooled samples. count, sum, min and max stay exact in both modes.
+ *
+ * The limits split one budget: a run keeps at most {@link RUN_EXACT_SAMPLE_BUDGET} samples of a series one by one,
+ * each of its tasks its share ({@link exactSamplesPerTask}), so the merge of a run that fits holds them all and is
+ * exact, and a task past its share sends a histogram of that series.
  */
 import { ExactSum } from "./exact-sum";
-import {
-    FormatError,
-    type JsonObject,
-    child,
-    fail,
-    readCount,
-    readFinite,
-    readFiniteArray,
-    readObject,
-    readPairs,
-} from "./json-shape";
+import { FormatError, type JsonObject, child, fail, readCount, readFinite, readFiniteArray, readObject, readPairs } from "./json-shape";
 
-export const EXACT_SAMPLE_LIMIT = 100_000;
+/** Samples of one trend series the merge keeps one by one for a whole run: 80 MB of them. */
+export const RUN_EXACT_SAMPLE_BUDGET = 10_000_000;
+
+/** Samples of one series a task keeps one by one, whatever its share of the run's budget: 8 MB next to k6's own memory. */
+export const TASK_EXACT_SAMPLE_CAP = 1_000_000;
 
 /** Each bucket's value is within this fraction of every value in the bucket: 0.05 %. */
 export const RELATIVE_ACCURACY = 0.0005;
+
+/** A task's share of the run's exact budget, per series. */
+export function exactSamplesPerTask(taskCount: number): number {
+    if (!(Number.isSafeInteger(taskCount) && taskCount >= 1)) {
+        throw new RangeError(`a run has a whole number of tasks ≥ 1, got ${taskCount}`);
+    }
+    return Math.min(TASK_EXACT_SAMPLE_CAP, Math.floor(RUN_EXACT_SAMPLE_BUDGET / taskCount));
+}
 
 const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const LOG_GAMMA = Math.log(GAMMA);
@@ -48,13 +55,67 @@ interface DigestTotals {
 }
 
 export interface ExactDigestJSON extends DigestTotals {
+    /** Ascending. */
     readonly samples: readonly number[];
 }
 
-export interface HistogramDigestJSON extends DigestTotals {
+type Buckets = readonly (readonly [number, number])[];
+
+interface HistogramBuckets {
     readonly zeros: number;
-    readonly positive: readonly (readonly [number, number])[];
-    readonly negative: readonly (readonly [number, number])[];
+    readonly positive: Buckets;
+    readonly negative: Buckets;
+}
+
+export interface HistogramDigestJSON extends DigestTotals, HistogramBuckets {}
+
+/**
+ * The value at `rank` (0 is the least) among the samples of sorted runs taken together, found without merging them:
+ * a pivot from the middle of the widest remaining window, binary searches for how many samples of each window are
+ * below it and up to it, and the windows narrowed to the side the rank is on. Each step halves the widest window, so
+ * it takes at most Σ log₂(run length) + R steps of R pairs of binary searches, and no memory beyond the runs.
+ */
+export function selectRank(runs: readonly Float64Array[], rank: number): number {
+    const total = runs.reduce((sum, run) => sum + run.length, 0);
+    if (!(Number.isInteger(rank) && rank >= 0 && rank < total)) {
+        throw new RangeError(`rank ${rank} is not one of the ${total} samples' ranks`);
+    }
+    const low = new Float64Array(runs.length);
+    const high = Float64Array.from(runs, (run) => run.length);
+    const below = new Float64Array(runs.length);
+    const upTo = new Float64Array(runs.length);
+    // The rank among the samples still in the windows: it stays below their total, so the widest is never empty.
+    let remaining = rank;
+    for (;;) {
+        let widest = 0;
+        for (let r = 1; r < runs.length; r++) if (high[r] - low[r] > high[widest] - low[widest]) widest = r;
+        const pivot = runs[widest][Math.floor((low[widest] + high[widest]) / 2)];
+        let countBelow = 0;
+        let countUpTo = 0;
+        for (let r = 0; r < runs.length; r++) {
+            below[r] = firstAbove(runs[r], pivot, low[r], high[r], false);
+            upTo[r] = firstAbove(runs[r], pivot, below[r], high[r], true);
+            countBelow += below[r] - low[r];
+            countUpTo += upTo[r] - low[r];
+        }
+        if (remaining < countBelow) high.set(below);
+        else if (remaining < countUpTo) return pivot;
+        else {
+            remaining -= countUpTo;
+            low.set(upTo);
+        }
+    }
+}
+
+/** The first index in [from, to) whose value is ≥ `value` (or > it, `strictly`), `to` if none. */
+function firstAbove(run: Float64Array, value: number, from: number, to: number, strictly: boolean): number {
+    let [low, high] = [from, to];
+    while (low < high) {
+        const middle = Math.floor((low + high) / 2);
+        if (run[middle] < value || (strictly && run[middle] === value)) low = middle + 1;
+        else high = middle;
+    }
+    return low;
 }
 
 /** Buckets in value order with their cumulative counts, for finding the value at a rank. */
@@ -72,26 +133,80 @@ function sortedPairs(buckets: Map<number, number>): [number, number][] {
     return [...buckets].sort((a, b) => a[0] - b[0]);
 }
 
-export class TrendDigest {
-    /** Every sample while exact; undefined once the digest is a histogram. */
-    private samples: number[] | undefined;
-    private sorted = true;
+class LogHistogram {
     private zeros = 0;
     private readonly positive = new Map<number, number>();
     private readonly negative = new Map<number, number>();
     private ladder: Ladder | undefined;
+
+    add(value: number): void {
+        this.ladder = undefined;
+        if (value === 0) this.zeros++;
+        else if (value > 0) addToBuckets(this.positive, bucketIndex(value), 1);
+        else addToBuckets(this.negative, bucketIndex(-value), 1);
+    }
+
+    addBuckets({ zeros, positive, negative }: HistogramBuckets): void {
+        this.ladder = undefined;
+        this.zeros += zeros;
+        for (const [index, count] of positive) addToBuckets(this.positive, index, count);
+        for (const [index, count] of negative) addToBuckets(this.negative, index, count);
+    }
+
+    /** The value of the bucket that holds the sample at `rank`. */
+    valueAtRank(rank: number): number {
+        const ladder = (this.ladder ??= this.buildLadder());
+        // The first bucket whose cumulative count passes the rank.
+        let low = 0;
+        let high = ladder.cumulative.length - 1;
+        while (low < high) {
+            const middle = (low + high) >>> 1;
+            if (ladder.cumulative[middle] > rank) high = middle;
+            else low = middle + 1;
+        }
+        return ladder.values[low];
+    }
+
+    toJSON(): HistogramBuckets {
+        return { zeros: this.zeros, positive: sortedPairs(this.positive), negative: sortedPairs(this.negative) };
+    }
+
+    private buildLadder(): Ladder {
+        const values: number[] = [];
+        const cumulative: number[] = [];
+        let seen = 0;
+        const step = (value: number, count: number) => {
+            seen += count;
+            values.push(value);
+            cumulative.push(seen);
+        };
+        for (const [index, count] of sortedPairs(this.negative).reverse()) step(-bucketValue(index), count);
+        if (this.zeros > 0) step(0, this.zeros);
+        for (const [index, count] of sortedPairs(this.positive)) step(bucketValue(index), count);
+        return { values, cumulative };
+    }
+}
+
+export class TrendDigest {
+    /** While exact: the samples, in runs each sorted. */
+    private runs: Float64Array[] = [];
+    /** While exact: samples added one by one since the last read, joining `runs` as one sorted run when read. */
+    private pending: number[] = [];
+    /** Once past the exact limit: the histogram of every sample. */
+    private histogram: LogHistogram | undefined;
     private readonly total = new ExactSum();
     private samplesSeen = 0;
     private least = 0;
     private greatest = 0;
 
-    /** `exactLimit` 0: a histogram from the first sample (a timeline's per-minute digests). */
-    constructor(private readonly exactLimit: number = EXACT_SAMPLE_LIMIT) {
-        this.samples = exactLimit > 0 ? [] : undefined;
+    /** Every sample while there are at most `exactLimit`; 0: a histogram from the first sample (the timeline's). */
+    constructor(private readonly exactLimit: number) {
+        if (!(exactLimit >= 0)) throw new RangeError(`an exact limit is a number of samples ≥ 0, got ${exactLimit}`);
+        if (exactLimit === 0) this.histogram = new LogHistogram();
     }
 
     get exact(): boolean {
-        return this.samples !== undefined;
+        return this.histogram === undefined;
     }
 
     get count(): number {
@@ -125,13 +240,31 @@ export class TrendDigest {
         const value = sample === 0 ? 0 : sample;
         this.noteExtremes(value, value, 1);
         this.total.add(value);
-        if (this.samples === undefined) {
-            this.addToHistogram(value);
+        if (this.histogram !== undefined) {
+            this.histogram.add(value);
             return;
         }
-        this.samples.push(value);
-        this.sorted = false;
-        if (this.samples.length > this.exactLimit) this.switchToHistogram();
+        this.pending.push(value);
+        if (this.samplesSeen > this.exactLimit) this.toHistogram();
+    }
+
+    /**
+     * Folds in another digest's JSON form (a segment's part): its samples as one more sorted run while they fit under
+     * the exact limit; a histogram, or samples past the limit, make this digest a histogram of all of them.
+     */
+    absorb(part: TrendDigestJSON): this {
+        const fits = this.exact && "samples" in part && this.samplesSeen + part.count <= this.exactLimit;
+        this.noteExtremes(part.min, part.max, part.count);
+        for (const partial of part.sum) this.total.add(partial);
+        if (fits) {
+            if (part.count > 0) this.runs.push(Float64Array.from(part.samples));
+        } else if ("samples" in part) {
+            const histogram = this.toHistogram();
+            for (const sample of part.samples) histogram.add(sample);
+        } else {
+            this.toHistogram().addBuckets(part);
+        }
+        return this;
     }
 
     /**
@@ -147,45 +280,13 @@ export class TrendDigest {
         const j = this.valueAtRank(Math.floor(i));
         const k = this.valueAtRank(Math.ceil(i));
         const interpolated = j + (k - j) * (i - Math.floor(i));
-        return this.samples !== undefined ? interpolated : Math.min(this.greatest, Math.max(this.least, interpolated));
-    }
-
-    /** Exact if every part is (however many samples that makes: the merge happens once, in the command). */
-    static merge(parts: readonly TrendDigest[]): TrendDigest {
-        const merged = new TrendDigest(parts.every((part) => part.exact) ? Infinity : 0);
-        for (const part of parts) merged.absorb(part);
-        return merged;
+        return this.exact ? interpolated : Math.min(this.greatest, Math.max(this.least, interpolated));
     }
 
     toJSON(): TrendDigestJSON {
         const totals = { count: this.samplesSeen, sum: this.total.toJSON(), min: this.least, max: this.greatest };
-        if (this.samples !== undefined) return { ...totals, samples: this.sortedSamples() };
-        return {
-            ...totals,
-            zeros: this.zeros,
-            positive: sortedPairs(this.positive),
-            negative: sortedPairs(this.negative),
-        };
-    }
-
-    /** A digest from its JSON form, checked: a malformed one throws a {@link FormatError} naming what is wrong. */
-    static fromJSON(json: unknown, where = "digest"): TrendDigest {
-        const valid = readTrendDigestJSON(json, where);
-        const exact = "samples" in valid;
-        const digest = new TrendDigest(exact ? Math.max(EXACT_SAMPLE_LIMIT, valid.count) : 0);
-        digest.samplesSeen = valid.count;
-        digest.least = valid.min;
-        digest.greatest = valid.max;
-        for (const partial of valid.sum) digest.total.add(partial);
-        if (exact) {
-            digest.samples = [...valid.samples];
-            digest.sorted = false;
-            return digest;
-        }
-        digest.zeros = valid.zeros;
-        for (const [index, count] of valid.positive) digest.positive.set(index, count);
-        for (const [index, count] of valid.negative) digest.negative.set(index, count);
-        return digest;
+        if (this.histogram !== undefined) return { ...totals, ...this.histogram.toJSON() };
+        return { ...totals, samples: this.sortedSamples() };
     }
 
     private noteExtremes(min: number, max: number, count: number): void {
@@ -195,74 +296,42 @@ export class TrendDigest {
         this.samplesSeen += count;
     }
 
-    private addToHistogram(value: number): void {
-        this.ladder = undefined;
-        if (value === 0) this.zeros++;
-        else if (value > 0) addToBuckets(this.positive, bucketIndex(value), 1);
-        else addToBuckets(this.negative, bucketIndex(-value), 1);
+    /** The histogram, built the first time from the samples, which it then replaces. */
+    private toHistogram(): LogHistogram {
+        if (this.histogram !== undefined) return this.histogram;
+        const histogram = new LogHistogram();
+        for (const run of this.runs) for (const sample of run) histogram.add(sample);
+        for (const sample of this.pending) histogram.add(sample);
+        [this.runs, this.pending] = [[], []];
+        this.histogram = histogram;
+        return histogram;
     }
 
-    private switchToHistogram(): void {
-        const samples = this.samples ?? [];
-        this.samples = undefined;
-        for (const sample of samples) this.addToHistogram(sample);
-    }
-
-    private absorb(part: TrendDigest): void {
-        this.noteExtremes(part.least, part.greatest, part.samplesSeen);
-        this.total.addAll(part.total);
-        if (this.samples !== undefined) {
-            this.samples = this.samples.concat(part.samples ?? []);
-            this.sorted = false;
-            return;
-        }
-        for (const sample of part.samples ?? []) this.addToHistogram(sample);
-        this.zeros += part.zeros;
-        for (const [index, count] of part.positive) addToBuckets(this.positive, index, count);
-        for (const [index, count] of part.negative) addToBuckets(this.negative, index, count);
-        this.ladder = undefined;
-    }
-
-    private sortedSamples(): number[] {
-        const samples = this.samples ?? [];
-        if (!this.sorted) {
+    private sortedRuns(): readonly Float64Array[] {
+        if (this.pending.length > 0) {
             // A Float64Array sorts numbers several times faster than an array with a comparator.
-            const sorted = new Float64Array(samples).sort();
-            for (let i = 0; i < sorted.length; i++) samples[i] = sorted[i];
-            this.sorted = true;
+            this.runs.push(new Float64Array(this.pending).sort());
+            this.pending = [];
         }
-        return samples;
+        return this.runs;
+    }
+
+    /** Every sample in order; a merged digest's runs become one. */
+    private sortedSamples(): number[] {
+        const runs = this.sortedRuns();
+        if (runs.length > 1) {
+            const all = new Float64Array(this.samplesSeen);
+            runs.reduce((at, run) => (all.set(run, at), at + run.length), 0);
+            this.runs = [all.sort()];
+        }
+        return Array.from(this.runs[0] ?? []);
     }
 
     private valueAtRank(rank: number): number {
-        if (this.samples !== undefined) return this.sortedSamples()[rank];
+        if (this.histogram === undefined) return selectRank(this.sortedRuns(), rank);
         if (rank === 0) return this.least;
         if (rank === this.samplesSeen - 1) return this.greatest;
-        const ladder = (this.ladder ??= this.buildLadder());
-        // The first bucket whose cumulative count passes the rank.
-        let low = 0;
-        let high = ladder.cumulative.length - 1;
-        while (low < high) {
-            const middle = (low + high) >>> 1;
-            if (ladder.cumulative[middle] > rank) high = middle;
-            else low = middle + 1;
-        }
-        return ladder.values[low];
-    }
-
-    private buildLadder(): Ladder {
-        const values: number[] = [];
-        const cumulative: number[] = [];
-        let seen = 0;
-        const step = (value: number, count: number) => {
-            seen += count;
-            values.push(value);
-            cumulative.push(seen);
-        };
-        for (const [index, count] of sortedPairs(this.negative).reverse()) step(-bucketValue(index), count);
-        if (this.zeros > 0) step(0, this.zeros);
-        for (const [index, count] of sortedPairs(this.positive)) step(bucketValue(index), count);
-        return { values, cumulative };
+        return this.histogram.valueAtRank(rank);
     }
 }
 
@@ -283,11 +352,12 @@ function readExact(json: JsonObject, where: string): ExactDigestJSON {
     if (samples.length !== totals.count) {
         throw new FormatError(`${where}: count is ${totals.count} but there are ${samples.length} samples`);
     }
-    let [least, greatest] = [samples[0] ?? 0, samples[0] ?? 0];
-    for (const sample of samples) {
-        least = Math.min(least, sample);
-        greatest = Math.max(greatest, sample);
+    for (let i = 1; i < samples.length; i++) {
+        if (samples[i] < samples[i - 1]) {
+            throw new FormatError(`${where}.samples: not sorted, [${i - 1}] ${samples[i - 1]} is above [${i}] ${samples[i]}`);
+        }
     }
+    const [least, greatest] = samples.length === 0 ? [0, 0] : [samples[0], samples[samples.length - 1]];
     if (least !== totals.min || greatest !== totals.max) {
         const { min, max } = totals;
         throw new FormatError(`${where}: min ${min} and max ${max}, but the samples go from ${least} to ${greatest}`);

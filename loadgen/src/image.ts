@@ -8,8 +8,11 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, sep } from "node:path";
 
-/** k6 is copied from the official image, pinned by digest (the multi-arch index of grafana/k6 1.7.1). */
-export const K6_IMAGE = "grafana/k6:1.7.1@sha256:4fd3a694926b064d3491d9b02b01cde886583c4931f1223816e3d9a7bdfa7e0f";
+/**
+ * k6 is copied from the official image, pinned by digest: the multi-arch index of grafana/k6 2.2.0 (linux/amd64 and
+ * arm64; k6 at /usr/bin/k6). The command refuses a run whose local k6 has another major version.
+ */
+export const K6_IMAGE = "grafana/k6:2.2.0@sha256:9bd01d6941fca969cb61bb57d2da5ee9b385fe2aa8881df3798c196564d6ace6";
 
 /** The runner's base, as the service's: Node 22 on Debian slim. */
 export const NODE_IMAGE = "node:22-bookworm-slim";

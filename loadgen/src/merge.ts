@@ -7,10 +7,10 @@
  * (the runner image holds loadgen/ only); test/merge.test.ts checks that a merged summary is a k6/lib `SummaryData`.
  */
 import { createHash } from "node:crypto";
-import { TrendDigest } from "./digest";
+import { RUN_EXACT_SAMPLE_BUDGET, TrendDigest } from "./digest";
 import { ExactSum } from "./exact-sum";
 import { ADDITIVE_GAUGES, BUILTIN_METRICS, GROUP_SEPARATOR, type MetricKind, type MetricType } from "./k6-metrics";
-import type { RecordedGauge, RecordedMetric, RecordedMetrics } from "./recorder";
+import type { RecordedMetric, RecordedMetrics } from "./recorder";
 import {
     type K6Thresholds,
     type MetricThresholds,
@@ -74,19 +74,42 @@ export interface SeriesRow {
     readonly p99Ms: number | null;
 }
 
-export interface MergeInput {
-    readonly segments: readonly RecordedMetrics[];
+export interface RunMergerOptions {
+    /** Samples of each trend series the merge keeps one by one: the run's budget (digest.ts). */
+    readonly exactSamplesPerSeries: number;
+}
+
+export interface FinishInput {
     readonly thresholds: K6Thresholds;
     readonly summaryTrendStats?: readonly string[];
     readonly testRunDurationMs: number;
+    /** The run's segments: those not added make the run incomplete. */
+    readonly expectedSegments: readonly number[];
+}
+
+export interface MergeInput extends Omit<FinishInput, "expectedSegments">, Partial<RunMergerOptions> {
+    /** Segment i of the run is segments[i]; all of them. */
+    readonly segments: readonly RecordedMetrics[];
+}
+
+export interface PercentileMode {
+    /** exact: every sample kept, k6's percentiles to the last bit; histogram: within 0.05 % (digest.ts). */
+    readonly mode: "exact" | "histogram";
+    readonly count: number;
 }
 
 export interface MergedRun {
     readonly summary: MergedSummary;
     readonly series: { readonly stepSeconds: number; readonly rows: readonly SeriesRow[] };
-    /** Exact unless a trend had more samples than a segment keeps one by one: then within 0.05 % (digest.ts). */
-    readonly percentiles: { readonly exact: boolean; readonly histogramMetrics: readonly string[] };
+    /** The exact budget per series, and how each trend metric and sub-metric that had a sample was merged. */
+    readonly percentiles: { readonly budget: number; readonly series: { readonly [key: string]: PercentileMode } };
+    /** Thresholds over what was recorded, complete or not. */
     readonly thresholdsPassed: boolean;
+    readonly complete: boolean;
+    /** The expected segments that were not added, ascending. */
+    readonly missingSegments: readonly number[];
+    /** incomplete whenever a segment is missing, whatever the thresholds say. */
+    readonly verdict: "passed" | "failed" | "incomplete";
     /** What the merge could not do as k6 would, and unreadable k6 output: for the command to print. */
     readonly problems: readonly string[];
 }
@@ -105,69 +128,136 @@ interface MergedMetric {
 type Verdicts = { [expression: string]: { ok: boolean } };
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Merging one metric's records
-
-function latestGauge(records: readonly RecordedGauge[]): RecordedGauge {
-    return records.reduce((latest, record) => (record.time >= latest.time ? record : latest));
-}
-
-/** At each second, the sum of every segment's latest value so far: the whole run's VUs. */
-function summedPerSecond(records: readonly RecordedGauge[]): number[] {
-    const series = records.map((record) => record.perSecond ?? [[Math.floor(record.time / 1000), record.value] as const]);
-    const seconds = [...new Set(series.flatMap((values) => values.map(([second]) => second)))].sort((a, b) => a - b);
-    const next = series.map(() => 0);
-    const current = series.map(() => 0);
-    return seconds.map((second) => {
-        series.forEach((values, i) => {
-            while (next[i] < values.length && values[next[i]][0] <= second) current[i] = values[next[i]++][1];
-        });
-        return current.reduce((sum, value) => sum + value, 0);
-    });
-}
-
-function mergeGauges(records: readonly RecordedGauge[], additive: boolean): Aggregate {
-    if (!additive) {
-        const min = records.reduce((least, record) => Math.min(least, record.min), Infinity);
-        const max = records.reduce((greatest, record) => Math.max(greatest, record.max), -Infinity);
-        return { kind: "gauge", value: latestGauge(records).value, min, max };
-    }
-    const sums = summedPerSecond(records);
-    const min = sums.reduce((least, sum) => Math.min(least, sum), Infinity);
-    // A gauge's max starts at 0 in k6 (metrics/sink.go, GaugeSink).
-    const max = sums.reduce((greatest, sum) => Math.max(greatest, sum), 0);
-    return { kind: "gauge", value: sums[sums.length - 1], min, max };
-}
+// One metric's records, folded in segment by segment
 
 type RecordedOfKind<K extends RecordedMetric["kind"]> = Extract<RecordedMetric, { kind: K }>;
 
-function ofKind<K extends RecordedMetric["kind"]>(records: readonly RecordedMetric[], kind: K): RecordedOfKind<K>[] {
-    return records.filter((record): record is RecordedOfKind<K> => record.kind === kind);
+function ofKind<K extends RecordedMetric["kind"]>(record: RecordedMetric, kind: K, key: string): RecordedOfKind<K> {
+    if (record.kind !== kind) throw new Error(`${key} was recorded as a ${kind} in one segment and a ${record.kind} in another`);
+    return record as RecordedOfKind<K>;
 }
 
-function mergeRecords(key: string, metric: string, records: readonly RecordedMetric[]): MergedMetric {
-    const kind = records[0].kind;
-    const other = records.find((record) => record.kind !== kind);
-    if (other !== undefined) throw new Error(`${key} was recorded as a ${kind} in one segment and a ${other.kind} in another`);
-    const contains = records[0].contains;
+interface MetricTotal {
+    readonly contains: string;
+    add(record: RecordedMetric, key: string): void;
+    aggregate(): Aggregate;
+}
+
+class CounterTotal implements MetricTotal {
+    private readonly count = new ExactSum();
+
+    constructor(readonly contains: string) {}
+
+    add(record: RecordedMetric, key: string): void {
+        this.count.add(ofKind(record, "counter", key).count);
+    }
+
+    aggregate(): Aggregate {
+        return { kind: "counter", count: this.count.value };
+    }
+}
+
+class RateTotal implements MetricTotal {
+    private passes = 0;
+    private total = 0;
+
+    constructor(readonly contains: string) {}
+
+    add(record: RecordedMetric, key: string): void {
+        const rate = ofKind(record, "rate", key);
+        this.passes += rate.passes;
+        this.total += rate.total;
+    }
+
+    aggregate(): Aggregate {
+        return { kind: "rate", passes: this.passes, total: this.total };
+    }
+}
+
+/** A gauge of the whole run: the latest sample over the segments (of two at the same time, the later segment's). */
+class LatestGauge implements MetricTotal {
+    private time = -Infinity;
+    private value = 0;
+    private min = Infinity;
+    private max = -Infinity;
+
+    constructor(readonly contains: string) {}
+
+    add(record: RecordedMetric, key: string): void {
+        const gauge = ofKind(record, "gauge", key);
+        if (gauge.time >= this.time) [this.time, this.value] = [gauge.time, gauge.value];
+        this.min = Math.min(this.min, gauge.min);
+        this.max = Math.max(this.max, gauge.max);
+    }
+
+    aggregate(): Aggregate {
+        return { kind: "gauge", value: this.value, min: this.min, max: this.max };
+    }
+}
+
+/**
+ * vus and vus_max: at each second where a segment has a value, the sum of every segment's latest value so far (the
+ * whole run's VUs). Each segment's step function is added as its changes, second by second, so that memory grows with
+ * the distinct seconds, not the segments; VU counts are whole numbers, so the sums are exact.
+ */
+class SummedGauge implements MetricTotal {
+    private readonly changes = new Map<number, number>();
+
+    constructor(readonly contains: string) {}
+
+    add(record: RecordedMetric, key: string): void {
+        const gauge = ofKind(record, "gauge", key);
+        let previous = 0;
+        for (const [second, value] of gauge.perSecond ?? [[Math.floor(gauge.time / 1000), gauge.value]]) {
+            this.changes.set(second, (this.changes.get(second) ?? 0) + value - previous);
+            previous = value;
+        }
+    }
+
+    aggregate(): Aggregate {
+        let [sum, min, max] = [0, 0, 0];
+        for (const [i, [, change]] of [...this.changes].sort((a, b) => a[0] - b[0]).entries()) {
+            sum += change;
+            [min, max] = i === 0 ? [sum, sum] : [Math.min(min, sum), Math.max(max, sum)];
+        }
+        return { kind: "gauge", value: sum, min, max };
+    }
+}
+
+class TrendTotal implements MetricTotal {
+    private readonly digest: TrendDigest;
+
+    constructor(
+        readonly contains: string,
+        exactLimit: number,
+    ) {
+        this.digest = new TrendDigest(exactLimit);
+    }
+
+    add(record: RecordedMetric, key: string): void {
+        this.digest.absorb(ofKind(record, "trend", key).digest);
+    }
+
+    aggregate(): Aggregate {
+        return { kind: "trend", digest: this.digest };
+    }
+}
+
+function metricOf(key: string): string {
+    const brace = key.indexOf("{");
+    return brace === -1 ? key : key.slice(0, brace);
+}
+
+function totalFor(key: string, { kind, contains }: RecordedMetric, exactLimit: number): MetricTotal {
     switch (kind) {
-        case "counter": {
-            const count = new ExactSum();
-            for (const record of ofKind(records, "counter")) count.add(record.count);
-            return { contains, aggregate: { kind, count: count.value } };
-        }
-        case "rate": {
-            const rates = ofKind(records, "rate");
-            const passes = rates.reduce((sum, record) => sum + record.passes, 0);
-            const total = rates.reduce((sum, record) => sum + record.total, 0);
-            return { contains, aggregate: { kind, passes, total } };
-        }
+        case "counter":
+            return new CounterTotal(contains);
+        case "rate":
+            return new RateTotal(contains);
         case "gauge":
-            return { contains, aggregate: mergeGauges(ofKind(records, "gauge"), ADDITIVE_GAUGES.includes(metric)) };
-        case "trend": {
-            const trends = ofKind(records, "trend");
-            const digests = trends.map((record, i) => TrendDigest.fromJSON(record.digest, `${key} (part ${i + 1})`));
-            return { contains, aggregate: { kind, digest: TrendDigest.merge(digests) } };
-        }
+            return ADDITIVE_GAUGES.includes(metricOf(key)) ? new SummedGauge(contains) : new LatestGauge(contains);
+        case "trend":
+            return new TrendTotal(contains, exactLimit);
     }
 }
 
@@ -180,32 +270,8 @@ function emptyMetric({ type, contains }: MetricKind): MergedMetric {
         case "gauge":
             return { contains, aggregate: { kind: type, value: 0, min: 0, max: 0 } };
         case "trend":
-            return { contains, aggregate: { kind: type, digest: new TrendDigest() } };
+            return { contains, aggregate: { kind: type, digest: new TrendDigest(0) } };
     }
-}
-
-/** Every key's records over the segments, in the order the keys first appear. */
-function collect(maps: readonly { readonly [key: string]: RecordedMetric }[]): Map<string, RecordedMetric[]> {
-    const byKey = new Map<string, RecordedMetric[]>();
-    for (const map of maps) {
-        for (const [key, record] of Object.entries(map)) byKey.set(key, [...(byKey.get(key) ?? []), record]);
-    }
-    return byKey;
-}
-
-function metricOf(key: string): string {
-    const brace = key.indexOf("{");
-    return brace === -1 ? key : key.slice(0, brace);
-}
-
-function mergeAll(segments: readonly RecordedMetrics[]): Map<string, MergedMetric> {
-    const merged = new Map<string, MergedMetric>();
-    for (const part of ["metrics", "submetrics"] as const) {
-        for (const [key, records] of collect(segments.map((segment) => segment[part]))) {
-            merged.set(key, mergeRecords(key, metricOf(key), records));
-        }
-    }
-    return merged;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -373,116 +439,186 @@ function md5(text: string): string {
 }
 
 /** The root group with its groups and checks, named and identified as k6 does (lib/models.go, NewGroup, NewCheck). */
-function rootGroup(segments: readonly RecordedMetrics[]): SummaryGroup {
-    const root: SummaryGroup = { name: "", path: "", id: md5(""), groups: [], checks: [] };
-    const groups = new Map<string, SummaryGroup>([["", root]]);
-    const groupAt = (path: string): SummaryGroup => {
-        const known = groups.get(path);
-        if (known !== undefined) return known;
-        const separator = path.lastIndexOf(GROUP_SEPARATOR);
-        const parent = groupAt(separator === -1 ? "" : path.slice(0, separator));
-        const name = path.slice(separator + GROUP_SEPARATOR.length);
-        const group: SummaryGroup = { name, path, id: md5(path), groups: [], checks: [] };
-        parent.groups.push(group);
-        groups.set(path, group);
-        return group;
-    };
-    for (const segment of segments) segment.groups.forEach(groupAt);
-    for (const segment of segments) {
-        for (const { group: groupPath, name, passes, fails } of segment.checks) {
-            const group = groupAt(groupPath);
+class GroupTree {
+    readonly root: SummaryGroup = { name: "", path: "", id: md5(""), groups: [], checks: [] };
+    private readonly groups = new Map<string, SummaryGroup>([["", this.root]]);
+    private readonly checks = new Map<string, SummaryCheck>();
+
+    add({ groups, checks }: RecordedMetrics): void {
+        for (const path of groups) this.groupAt(path);
+        for (const { group: groupPath, name, passes, fails } of checks) {
             const path = groupPath + GROUP_SEPARATOR + name;
-            let check = group.checks.find((known) => known.name === name);
+            let check = this.checks.get(path);
             if (check === undefined) {
                 check = { name, path, id: md5(path), passes: 0, fails: 0 };
-                group.checks.push(check);
+                this.groupAt(groupPath).checks.push(check);
+                this.checks.set(path, check);
             }
             check.passes += passes;
             check.fails += fails;
         }
     }
-    return root;
+
+    private groupAt(path: string): SummaryGroup {
+        const known = this.groups.get(path);
+        if (known !== undefined) return known;
+        const separator = path.lastIndexOf(GROUP_SEPARATOR);
+        const parent = this.groupAt(separator === -1 ? "" : path.slice(0, separator));
+        const name = path.slice(separator + GROUP_SEPARATOR.length);
+        const group: SummaryGroup = { name, path, id: md5(path), groups: [], checks: [] };
+        parent.groups.push(group);
+        this.groups.set(path, group);
+        return group;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The timeline
 
-function seriesRows(segments: readonly RecordedMetrics[], stepSeconds: number, durationMs: number): SeriesRow[] {
-    const steps = new Map<number, { requests: number; failed: number; digests: TrendDigest[] }>();
-    for (const segment of segments) {
-        for (const { step, requests, failed, duration } of segment.series) {
-            const row = steps.get(step) ?? { requests: 0, failed: 0, digests: [] };
+class Timeline {
+    private readonly steps = new Map<number, { requests: number; failed: number; readonly duration: TrendDigest }>();
+
+    add({ series }: RecordedMetrics): void {
+        for (const { step, requests, failed, duration } of series) {
+            let row = this.steps.get(step);
+            if (row === undefined) {
+                row = { requests: 0, failed: 0, duration: new TrendDigest(0) };
+                this.steps.set(step, row);
+            }
             row.requests += requests;
             row.failed += failed;
-            row.digests.push(TrendDigest.fromJSON(duration, `series step ${step}`));
-            steps.set(step, row);
+            row.duration.absorb(duration);
         }
     }
-    const last = Math.max(-1, ...steps.keys());
-    return Array.from({ length: last + 1 }, (_, step) => {
-        const t = step * stepSeconds;
-        const { requests, failed, digests } = steps.get(step) ?? { requests: 0, failed: 0, digests: [] };
-        const duration = TrendDigest.merge(digests);
-        const covered = Math.min(stepSeconds, durationMs / 1000 - t);
-        const empty = duration.count === 0;
-        return {
-            t,
-            requests,
-            failed,
-            rps: requests / (covered > 0 ? covered : stepSeconds),
-            p50Ms: empty ? null : duration.percentile(0.5),
-            p99Ms: empty ? null : duration.percentile(0.99),
-        };
-    });
+
+    rows(stepSeconds: number, durationMs: number): SeriesRow[] {
+        const last = Math.max(-1, ...this.steps.keys());
+        return Array.from({ length: last + 1 }, (_, step) => {
+            const t = step * stepSeconds;
+            const { requests, failed, duration } = this.steps.get(step) ?? { requests: 0, failed: 0, duration: undefined };
+            const covered = Math.min(stepSeconds, durationMs / 1000 - t);
+            const empty = duration === undefined || duration.count === 0;
+            return {
+                t,
+                requests,
+                failed,
+                rps: requests / (covered > 0 ? covered : stepSeconds),
+                p50Ms: empty ? null : duration.percentile(0.5),
+                p99Ms: empty ? null : duration.percentile(0.99),
+            };
+        });
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 
-function checkSegmentsAgree(segments: readonly RecordedMetrics[]): void {
-    for (const [i, segment] of segments.entries()) {
-        if (segment.startedAt !== segments[0].startedAt || segment.seriesStepSeconds !== segments[0].seriesStepSeconds) {
+/**
+ * The merge of a run's segments, one at a time: `add` folds a segment's recording in, after which the caller can drop
+ * it, so that memory grows with the exact samples kept (at most the budget per series) and the distinct seconds of
+ * vus and vus_max, not with the number of segments.
+ */
+export class RunMerger {
+    private readonly exactLimit: number;
+    private readonly added = new Set<number>();
+    private first: { readonly segment: number; readonly startedAt: string; readonly seriesStepSeconds: number } | undefined;
+    private readonly metrics = new Map<string, MetricTotal>();
+    private readonly submetrics = new Map<string, MetricTotal>();
+    private readonly groups = new GroupTree();
+    private readonly timeline = new Timeline();
+    private readonly problems: string[] = [];
+
+    constructor({ exactSamplesPerSeries }: RunMergerOptions) {
+        if (!(exactSamplesPerSeries >= 0)) {
+            throw new RangeError(`exactSamplesPerSeries must be a number of samples ≥ 0, got ${exactSamplesPerSeries}`);
+        }
+        this.exactLimit = exactSamplesPerSeries;
+    }
+
+    add(segment: number, recorded: RecordedMetrics): void {
+        if (!(Number.isSafeInteger(segment) && segment >= 0)) throw new RangeError(`a segment is a whole number ≥ 0, got ${segment}`);
+        if (this.added.has(segment)) throw new Error(`segment ${segment} was added twice`);
+        this.checkSameRun(segment, recorded);
+        this.added.add(segment);
+        this.addMetrics(this.metrics, recorded.metrics);
+        this.addMetrics(this.submetrics, recorded.submetrics);
+        this.groups.add(recorded);
+        this.timeline.add(recorded);
+        if (recorded.unreadableLines > 0) {
+            this.problems.push(`segment ${segment}: ${recorded.unreadableLines} unreadable line(s) of k6's output left out`);
+        }
+    }
+
+    finish(input: FinishInput): MergedRun {
+        const { testRunDurationMs: durationMs } = input;
+        if (!(durationMs >= 0)) throw new RangeError(`testRunDurationMs must be a duration ≥ 0, got ${durationMs}`);
+        const trendStatNames = input.summaryTrendStats ?? DEFAULT_SUMMARY_TREND_STATS;
+        const trendStats = trendStatNames.map((stat) => [stat, trendStat(stat)] as const);
+        const entries = parseThresholds(input.thresholds);
+        const problems = [...this.problems];
+
+        const merged = new Map<string, MergedMetric>();
+        for (const [key, total] of [...this.metrics, ...this.submetrics]) {
+            merged.set(key, { contains: total.contains, aggregate: total.aggregate() });
+        }
+        const percentileModes = modes(merged);
+        addThresholdMetrics(merged, entries, problems);
+        const verdicts = new Map(
+            entries.map((entry) => [entry.selector, judge(entry, merged.get(entry.selector), durationMs, problems)] as const),
+        );
+        const thresholdsPassed = [...verdicts.values()].every((verdict) => Object.values(verdict).every(({ ok }) => ok));
+        const missingSegments = [...new Set(input.expectedSegments)].filter((segment) => !this.added.has(segment)).sort((a, b) => a - b);
+        const complete = missingSegments.length === 0;
+        const stepSeconds = this.first?.seriesStepSeconds ?? DEFAULT_STEP_SECONDS;
+        return {
+            summary: {
+                metrics: summaryMetrics(merged, verdicts, trendStats, durationMs),
+                root_group: this.groups.root,
+                options: { summaryTrendStats: [...trendStatNames], summaryTimeUnit: "", noColor: false },
+                state: { testRunDurationMs: durationMs, isStdOutTTY: false, isStdErrTTY: false },
+            },
+            series: { stepSeconds, rows: this.timeline.rows(stepSeconds, durationMs) },
+            percentiles: { budget: this.exactLimit, series: percentileModes },
+            thresholdsPassed,
+            complete,
+            missingSegments,
+            verdict: !complete ? "incomplete" : thresholdsPassed ? "passed" : "failed",
+            problems,
+        };
+    }
+
+    private checkSameRun(segment: number, { startedAt, seriesStepSeconds }: RecordedMetrics): void {
+        const first = (this.first ??= { segment, startedAt, seriesStepSeconds });
+        if (startedAt !== first.startedAt || seriesStepSeconds !== first.seriesStepSeconds) {
             throw new Error(
-                `segment ${i} started at ${segment.startedAt} with ${segment.seriesStepSeconds} s steps, segment 0 at ` +
-                    `${segments[0].startedAt} with ${segments[0].seriesStepSeconds} s steps: they are not parts of one run`,
+                `segment ${segment} started at ${startedAt} with ${seriesStepSeconds} s steps, segment ${first.segment} at ` +
+                    `${first.startedAt} with ${first.seriesStepSeconds} s steps: they are not parts of one run`,
             );
+        }
+    }
+
+    private addMetrics(totals: Map<string, MetricTotal>, records: { readonly [key: string]: RecordedMetric }): void {
+        for (const [key, record] of Object.entries(records)) {
+            let total = totals.get(key);
+            if (total === undefined) {
+                total = totalFor(key, record, this.exactLimit);
+                totals.set(key, total);
+            }
+            total.add(record, key);
         }
     }
 }
 
-function unreadableProblems(segments: readonly RecordedMetrics[]): string[] {
-    return segments.flatMap(({ unreadableLines }, i) =>
-        unreadableLines === 0 ? [] : [`segment ${i}: ${unreadableLines} unreadable line(s) of k6's output left out`],
-    );
+function modes(merged: ReadonlyMap<string, MergedMetric>): { [key: string]: PercentileMode } {
+    const series: { [key: string]: PercentileMode } = {};
+    for (const [key, { aggregate }] of merged) {
+        if (aggregate.kind === "trend") series[key] = { mode: aggregate.digest.exact ? "exact" : "histogram", count: aggregate.digest.count };
+    }
+    return series;
 }
 
-export function mergeRecorded(input: MergeInput): MergedRun {
-    const { segments, testRunDurationMs: durationMs } = input;
-    if (!(durationMs >= 0)) throw new RangeError(`testRunDurationMs must be a duration ≥ 0, got ${durationMs}`);
-    checkSegmentsAgree(segments);
-    const trendStatNames = input.summaryTrendStats ?? DEFAULT_SUMMARY_TREND_STATS;
-    const trendStats = trendStatNames.map((stat) => [stat, trendStat(stat)] as const);
-    const entries = parseThresholds(input.thresholds);
-    const problems = unreadableProblems(segments);
-
-    const merged = mergeAll(segments);
-    const histogramMetrics = [...merged.entries()]
-        .filter(([, { aggregate }]) => aggregate.kind === "trend" && !aggregate.digest.exact)
-        .map(([key]) => key);
-    addThresholdMetrics(merged, entries, problems);
-    const verdicts = new Map(
-        entries.map((entry) => [entry.selector, judge(entry, merged.get(entry.selector), durationMs, problems)] as const),
-    );
-    const stepSeconds = segments[0]?.seriesStepSeconds ?? DEFAULT_STEP_SECONDS;
-    return {
-        summary: {
-            metrics: summaryMetrics(merged, verdicts, trendStats, durationMs),
-            root_group: rootGroup(segments),
-            options: { summaryTrendStats: [...trendStatNames], summaryTimeUnit: "", noColor: false },
-            state: { testRunDurationMs: durationMs, isStdOutTTY: false, isStdErrTTY: false },
-        },
-        series: { stepSeconds, rows: seriesRows(segments, stepSeconds, durationMs) },
-        percentiles: { exact: histogramMetrics.length === 0, histogramMetrics },
-        thresholdsPassed: [...verdicts.values()].every((verdict) => Object.values(verdict).every(({ ok }) => ok)),
-        problems,
-    };
+/** The merge of every segment of a run at once: segment i is segments[i]. */
+export function mergeRecorded({ segments, exactSamplesPerSeries = RUN_EXACT_SAMPLE_BUDGET, ...finish }: MergeInput): MergedRun {
+    const merger = new RunMerger({ exactSamplesPerSeries });
+    segments.forEach((segment, i) => merger.add(i, segment));
+    return merger.finish({ ...finish, expectedSegments: segments.map((_, i) => i) });
 }

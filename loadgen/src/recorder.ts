@@ -104,6 +104,11 @@ export interface SegmentRecorderOptions {
     /** The run's start: the timeline's steps count from it. */
     readonly startedAt: Date;
     readonly seriesStepSeconds?: number;
+    /**
+     * Samples of each trend metric and sub-metric kept one by one (the task's share of the run's budget,
+     * digest.ts exactSamplesPerTask); past them the series is a histogram.
+     */
+    readonly exactSamplesPerSeries: number;
 }
 
 interface Sink {
@@ -137,11 +142,11 @@ class RateSink implements Sink {
     }
 }
 
+/** min and max from the first sample, as k6 since v2.2.0 (grafana/k6#6195; before it, max started at 0). */
 class GaugeSink implements Sink {
     private time = -Infinity;
     private value = 0;
     private min = 0;
-    // k6's GaugeSink starts its max at 0, so a gauge that only went negative has max 0 (metrics/sink.go).
     private max = 0;
     private seen = false;
     private readonly perSecond: Map<number, { time: number; value: number }> | undefined;
@@ -155,8 +160,8 @@ class GaugeSink implements Sink {
             this.time = time;
             this.value = value;
         }
-        if (value > this.max) this.max = value;
         if (!this.seen || value < this.min) this.min = value;
+        if (!this.seen || value > this.max) this.max = value;
         this.seen = true;
         if (this.perSecond === undefined) return;
         const second = Math.floor(time / 1000);
@@ -174,7 +179,11 @@ class GaugeSink implements Sink {
 }
 
 class TrendSink implements Sink {
-    private readonly digest = new TrendDigest();
+    private readonly digest: TrendDigest;
+
+    constructor(exactLimit: number) {
+        this.digest = new TrendDigest(exactLimit);
+    }
 
     add(value: number): void {
         this.digest.add(value);
@@ -185,7 +194,7 @@ class TrendSink implements Sink {
     }
 }
 
-function createSink(type: MetricType, additive: boolean): Sink {
+function createSink(type: MetricType, additive: boolean, exactLimit: number): Sink {
     switch (type) {
         case "counter":
             return new CounterSink();
@@ -194,7 +203,7 @@ function createSink(type: MetricType, additive: boolean): Sink {
         case "gauge":
             return new GaugeSink(additive);
         case "trend":
-            return new TrendSink();
+            return new TrendSink(exactLimit);
     }
 }
 
@@ -202,13 +211,10 @@ function createSink(type: MetricType, additive: boolean): Sink {
 class LazySink {
     private sink: Sink | undefined;
 
-    constructor(
-        private readonly type: MetricType,
-        private readonly additive: boolean,
-    ) {}
+    constructor(private readonly create: () => Sink) {}
 
     add(value: number, time: number): void {
-        (this.sink ??= createSink(this.type, this.additive)).add(value, time);
+        (this.sink ??= this.create()).add(value, time);
     }
 
     result(contains: string): RecordedMetric | undefined {
@@ -338,6 +344,10 @@ export class SegmentRecorder {
         this.stepMs = (options.seriesStepSeconds ?? 60) * 1000;
         if (!Number.isFinite(this.startedAtMs)) throw new RangeError("startedAt is not a valid date");
         if (!(this.stepMs > 0)) throw new RangeError(`seriesStepSeconds must be above 0, got ${options.seriesStepSeconds}`);
+        const exact = options.exactSamplesPerSeries;
+        if (!(Number.isSafeInteger(exact) && exact >= 0)) {
+            throw new RangeError(`exactSamplesPerSeries must be a whole number ≥ 0, got ${exact}`);
+        }
     }
 
     /**
@@ -393,11 +403,11 @@ export class SegmentRecorder {
         const { type, contains = "default" } = data;
         if (typeof name !== "string" || !isMetricType(type) || typeof contains !== "string") return false;
         if (this.metrics.has(name)) return true;
-        const additive = ADDITIVE_GAUGES.includes(name);
+        const create = () => createSink(type, ADDITIVE_GAUGES.includes(name), this.options.exactSamplesPerSeries);
         this.metrics.set(name, {
             contains,
-            sink: new LazySink(type, additive),
-            submetrics: (this.filters.get(name) ?? []).map((filter) => ({ filter, sink: new LazySink(type, additive) })),
+            sink: new LazySink(create),
+            submetrics: (this.filters.get(name) ?? []).map((filter) => ({ filter, sink: new LazySink(create) })),
         });
         return true;
     }

@@ -2,170 +2,269 @@
  * What one load-generator task does with a run (the same on Fargate and under `npm run loadtest -- --local`):
  *
  * 1. read the run's manifest and k6 archive;
- * 2. claim a segment (a conditional write of its ready marker: the first task to write it has it);
- * 3. wait for `go`, so every task starts k6 at the same moment; a `go` already past its start time by more than the
- *    manifest allows means this task came late (a replacement) and must not run;
+ * 2. find its segment in `tasks/<its task id>`, which the command wrote as soon as RunTask returned the task, and
+ *    mark it ready with a conditional write of `ready/<segment>` (a lost response is recognised by reading it back);
+ * 3. wait for `go` in the control object, so every task starts k6 at the same moment by S3's clock; a task that sees
+ *    `go` later than the manifest allows does not run, and says so, and the command then stops the run;
  * 4. run k6 on its execution segment, thresholds off (they are judged once, over the merged run), recording its
  *    JSON output as it streams;
- * 5. stop k6 when the command's heartbeat goes stale, the run's maximum duration passes, or the task is told to stop;
+ * 5. stop k6 when the command says `stop`, its heartbeat (the control object's age by S3's clock) goes stale, the
+ *    run's maximum duration passes, the task's own lifetime ends, or the task is told to stop;
  * 6. upload what it recorded, k6's exit code and the tail of its log.
+ *
+ * Every wait is bounded by a timer of the task's own, not only by the loop that polls S3: a hung call cannot keep k6
+ * running (the store's calls have deadlines too).
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import { runKeys } from "./contract";
-import { K6Exit, startK6 } from "./k6-process";
+import { K6Exit, K6Process, K6RunOptions, startK6 } from "./k6-process";
+import { readTestRunDurationMs } from "./k6-summary-export";
 import {
-    GoSignal,
+    RunControl,
     RunManifest,
     SegmentResult,
+    assignmentSchema,
+    controlSchema,
     encodeSegmentResult,
     executionSegment,
     executionSegmentSequence,
-    goSchema,
-    heartbeatSchema,
     manifestSchema,
     parseRunObject,
+    readySchema,
 } from "./protocol";
 import { SegmentRecorder } from "./recorder";
 import { RunStore } from "./run-store";
 
 export interface RunnerContext {
+    /** The run's objects; its clock is S3's as this task sees it, and the only clock the task compares times with. */
     store: RunStore;
     runId: string;
-    /** The ECS task id (or `local-<n>`), recorded in the ready marker and the result. */
+    /** The ECS task id (or `local-<n>`): the command wrote this task's segment under it. */
     taskId: string;
     k6Binary: string;
     /** An empty directory of this task's own: the archive, the pipe, k6's working directory. */
     workDir: string;
-    now(): Date;
     /** Resolves after `ms`, or early when `signal` aborts. */
     sleep(ms: number, signal?: AbortSignal): Promise<void>;
     log(message: string): void;
     /** Aborted when the task must stop (SIGTERM from StopTask or a Spot interruption, Ctrl-C locally). */
     stopSignal: AbortSignal;
-    /** How often the task looks for `go` and checks the heartbeat. */
+    /** How often, on average, the task reads the control object (jittered, so the clock estimate narrows). */
     pollMs: number;
     onK6Log?(line: string): void;
+    /** Starts k6; the benchmark passes an in-process stand-in. */
+    startK6?(options: K6RunOptions): K6Process;
+    /** The k6 version the task runs, for its result. */
+    k6Version?: string;
 }
 
-export type TaskOutcome =
-    | { kind: "no-segment" }
-    | { kind: "result"; result: SegmentResult };
+export type TaskOutcome = { kind: "no-segment"; reason: string } | { kind: "result"; result: SegmentResult };
 
 export class RunnerError extends Error {}
 
-/** Runs the task; resolves with its result once that is uploaded, or with no-segment when every one was claimed. */
+type ResultFields = Omit<SegmentResult, "version" | "runId" | "segment" | "taskId">;
+
+/** Runs the task; resolves with its result once that is uploaded, or with no-segment when it has none to run. */
 export async function runSegmentTask(context: RunnerContext): Promise<TaskOutcome> {
     const keys = runKeys(context.runId);
     const manifest = await readRequired(context, keys.manifest, (body) => parseRunObject(manifestSchema, `${context.store.location}/${keys.manifest}`, body));
     const archivePath = join(context.workDir, "archive.tar");
     await writeFile(archivePath, await readRequired(context, keys.archive, (body) => body));
 
-    const segment = await claimSegment(context, manifest);
-    if (segment === undefined) {
-        context.log(`every segment of ${context.runId} is claimed: this task is a late replacement and does not run`);
-        return { kind: "no-segment" };
-    }
-    context.log(`claimed segment ${segment} (${executionSegment(segment, manifest.segmentCount)}); waiting for go`);
+    const lifetime = lifetimeTimer(context, manifest);
+    try {
+        const control = controlWatch(context, manifest, lifetime.signal);
+        const assigned = await waitFor(context, manifest, control, () => readAssignment(context), "segment");
+        const standAside = (reason: string): TaskOutcome => {
+            context.log(`no segment to run: ${reason}`);
+            return { kind: "no-segment", reason };
+        };
+        if ("stopReason" in assigned) return standAside(assigned.stopReason);
+        const segment = assigned.value;
+        const claim = await markReady(context, segment);
+        if (claim !== undefined) return standAside(claim);
+        context.log(`segment ${segment} (${executionSegment(segment, manifest.segmentCount)}) is ready; waiting for go`);
 
-    const finish = async (fields: Omit<SegmentResult, "version" | "runId" | "segment" | "taskId">): Promise<TaskOutcome> => {
-        const result: SegmentResult = { version: 1, runId: context.runId, segment, taskId: context.taskId, ...fields };
-        await context.store.put(keys.result(segment), encodeSegmentResult(result));
-        context.log(`segment ${segment}: ${result.status}${result.reason ? ` (${result.reason})` : ""}; result uploaded`);
-        return { kind: "result", result };
-    };
+        const finish = async (fields: ResultFields): Promise<TaskOutcome> => {
+            const result: SegmentResult = {
+                version: 2,
+                runId: context.runId,
+                segment,
+                taskId: context.taskId,
+                ...(context.k6Version !== undefined ? { k6Version: context.k6Version } : {}),
+                ...fields,
+            };
+            await context.store.put(keys.result(segment), encodeSegmentResult(result));
+            context.log(`segment ${segment}: ${result.status}${result.reason ? ` (${result.reason})` : ""}; result uploaded`);
+            return { kind: "result", result };
+        };
+        const notRun = (status: "stopped" | "late", reason: string) => finish({ status, reason, k6ExitCode: null, logTail: [] });
 
-    const waited = await waitForGo(context, manifest);
-    if ("stopReason" in waited) return finish({ status: "stopped", reason: waited.stopReason, k6ExitCode: null, logTail: [] });
-    const startAt = new Date(waited.go.startAt);
-    const lateBySeconds = (context.now().getTime() - startAt.getTime()) / 1000;
-    if (lateBySeconds > manifest.lateStartSeconds) {
-        return finish({
-            status: "late",
-            reason: `go said start at ${waited.go.startAt}, seen ${lateBySeconds.toFixed(1)} s later (more than ${manifest.lateStartSeconds} s): a late task does not run`,
-            k6ExitCode: null,
-            logTail: [],
-        });
+        // A `stop` beside `go` wins: the run was stopped before this task started.
+        const go = await waitFor(context, manifest, control, (latest) => (latest?.stop === undefined ? latest?.go : undefined), "go");
+        if ("stopReason" in go) return notRun("stopped", go.stopReason);
+        const startAt = Date.parse(go.value.startAt);
+        const lateBySeconds = (context.store.clock.now().getTime() - startAt) / 1000;
+        if (lateBySeconds > manifest.lateStartSeconds) {
+            return notRun(
+                "late",
+                `go said start at ${go.value.startAt}, seen ${lateBySeconds.toFixed(1)} s later by S3's clock (more than ${manifest.lateStartSeconds} s): ` +
+                    "a late task does not run",
+            );
+        }
+        await context.sleep(startAt - context.store.clock.now().getTime(), AbortSignal.any([context.stopSignal, lifetime.signal]));
+        const early = stopReasonOf(context, lifetime);
+        if (early !== undefined) return notRun("stopped", `${early} before k6 started`);
+        return finish(await runK6(context, manifest, segment, startAt, archivePath, control, lifetime));
+    } finally {
+        lifetime.clear();
     }
-    await context.sleep(startAt.getTime() - context.now().getTime(), context.stopSignal);
-    if (context.stopSignal.aborted) return finish({ status: "stopped", reason: "told to stop before k6 started", k6ExitCode: null, logTail: [] });
-    return finish(await runK6(context, manifest, segment, startAt, archivePath));
 }
 
 async function readRequired<T>(context: RunnerContext, key: string, parse: (body: Buffer) => T): Promise<T> {
-    const body = await context.store.get(key);
-    if (body === undefined) throw new RunnerError(`${context.store.location}/${key} does not exist: was the run started by npm run loadtest?`);
-    return parse(body);
-}
-
-async function claimSegment(context: RunnerContext, manifest: RunManifest): Promise<number | undefined> {
-    for (const segment of manifest.segments) {
-        const marker = JSON.stringify({ segment, taskId: context.taskId, at: context.now().toISOString() });
-        if (await context.store.putIfAbsent(runKeys(context.runId).ready(segment), marker)) return segment;
-    }
-    return undefined;
-}
-
-/** The heartbeat's age in seconds, or undefined when there is none yet or it cannot be read right now. */
-async function heartbeatAgeSeconds(context: RunnerContext): Promise<number | undefined> {
-    try {
-        const body = await context.store.get(runKeys(context.runId).heartbeat);
-        if (body === undefined) return undefined;
-        const heartbeat = parseRunObject(heartbeatSchema, "heartbeat", body);
-        return (context.now().getTime() - Date.parse(heartbeat.at)) / 1000;
-    } catch (error) {
-        context.log(`cannot read the heartbeat: ${error instanceof Error ? error.message : String(error)}`);
-        return undefined;
-    }
+    const object = await context.store.get(key);
+    if (object === undefined) throw new RunnerError(`${context.store.location}/${key} does not exist: was the run started by npm run loadtest?`);
+    return parse(object.body);
 }
 
 /**
- * Watches the command's heartbeat: stale when the one read is older than the manifest allows, or when none could be
- * read for that long since the last fresh one (or since the watch began).
+ * The task's whole life is bounded by a timer of its own: waiting for its segment and `go`, then the run's maximum,
+ * then the time k6 gets to stop. Past it the task stops k6, whatever its polling loop is doing.
  */
-function heartbeatWatch(context: RunnerContext, manifest: RunManifest): () => Promise<string | undefined> {
+function lifetimeTimer(context: RunnerContext, manifest: RunManifest): { signal: AbortSignal; reason: string; clear(): void } {
+    const seconds = taskLifetimeSeconds(manifest);
+    const controller = new AbortController();
+    const reason = `the task's maximum lifetime of ${seconds} s has passed`;
+    const timer = setTimeout(() => {
+        context.log(reason);
+        controller.abort();
+    }, seconds * 1000);
+    return { signal: controller.signal, reason, clear: () => clearTimeout(timer) };
+}
+
+/** How long a task may live from reading its manifest: waiting for its segment, then `go`, then the run. */
+export function taskLifetimeSeconds(manifest: RunManifest): number {
+    return 2 * manifest.goWaitSeconds + manifest.maxRunSeconds;
+}
+
+function stopReasonOf(context: RunnerContext, lifetime: { signal: AbortSignal; reason: string }): string | undefined {
+    if (context.stopSignal.aborted) return "told to stop (SIGTERM: StopTask, a Spot interruption, or Ctrl-C)";
+    if (lifetime.signal.aborted) return lifetime.reason;
+    return undefined;
+}
+
+async function readAssignment(context: RunnerContext): Promise<number | undefined> {
+    const key = runKeys(context.runId).assignment(context.taskId);
+    const object = await context.store.get(key);
+    return object === undefined ? undefined : parseRunObject(assignmentSchema, `${context.store.location}/${key}`, object.body).segment;
+}
+
+/**
+ * Marks the segment ready with a conditional write. When it already exists, it is read back: this task's own marker
+ * means an earlier attempt's response was lost (the write happened); another task's means two were given the same
+ * segment, and this one stands aside. Returns why the task does not run, or undefined.
+ */
+async function markReady(context: RunnerContext, segment: number): Promise<string | undefined> {
+    const key = runKeys(context.runId).ready(segment);
+    const marker = JSON.stringify({ segment, taskId: context.taskId, at: context.store.clock.now().toISOString() });
+    if ((await context.store.putIfAbsent(key, marker)) === "created") return undefined;
+    const existing = await context.store.get(key);
+    if (existing === undefined) throw new RunnerError(`${context.store.location}/${key} exists and then does not: is another run using this run id?`);
+    const owner = parseRunObject(readySchema, `${context.store.location}/${key}`, existing.body).taskId;
+    if (owner === context.taskId) return undefined;
+    return `segment ${segment} is already ready in task ${owner}: this task stands aside`;
+}
+
+interface ControlWatch {
+    /** The control object as last read (undefined: none yet, or unreadable just now). */
+    read(): Promise<RunControl | undefined>;
+    /** Why the task must stop now: the command's `stop`, or its heartbeat is stale. */
+    stopReason(): string | undefined;
+}
+
+/**
+ * Reads the control object and keeps the command's heartbeat: its age is the object's LastModified against S3's clock.
+ * Stale when the last one read is older than the manifest allows (and it keeps ageing while none can be read), or
+ * when none was read for that long since the watch began.
+ */
+function controlWatch(context: RunnerContext, manifest: RunManifest, lifetime: AbortSignal): ControlWatch {
     const limit = manifest.heartbeatStaleSeconds;
-    let lastFreshAt = context.now().getTime();
+    const clock = context.store.clock;
+    let lastFreshAt = clock.now().getTime();
+    let stop: string | undefined;
     const stale = (seconds: number) => `the command's heartbeat is ${seconds.toFixed(0)} s old (more than ${limit} s): it has stopped, so this task stops too`;
-    return async () => {
-        const age = await heartbeatAgeSeconds(context);
-        if (age !== undefined) {
-            if (age > limit) return stale(age);
-            lastFreshAt = context.now().getTime() - age * 1000;
-            return undefined;
-        }
-        const silentSeconds = (context.now().getTime() - lastFreshAt) / 1000;
-        return silentSeconds > limit ? stale(silentSeconds) : undefined;
+    return {
+        async read() {
+            if (lifetime.aborted) return undefined;
+            try {
+                const object = await context.store.get(runKeys(context.runId).control);
+                if (object === undefined) return undefined;
+                const control = parseRunObject(controlSchema, "control", object.body);
+                lastFreshAt = object.lastModified.getTime();
+                if (control.stop !== undefined) stop = `the command stopped the run: ${control.stop.reason}`;
+                return control;
+            } catch (error) {
+                context.log(`cannot read the control object: ${error instanceof Error ? error.message : String(error)}`);
+                return undefined;
+            }
+        },
+        stopReason() {
+            if (stop !== undefined) return stop;
+            const silentSeconds = (clock.now().getTime() - lastFreshAt) / 1000;
+            return silentSeconds > limit ? stale(silentSeconds) : undefined;
+        },
     };
 }
 
-async function waitForGo(context: RunnerContext, manifest: RunManifest): Promise<{ go: GoSignal } | { stopReason: string }> {
-    const since = context.now().getTime();
-    const staleness = heartbeatWatch(context, manifest);
+/** Polls the control object and `read` (jittered around pollMs) until `read` gives a value, or a reason to stop comes. */
+async function waitFor<T>(
+    context: RunnerContext,
+    manifest: RunManifest,
+    watch: ControlWatch,
+    read: (control: RunControl | undefined) => T | undefined | Promise<T | undefined>,
+    what: string,
+): Promise<{ value: T } | { stopReason: string }> {
+    const since = context.store.clock.now().getTime();
     for (;;) {
-        const body = await context.store.get(runKeys(context.runId).go);
-        if (body !== undefined) return { go: parseRunObject(goSchema, "go", body) };
-        if (context.stopSignal.aborted) return { stopReason: "told to stop while waiting for go" };
-        const stale = await staleness();
-        if (stale !== undefined) return { stopReason: stale };
-        if (context.now().getTime() - since > manifest.goWaitSeconds * 1000) {
-            return { stopReason: `no go within ${manifest.goWaitSeconds} s of being ready` };
+        const control = await watch.read();
+        const value = await read(control);
+        if (value !== undefined) return { value };
+        const stop = watch.stopReason();
+        if (stop !== undefined) return { stopReason: stop };
+        if (context.stopSignal.aborted) return { stopReason: `told to stop while waiting for ${what}` };
+        if (context.store.clock.now().getTime() - since > manifest.goWaitSeconds * 1000) {
+            return { stopReason: `no ${what} within ${manifest.goWaitSeconds} s` };
         }
-        await context.sleep(context.pollMs, context.stopSignal);
+        await context.sleep(jittered(context.pollMs), context.stopSignal);
     }
+}
+
+/** A poll interval from half to one and a half times the mean: responses land at every phase of S3's second. */
+function jittered(ms: number): number {
+    return ms * (0.5 + Math.random());
 }
 
 async function runK6(
     context: RunnerContext,
     manifest: RunManifest,
     segment: number,
-    startAt: Date,
+    startAt: number,
     archivePath: string,
-): Promise<Omit<SegmentResult, "version" | "runId" | "segment" | "taskId">> {
-    const recorder = new SegmentRecorder({ submetrics: manifest.submetrics, startedAt: startAt, seriesStepSeconds: manifest.seriesStepSeconds });
-    const k6StartedAt = context.now().toISOString();
-    const k6 = startK6({
+    control: ControlWatch,
+    lifetime: { signal: AbortSignal; reason: string },
+): Promise<ResultFields> {
+    const clock = context.store.clock;
+    const recorder = new SegmentRecorder({
+        submetrics: manifest.submetrics,
+        startedAt: new Date(startAt),
+        seriesStepSeconds: manifest.seriesStepSeconds,
+        exactSamplesPerSeries: manifest.exactSamplesPerSeries,
+    });
+    const k6StartedAt = clock.now().toISOString();
+    const summaryExportPath = join(context.workDir, "k6-summary-export.json");
+    const k6 = (context.startK6 ?? startK6)({
         binary: context.k6Binary,
         args: [
             "run",
@@ -179,6 +278,9 @@ async function runK6(
             // The project's scripts write their handleSummary JSON here; any script's relative paths land in workDir.
             "--env",
             `SUMMARY_PATH=${join(context.workDir, "summary.json")}`,
+            // k6 writes this besides whatever handleSummary returns: the segment's test run duration is in it.
+            "--summary-export",
+            summaryExportPath,
             archivePath,
         ],
         cwd: context.workDir,
@@ -194,30 +296,38 @@ async function runK6(
         context.log(`stopping k6: ${reason}`);
         k6.stop();
     };
-    const onStop = () => stop("told to stop (SIGTERM: StopTask, a Spot interruption, or Ctrl-C)");
-    context.stopSignal.addEventListener("abort", onStop);
-    if (context.stopSignal.aborted) onStop();
+    const onSignal = () => stop(stopReasonOf(context, lifetime) ?? "told to stop");
+    context.stopSignal.addEventListener("abort", onSignal);
+    lifetime.signal.addEventListener("abort", onSignal);
+    if (context.stopSignal.aborted || lifetime.signal.aborted) onSignal();
+    const deadline = setTimeout(
+        () => stop(`the run's maximum of ${manifest.maxRunSeconds} s has passed`),
+        Math.max(0, startAt + manifest.maxRunSeconds * 1000 - clock.now().getTime()),
+    );
 
     const exited = new AbortController();
     void k6.exited.then(() => exited.abort());
-    const staleness = heartbeatWatch(context, manifest);
-    const deadline = startAt.getTime() + manifest.maxRunSeconds * 1000;
     while (!exited.signal.aborted) {
-        await context.sleep(context.pollMs, exited.signal);
+        await context.sleep(jittered(context.pollMs), exited.signal);
         if (exited.signal.aborted) break;
-        if (context.now().getTime() > deadline) stop(`the run's maximum of ${manifest.maxRunSeconds} s has passed`);
-        const stale = await staleness();
-        if (stale !== undefined) stop(stale);
+        // A read that hangs must not keep this loop from seeing k6 exit (the deadline timers stop k6 regardless).
+        await Promise.race([control.read(), k6.exited]);
+        const reason = control.stopReason();
+        if (reason !== undefined) stop(reason);
     }
-    context.stopSignal.removeEventListener("abort", onStop);
+    clearTimeout(deadline);
+    context.stopSignal.removeEventListener("abort", onSignal);
+    lifetime.signal.removeEventListener("abort", onSignal);
     const finished = await k6.exited;
     const reason = stopReason ?? describeK6Failure(finished);
+    const testRunDurationMs = await readTestRunDurationMs(summaryExportPath);
     return {
         status: stopReason !== undefined ? "stopped" : finished.exitCode === 0 ? "completed" : "k6-failed",
         ...(reason !== undefined ? { reason } : {}),
         k6ExitCode: finished.exitCode,
         k6StartedAt,
-        k6FinishedAt: context.now().toISOString(),
+        k6FinishedAt: clock.now().toISOString(),
+        ...(testRunDurationMs !== undefined ? { testRunDurationMs } : {}),
         logTail: k6.logTail(),
         recorded: recorder.result(),
     };

@@ -23,10 +23,13 @@ export interface Request {
     readonly group?: string;
     readonly method?: string;
     readonly url?: string;
+    /** The other timings' values, by metric; by default fractions of durationMs. */
+    readonly timings?: { readonly [timing in Timing]: number };
 }
 
 /** The parts of http_req_duration and the other timings k6 emits for one request. */
-const TIMINGS = ["http_req_blocked", "http_req_connecting", "http_req_tls_handshaking", "http_req_sending", "http_req_waiting", "http_req_receiving"];
+export const TIMINGS = ["http_req_blocked", "http_req_connecting", "http_req_tls_handshaking", "http_req_sending", "http_req_waiting", "http_req_receiving"] as const;
+export type Timing = (typeof TIMINGS)[number];
 
 export class K6JsonWriter {
     readonly lines: string[] = [];
@@ -64,7 +67,10 @@ export class K6JsonWriter {
         };
         this.point("http_reqs", 1, atMs, tags);
         this.point("http_req_duration", durationMs, atMs, tags);
-        for (const [i, timing] of TIMINGS.entries()) this.point(timing, i === 4 ? durationMs * 0.9 : durationMs / 100, atMs, tags);
+        for (const timing of TIMINGS) {
+            const value = request.timings?.[timing] ?? (timing === "http_req_waiting" ? durationMs * 0.9 : durationMs / 100);
+            this.point(timing, value, atMs, tags);
+        }
         this.point("http_req_failed", expected ? 0 : 1, atMs, tags);
         this.point("data_sent", 112, atMs, { group, scenario: "load" });
         this.point("data_received", 540, atMs, { group, scenario: "load" });

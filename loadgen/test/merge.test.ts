@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import type { SummaryData } from "../../k6/lib/summary";
 import { summaryOutputs, thresholdResults } from "../../k6/lib/summary";
 import { LOAD_LIMITS, SMOKE_LIMITS, STRESS_LIMITS, loadThresholds, smokeThresholds, stressThresholds } from "../../k6/lib/thresholds";
-import { TrendDigest } from "../src/digest";
+import { TrendDigest, type TrendDigestJSON } from "../src/digest";
 import type { MetricKind } from "../src/k6-metrics";
-import { type MergeInput, type MergedRun, mergeRecorded } from "../src/merge";
+import { type MergeInput, type MergedRun, RunMerger, mergeRecorded } from "../src/merge";
 import { type RecordedMetrics, SegmentRecorder } from "../src/recorder";
 import type { K6Thresholds } from "../src/thresholds";
 import { seededRandom } from "../../tests/k6-helpers";
@@ -49,8 +49,8 @@ function iteration(writer: K6JsonWriter, i: number): void {
     writer.point("iterations", 1, at + 2);
 }
 
-function recordLines(lines: readonly string[]): RecordedMetrics {
-    const recorder = new SegmentRecorder({ submetrics: SUBMETRICS, startedAt: new Date(START), seriesStepSeconds: 10 });
+function recordLines(lines: readonly string[], exactSamplesPerSeries = 100_000): RecordedMetrics {
+    const recorder = new SegmentRecorder({ submetrics: SUBMETRICS, startedAt: new Date(START), seriesStepSeconds: 10, exactSamplesPerSeries });
     for (const line of lines) recorder.ingest(line);
     return recorder.result();
 }
@@ -60,6 +60,12 @@ function segmentsOf(iterations: number, count: number): RecordedMetrics[] {
     const writers = Array.from({ length: count }, () => new K6JsonWriter(CUSTOM));
     for (let i = 0; i < iterations; i++) iteration(writers[i % count], i);
     return writers.map((writer) => recordLines(writer.lines));
+}
+
+function trendOf(segment: RecordedMetrics, key: string): TrendDigestJSON {
+    const metric = segment.metrics[key];
+    if (metric?.kind !== "trend") assert.fail(`${key} is not a recorded trend`);
+    return metric.digest;
 }
 
 function merge(segments: readonly RecordedMetrics[], thresholds: K6Thresholds = {}, more: Partial<MergeInput> = {}): MergedRun {
@@ -79,9 +85,20 @@ describe("mergeRecorded", () => {
                 assert.deepEqual(merged.summary, whole.summary);
                 assert.deepEqual(merged.series, whole.series);
                 assert.equal(merged.thresholdsPassed, whole.thresholdsPassed);
-                assert.deepEqual(merged.percentiles, { exact: true, histogramMetrics: [] });
+                assert.deepEqual(merged.percentiles, whole.percentiles);
+                assert.deepEqual(merged.verdict, whole.verdict);
             });
         }
+
+        it("says every trend series is exact, with its count", () => {
+            const { budget, series } = whole.percentiles;
+            assert.equal(budget, 10_000_000);
+            assert.deepEqual(series.http_req_duration, { mode: "exact", count: 1200 });
+            assert.deepEqual(series["http_req_duration{name:count-prime}"], { mode: "exact", count: 1000 });
+            assert.deepEqual(series.prime_time, { mode: "exact", count: 1000 });
+            assert.ok(Object.values(series).every(({ mode }) => mode === "exact"));
+            assert.deepEqual(Object.keys(series).sort(), Object.keys(whole.summary.metrics).filter((key) => whole.summary.metrics[key].type === "trend").sort());
+        });
 
         it("writes each metric's values with k6's keys, by type", () => {
             const { metrics } = whole.summary;
@@ -107,7 +124,7 @@ describe("mergeRecorded", () => {
                 part.forEach((sample, i) => writer.point("prime_time", sample, START + i));
                 return recordLines(writer.lines);
             });
-            const reference = TrendDigest.merge([]);
+            const reference = new TrendDigest(Infinity);
             for (const sample of samples) reference.add(sample);
             const { values } = merge(parts).summary.metrics.prime_time;
             assert.deepEqual(values, {
@@ -119,6 +136,75 @@ describe("mergeRecorded", () => {
                 "p(95)": reference.percentile(0.95),
             });
             assert.deepEqual(merge(parts).summary.options.summaryTrendStats, ["avg", "min", "med", "max", "p(90)", "p(95)"]);
+        });
+
+        /**
+         * Latency-like samples of prime_time dealt to 1–20 segments at random, each recorded keeping `share` samples one by
+         * one, given the most samples a segment got.
+         */
+        function dealt(seed: number, share: (largest: number) => number): { samples: number[]; segments: RecordedMetrics[] } {
+            const random = seededRandom(seed);
+            const writers = Array.from({ length: 1 + Math.floor(random() * 20) }, () => new K6JsonWriter(CUSTOM));
+            const sizes = writers.map(() => 0);
+            const samples = Array.from({ length: 3000 + Math.floor(random() * 3000) }, () => Math.round(Math.exp(3 + random() * 2 + random() ** 8 * 4) * 1000) / 1000);
+            samples.forEach((sample, i) => {
+                const segment = Math.floor(random() * writers.length);
+                writers[segment].point("prime_time", sample, START + i);
+                sizes[segment]++;
+            });
+            const exactSamples = share(Math.max(...sizes));
+            return { samples, segments: writers.map((writer) => recordLines(writer.lines, exactSamples)) };
+        }
+
+        const STATS = ["avg", "min", "med", "max", "p(0)", "p(1)", "p(50)", "p(90)", "p(99)", "p(99.9)", "p(100)", "count"];
+
+        function pooled(samples: readonly number[], exactLimit: number): { [stat: string]: number } {
+            const digest = new TrendDigest(exactLimit);
+            for (const sample of samples) digest.add(sample);
+            const values: { [stat: string]: number } = { avg: digest.avg, min: digest.min, med: digest.med, max: digest.max, count: digest.count };
+            for (const p of [0, 1, 50, 90, 99, 99.9, 100]) values[`p(${p})`] = digest.percentile(p / 100);
+            return values;
+        }
+
+        for (const seed of [1, 2, 3, 4]) {
+            it(`seed ${seed}: a run within the budget (each segment its share) merges to the pooled samples' k6 percentiles exactly`, () => {
+                // The largest segment just fits its share, and the budget is the shares' total.
+                const { samples, segments } = dealt(seed, (largest) => largest);
+                const budget = segments.length * Math.max(...segments.map((segment) => trendOf(segment, "prime_time").count));
+                const merged = merge(segments, {}, { summaryTrendStats: STATS, exactSamplesPerSeries: budget });
+                assert.deepEqual(merged.percentiles.series.prime_time, { mode: "exact", count: samples.length });
+                assert.deepEqual(merged.summary.metrics.prime_time.values, pooled(samples, Infinity));
+            });
+
+            it(`seed ${seed}: past the budget (some segments past their share send histograms) within 0.05 %, count, avg, min and max exact`, () => {
+                const { samples, segments } = dealt(100 + seed, (largest) => largest - 1);
+                const merged = merge(segments, {}, { summaryTrendStats: STATS, exactSamplesPerSeries: samples.length });
+                assert.deepEqual(merged.percentiles.series.prime_time, { mode: "histogram", count: samples.length });
+                const exact = pooled(samples, Infinity);
+                assert.deepEqual(merged.summary.metrics.prime_time.values, pooled(samples, 0), "the pooled samples' own histogram");
+                for (const stat of STATS) {
+                    const error = Math.abs(merged.summary.metrics.prime_time.values[stat] - exact[stat]);
+                    assert.ok(error <= exact[stat] * 0.0005 * (1 + 1e-9), `${stat}: off by ${error}`);
+                }
+                for (const stat of ["avg", "min", "max", "count"]) assert.equal(merged.summary.metrics.prime_time.values[stat], exact[stat], stat);
+            });
+        }
+
+        it("turns a series into a histogram at the segment that would take it past the budget", () => {
+            const segments = segmentsOf(300, 3);
+            const [a, b, c] = segments.map((segment) => new TrendDigest(Infinity).absorb(trendOf(segment, "prime_time")).count);
+            const merger = new RunMerger({ exactSamplesPerSeries: a + b });
+            merger.add(0, segments[0]);
+            merger.add(1, segments[1]);
+            const finish = { thresholds: {}, testRunDurationMs: DURATION_MS, expectedSegments: [0, 1, 2] };
+            assert.deepEqual(merger.finish(finish).percentiles.series.prime_time, { mode: "exact", count: a + b });
+            merger.add(2, segments[2]);
+            const { percentiles, summary } = merger.finish({ ...finish, summaryTrendStats: ["p(50)"] });
+            assert.deepEqual([percentiles.budget, percentiles.series.prime_time], [a + b, { mode: "histogram", count: a + b + c }]);
+            assert.deepEqual(percentiles.series[`http_req_duration{name:"health"}`], { mode: "exact", count: 60 });
+            const pooled = new TrendDigest(0);
+            for (const segment of segments) pooled.absorb(trendOf(segment, "prime_time"));
+            assert.equal(summary.metrics.prime_time.values["p(50)"], pooled.percentile(0.5));
         });
 
         it("judges a threshold's percentile even when summaryTrendStats leaves it out, and does not add it", () => {
@@ -135,7 +221,8 @@ describe("mergeRecorded", () => {
             for (let i = 1; i <= 100; i++) histogram.add(i);
             const metrics = { ...exact.metrics, prime_time: { kind: "trend" as const, contains: "time", digest: histogram.toJSON() } };
             const merged = merge([exact, { ...exact, metrics }]);
-            assert.deepEqual(merged.percentiles, { exact: false, histogramMetrics: ["prime_time"] });
+            assert.deepEqual(merged.percentiles.series.prime_time, { mode: "histogram", count: 110 });
+            assert.deepEqual(merged.percentiles.series.http_req_duration, { mode: "exact", count: 24 });
         });
     });
 
@@ -167,6 +254,56 @@ describe("mergeRecorded", () => {
             assert.deepEqual(metrics.vus_max.values, { value: 16, min: 16, max: 16 });
             assert.deepEqual(metrics.queue_depth.values, { value: 3, min: 3, max: 9 });
             assert.deepEqual(merge([b, a]).summary.metrics.queue_depth.values, { value: 3, min: 3, max: 9 }, "whatever the order");
+        });
+    });
+
+    describe("additive gauges, folded segment by segment", () => {
+        /**
+         * What the merge computed before it streamed, from every segment at once: at each second where a segment has a
+         * value, the sum of every segment's latest value so far; the last sum, and min and max over the sums.
+         */
+        function pooledSums(series: readonly (readonly (readonly [number, number])[])[]): { value: number; min: number; max: number } {
+            const seconds = [...new Set(series.flatMap((values) => values.map(([second]) => second)))].sort((a, b) => a - b);
+            const next = series.map(() => 0);
+            const current = series.map(() => 0);
+            const sums = seconds.map((second) => {
+                series.forEach((values, i) => {
+                    while (next[i] < values.length && values[next[i]][0] <= second) current[i] = values[next[i]++][1];
+                });
+                return current.reduce((sum, value) => sum + value, 0);
+            });
+            return { value: sums[sums.length - 1], min: Math.min(...sums), max: Math.max(...sums) };
+        }
+
+        for (const seed of [1, 2, 3]) {
+            it(`seed ${seed}: equal the pooled per-second sums over random segments, whatever order they come in`, () => {
+                const random = seededRandom(seed);
+                const series = Array.from({ length: 2 + Math.floor(random() * 30) }, () => {
+                    const start = Math.floor(random() * 50);
+                    const seconds = [...new Set(Array.from({ length: 1 + Math.floor(random() * 40) }, () => start + Math.floor(random() * 100)))];
+                    return seconds.sort((a, b) => a - b).map((second) => [START / 1000 + second, Math.floor(random() * 200) - 20] as const);
+                });
+                const segments = series.map((perSecond) => {
+                    const [lastSecond, value] = perSecond[perSecond.length - 1];
+                    const vus = { kind: "gauge" as const, contains: "default", time: lastSecond * 1000, value, min: 0, max: 0, perSecond };
+                    return { ...recordLines([]), metrics: { vus } };
+                });
+                const merger = new RunMerger({ exactSamplesPerSeries: 0 });
+                const order = segments.map((_, i) => i).sort(() => random() - 0.5);
+                for (const i of order) merger.add(i, segments[i]);
+                const merged = merger.finish({ thresholds: {}, testRunDurationMs: DURATION_MS, expectedSegments: order });
+                assert.deepEqual(merged.summary.metrics.vus.values, pooledSums(series));
+            });
+        }
+
+        it("starts min and max from the first sum, as k6 v2.2.0's GaugeSink (grafana/k6#6195), not from 0", () => {
+            const vus = (perSecond: [number, number][]) => {
+                const [second, value] = perSecond[perSecond.length - 1];
+                return { ...recordLines([]), metrics: { vus: { kind: "gauge" as const, contains: "default", time: second * 1000, value, min: 0, max: 0, perSecond } } };
+            };
+            const merged = merge([vus([[100, -5], [102, -1]]), vus([[101, -3]])]);
+            // Seconds 100..102: -5, -8, -4.
+            assert.deepEqual(merged.summary.metrics.vus.values, { value: -4, min: -8, max: -4 });
         });
     });
 
@@ -332,15 +469,51 @@ describe("mergeRecorded", () => {
             assert.deepEqual(merge([], thresholds).summary.metrics.http_req_failed.values, { rate: 0, passes: 0, fails: 0 });
         });
 
+        it("streams: segments added one at a time, in any order, merge as all of them at once", () => {
+            const segments = segmentsOf(600, 5);
+            const thresholds = loadThresholds(LOAD_LIMITS);
+            const merger = new RunMerger({ exactSamplesPerSeries: 10_000_000 });
+            for (const i of [3, 0, 4, 1, 2]) merger.add(i, segments[i]);
+            const streamed = merger.finish({ thresholds, testRunDurationMs: DURATION_MS, expectedSegments: [0, 1, 2, 3, 4] });
+            const all = merge(segments, thresholds);
+            assert.deepEqual(streamed.summary.metrics, all.summary.metrics);
+            assert.deepEqual(streamed.series, all.series);
+            assert.deepEqual([streamed.verdict, streamed.complete, streamed.missingSegments], ["failed", true, []]);
+        });
+
+        it("refuses a segment added twice, naming it", () => {
+            const merger = new RunMerger({ exactSamplesPerSeries: 100 });
+            const [a, b] = segmentsOf(20, 2);
+            merger.add(7, a);
+            assert.throws(() => merger.add(7, b), /^Error: segment 7 was added twice$/);
+            assert.throws(() => merger.add(-1, b), /a segment is a whole number ≥ 0, got -1/);
+        });
+
+        it("is incomplete while a segment is missing, whatever the thresholds say; they are still judged over what came", () => {
+            const segments = segmentsOf(300, 4);
+            const merger = new RunMerger({ exactSamplesPerSeries: 100_000 });
+            merger.add(0, segments[0]);
+            merger.add(2, segments[2]);
+            const thresholds = { http_reqs: ["count>0"] };
+            const partial = merger.finish({ thresholds, testRunDurationMs: DURATION_MS, expectedSegments: [0, 1, 2, 3] });
+            assert.deepEqual([partial.thresholdsPassed, partial.complete, partial.missingSegments, partial.verdict], [true, false, [1, 3], "incomplete"]);
+            const failing = merger.finish({ thresholds: { http_reqs: ["count<1"] }, testRunDurationMs: DURATION_MS, expectedSegments: [0, 1, 2, 3] });
+            assert.deepEqual([failing.thresholdsPassed, failing.verdict], [false, "incomplete"]);
+            merger.add(1, segments[1]);
+            merger.add(3, segments[3]);
+            const whole = merger.finish({ thresholds, testRunDurationMs: DURATION_MS, expectedSegments: [0, 1, 2, 3] });
+            assert.deepEqual([whole.complete, whole.missingSegments, whole.verdict], [true, [], "passed"]);
+        });
+
         it("reports unreadable lines as problems", () => {
-            const recorder = new SegmentRecorder({ submetrics: [], startedAt: new Date(START), seriesStepSeconds: 10 });
+            const recorder = new SegmentRecorder({ submetrics: [], startedAt: new Date(START), seriesStepSeconds: 10, exactSamplesPerSeries: 10 });
             recorder.ingest("WARN[0001] something on stdout");
             assert.deepEqual(merge([segmentsOf(10, 1)[0], recorder.result()]).problems, ["segment 1: 1 unreadable line(s) of k6's output left out"]);
         });
 
         it("refuses segments that are not parts of one run, and a metric of two types", () => {
             const [a, b] = segmentsOf(20, 2);
-            assert.throws(() => merge([a, { ...b, startedAt: new Date(START + 1000).toISOString() }]), /segment 1 started at .* they are not parts of one run/);
+            assert.throws(() => merge([a, { ...b, startedAt: new Date(START + 1000).toISOString() }]), /segment 1 started at .*, segment 0 at .* they are not parts of one run/);
             assert.throws(() => merge([a, { ...b, seriesStepSeconds: 60 }]), /with 60 s steps/);
             const retyped = { ...b, metrics: { ...b.metrics, queue_depth: { kind: "counter" as const, contains: "default", count: 1 } } };
             assert.throws(() => merge([a, retyped]), /^Error: queue_depth was recorded as a gauge in one segment and a counter in another$/);

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { TrendDigest } from "../src/digest";
+import { TrendDigest, readTrendDigestJSON } from "../src/digest";
 import { FormatError } from "../src/json-shape";
 import { type RecordedGauge, type RecordedMetrics, SegmentRecorder, TimestampReader, readRecordedMetrics } from "../src/recorder";
 import { K6JsonWriter, k6Time } from "./k6-json";
 
 const START = Date.UTC(2026, 10, 30, 12, 0, 0);
 
-function record(lines: readonly string[], submetrics: readonly string[] = [], seriesStepSeconds = 60): RecordedMetrics {
-    const recorder = new SegmentRecorder({ submetrics, startedAt: new Date(START), seriesStepSeconds });
+function record(lines: readonly string[], submetrics: readonly string[] = [], seriesStepSeconds = 60, exactSamplesPerSeries = 1000): RecordedMetrics {
+    const recorder = new SegmentRecorder({ submetrics, startedAt: new Date(START), seriesStepSeconds, exactSamplesPerSeries });
     for (const line of lines) recorder.ingest(line);
     return recorder.result();
 }
@@ -15,7 +15,7 @@ function record(lines: readonly string[], submetrics: readonly string[] = [], se
 function digestOf(recorded: RecordedMetrics, key: string): TrendDigest {
     const metric = recorded.metrics[key] ?? recorded.submetrics[key];
     if (metric?.kind !== "trend") assert.fail(`${key} is not a recorded trend`);
-    return TrendDigest.fromJSON(metric.digest);
+    return new TrendDigest(Infinity).absorb(readTrendDigestJSON(metric.digest));
 }
 
 function gauge(recorded: RecordedMetrics, name: string): RecordedGauge {
@@ -115,12 +115,41 @@ describe("SegmentRecorder", () => {
         });
     });
 
-    it("gives a gauge that only went negative a max of 0, as k6's GaugeSink", () => {
+    it("starts a gauge's min and max from its first sample, as k6 v2.2.0's GaugeSink (v1 gave this one max 0)", () => {
         const writer = new K6JsonWriter({ offset: { type: "gauge", contains: "default" } });
         writer.point("offset", -5, START);
         writer.point("offset", -2, START + 1);
+        writer.point("offset", -3, START + 2);
         const { value, min, max } = gauge(record(writer.lines), "offset");
-        assert.deepEqual({ value, min, max }, { value: -2, min: -5, max: 0 });
+        assert.deepEqual({ value, min, max }, { value: -3, min: -5, max: -2 });
+    });
+
+    it("keeps exactSamplesPerSeries samples of each trend and sub-metric one by one, then a histogram; the timeline's from the first", () => {
+        const writer = new K6JsonWriter();
+        for (let i = 0; i < 6; i++) writer.request(START + i, { name: i < 3 ? "a" : "b", status: 200, durationMs: 10 + i });
+        writer.point("iteration_duration", 50, START);
+        const recorded = record(writer.lines, ["http_req_duration{name:a}"], 60, 3);
+        const modes = Object.fromEntries(
+            Object.entries({ ...recorded.metrics, ...recorded.submetrics }).flatMap(([key, metric]) =>
+                metric.kind === "trend" ? [[key, "samples" in metric.digest ? "exact" : "histogram"]] : [],
+            ),
+        );
+        assert.deepEqual(modes, {
+            http_req_duration: "histogram",
+            http_req_blocked: "histogram",
+            http_req_connecting: "histogram",
+            http_req_tls_handshaking: "histogram",
+            http_req_sending: "histogram",
+            http_req_waiting: "histogram",
+            http_req_receiving: "histogram",
+            iteration_duration: "exact",
+            "http_req_duration{name:a}": "exact",
+            "http_req_duration{expected_response:true}": "histogram",
+        });
+        assert.equal(digestOf(recorded, "http_req_duration").count, 6);
+        assert.ok("zeros" in recorded.series[0].duration);
+        const none = record(writer.lines, [], 60, 0).metrics.iteration_duration;
+        assert.ok(none.kind === "trend" && "zeros" in none.digest, "0: a histogram from the first sample");
     });
 
     it("records the requested sub-metrics (two tags, quoted values) and k6's expected_response one", () => {
@@ -211,10 +240,12 @@ describe("SegmentRecorder", () => {
         assert.deepEqual(recorded.metrics.http_reqs, { kind: "counter", contains: "default", count: 3 });
     });
 
-    it("rejects sub-metrics it cannot parse and a start that is not a date", () => {
-        assert.throws(() => new SegmentRecorder({ submetrics: ["http_req_duration{name"], startedAt: new Date(START) }), /unmatched curly brace/);
-        assert.throws(() => new SegmentRecorder({ submetrics: [], startedAt: new Date(NaN) }), /startedAt is not a valid date/);
-        assert.throws(() => new SegmentRecorder({ submetrics: [], startedAt: new Date(START), seriesStepSeconds: 0 }), /seriesStepSeconds/);
+    it("rejects sub-metrics it cannot parse, a start that is not a date, and a bad step or exact limit", () => {
+        const options = { submetrics: [], startedAt: new Date(START), exactSamplesPerSeries: 10 };
+        assert.throws(() => new SegmentRecorder({ ...options, submetrics: ["http_req_duration{name"] }), /unmatched curly brace/);
+        assert.throws(() => new SegmentRecorder({ ...options, startedAt: new Date(NaN) }), /startedAt is not a valid date/);
+        assert.throws(() => new SegmentRecorder({ ...options, seriesStepSeconds: 0 }), /seriesStepSeconds/);
+        assert.throws(() => new SegmentRecorder({ ...options, exactSamplesPerSeries: -1 }), /exactSamplesPerSeries must be a whole number ≥ 0, got -1/);
     });
 });
 

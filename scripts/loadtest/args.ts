@@ -16,6 +16,9 @@ export const USAGE = `Usage:
       Stop every task of a run (what an interrupted command would have stopped).
   npm run loadtest -- build-image --stack <name> [--stack <name> ...]
       Build the runner image for linux/amd64 and push it to each stack's repository (skipped when it is there).
+  npm run loadtest -- merge <run id> --stack <name> [--stack <name> ...] [--out <file>]
+  npm run loadtest -- merge <folder of a --local run, k6/results/<run id>> [--out <file>]
+      Merge a run again from what its tasks stored (after the command was interrupted, or to redo its report).
 
 Options:
   --tasks <n>            how many segments, one task (or local process) each
@@ -29,8 +32,9 @@ Options:
   --role-arn <arn>       role to assume in a stack's account, e.g. its deploy role (repeatable: one per account)
   -h, --help             this text
 
-Exit status: 0 passed; 99 a threshold failed (as k6); 1 the run failed (a task could not start, k6 failed in a
-task, a task was stopped early; named); 2 bad arguments or input; 130 interrupted (every task stopped).`;
+Exit status: 0 passed; 99 a threshold failed (as k6); 1 the run failed or is incomplete (a task could not start, k6
+failed in a task, a task was stopped early or left no result; named); 2 bad arguments or input; 130 interrupted
+(every task stopped, what they uploaded merged).`;
 
 
 export interface AwsAccess {
@@ -56,15 +60,20 @@ export type Invocation =
           aws: AwsAccess;
       }
     | { kind: "stop"; runId: string; stacks: string[]; aws: AwsAccess }
-    | { kind: "build-image"; stacks: string[]; aws: AwsAccess };
+    | { kind: "build-image"; stacks: string[]; aws: AwsAccess }
+    /** A run merged again: from its stacks' buckets (runId and stacks), or from a local run's folder. */
+    | { kind: "merge"; runId?: string; folder?: string; stacks: string[]; out?: string; aws: AwsAccess };
 
 export class UsageError extends Error {}
 
 /** The runner sets these per segment; a user value would be silently replaced, so it is refused instead. */
 const RESERVED_ENV = ["SUMMARY_PATH"];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** More than this many tasks is a Fargate quota question first: raise it here when your account allows more. */
-export const MAX_TASKS = 500;
+/**
+ * The most tasks one run has been built and measured for (npm run bench:loadtest): the merge, the store's writes
+ * and the start-time spread at this count are in docs/distributed-load.md. The Fargate quota is checked before a run.
+ */
+export const MAX_TASKS = 1000;
 
 const OPTIONS = {
     stack: { type: "string", multiple: true },
@@ -98,6 +107,17 @@ export function parseInvocation(argv: string[]): Invocation {
         only(values, ["stack", "profile", "role-arn"], "build-image");
         if (positionals.length > 1) throw new UsageError(`build-image takes no other arguments, not "${positionals.slice(1).join(" ")}"`);
         return { kind: "build-image", stacks: required(stacks, "build-image needs --stack <name>: the loadgen stack whose repository gets the image"), aws };
+    }
+    if (positionals[0] === "merge") {
+        only(values, ["stack", "out", "profile", "role-arn"], "merge");
+        if (positionals.length !== 2) throw new UsageError("merge takes one run id (with --stack) or one local run's folder");
+        const target = positionals[1];
+        const out = values.out;
+        if (RUN_ID_PATTERN.test(target)) {
+            return { kind: "merge", runId: target, stacks: required(stacks, `merge ${target} needs the --stack (or stacks) the run used`), ...(out ? { out } : {}), aws };
+        }
+        if (stacks.length > 0) throw new UsageError(`merge with --stack needs a run id such as lt-20261130T120000Z-a1b2, not "${target}"`);
+        return { kind: "merge", folder: target, stacks, ...(out ? { out } : {}), aws };
     }
     if (values.stop !== undefined) {
         only(values, ["stop", "stack", "profile", "role-arn"], "--stop");

@@ -103,7 +103,7 @@ export function taskDefinitionAdvice(outputs: LoadgenStackOutputs, image: string
     return `the task definition of ${stack} runs ${outputs.runnerImage}, not ${image}: run pulumi up -s ${stack} so the task definition runs this image`;
 }
 
-async function imageExists(ecr: ECRClient, outputs: LoadgenStackOutputs, tag: string, stack: string): Promise<boolean> {
+export async function imageExists(ecr: ECRClient, outputs: LoadgenStackOutputs, tag: string, stack: string): Promise<boolean> {
     try {
         const response = await ecr.send(
             new DescribeImagesCommand({ registryId: outputs.accountId, repositoryName: outputs.repositoryName, imageIds: [{ imageTag: tag }] }),

@@ -1,15 +1,23 @@
 /** A loadgen stack's Fargate tasks as the orchestrator sees any group of tasks (see orchestrate.ts's Launcher). */
-import { EcsRunTasks, EcsThrottledError, describeStopped } from "./ecs-tasks";
+import { EcsRunTasks, EcsThrottledError, RUN_TASK_MAX_COUNT, chunks, describeStopped } from "./ecs-tasks";
 import { Launcher, TaskView } from "./orchestrate";
 
 export function ecsLauncher(tasks: EcsRunTasks, run: { runId: string; stack: string }): Launcher {
     const known: string[] = [];
     let lastSeen: TaskView[] = [];
     return {
-        async start(count) {
-            const { started, failures } = await tasks.start(count);
-            known.push(...started.map((task) => task.taskArn));
-            return { failures: failures.map((failure) => `${failure.stack}: ${failure.reason}${failure.detail ? ` (${failure.detail})` : ""}`) };
+        async launch(segments, record, signal) {
+            for (const [batch, batchSegments] of chunks(segments, RUN_TASK_MAX_COUNT).entries()) {
+                if (signal.aborted) return { failures: [] };
+                const { started, failures } = await tasks.startBatch(batch, batchSegments.length);
+                // Known before anything else can fail: whatever RunTask started is stopped at cleanup.
+                known.push(...started.map((task) => task.taskArn));
+                await record(started.map((task, index) => ({ taskId: task.taskId, segment: batchSegments[index] })));
+                if (failures.length > 0) {
+                    return { failures: failures.map((failure) => `${failure.stack}: ${failure.reason}${failure.detail ? ` (${failure.detail})` : ""}`) };
+                }
+            }
+            return { failures: [] };
         },
         async poll() {
             try {

@@ -15,7 +15,8 @@ import { LoadgenStackOutputs, RUN_ID_PATTERN } from "../../loadgen/src/contract"
 
 /**
  * The ECS side of one run in one loadgen stack: start the runner tasks, watch them, find them again, stop them.
- * The runner tasks are identical (each claims its segment from the bucket), so one RunTask call starts up to ten.
+ * The runner tasks are identical (each finds its segment in the bucket, under its task id), so one RunTask call starts
+ * up to ten.
  * Limits and names follow the ECS API reference: RunTask, DescribeTasks, ListTasks, StopTask.
  */
 
@@ -133,12 +134,7 @@ function backoffDelay(policy: RetryPolicy, attempt: number): number {
     return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
 }
 
-/** How many tasks each RunTask call starts: 23 → [10, 10, 3]. */
-function batchSizes(count: number): number[] {
-    return Array.from({ length: Math.ceil(count / RUN_TASK_MAX_COUNT) }, (_, batch) => Math.min(RUN_TASK_MAX_COUNT, count - batch * RUN_TASK_MAX_COUNT));
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
+export function chunks<T>(items: readonly T[], size: number): T[][] {
     return Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
 }
 
@@ -216,18 +212,20 @@ export class EcsRunTasks {
     }
 
     /**
-     * Starts `count` runner tasks, ten per RunTask call; what ECS could not place comes back as failures. Should a call
-     * throw, the tasks earlier calls started still carry startedBy = run id: listRunTasks and stopAll find them.
+     * Starts `count` (at most ten) runner tasks with one RunTask call, retried when throttled with the batch's client
+     * token, so a retry returns the tasks the first attempt started rather than starting more. What ECS could not
+     * place comes back as failures. Should the call throw, tasks it may have started still carry startedBy = run id:
+     * listRunTasks and stopAll find them.
      */
-    async start(count: number): Promise<StartResult> {
-        if (!Number.isInteger(count) || count < 1) throw new RangeError(`cannot start ${count} tasks: give a whole number of at least 1`);
-        const result: StartResult = { started: [], failures: [] };
-        for (const [batch, size] of batchSizes(count).entries()) {
-            const response = await this.withRetry("RunTask", () => this.ecs.send(new RunTaskCommand(this.runTaskInput(batch, size))));
-            result.started.push(...(response.tasks ?? []).map((task) => this.toStatus(task)));
-            result.failures.push(...(response.failures ?? []).map((failure) => this.toStartFailure(failure)));
+    async startBatch(batch: number, count: number): Promise<StartResult> {
+        if (!Number.isInteger(count) || count < 1 || count > RUN_TASK_MAX_COUNT) {
+            throw new RangeError(`one RunTask call starts 1 to ${RUN_TASK_MAX_COUNT} tasks, not ${count}`);
         }
-        return result;
+        const response = await this.withRetry("RunTask", () => this.ecs.send(new RunTaskCommand(this.runTaskInput(batch, count))));
+        return {
+            started: (response.tasks ?? []).map((task) => this.toStatus(task)),
+            failures: (response.failures ?? []).map((failure) => this.toStartFailure(failure)),
+        };
     }
 
     /**

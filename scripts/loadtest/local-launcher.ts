@@ -1,11 +1,12 @@
 /**
  * `--local`: the run's tasks as runners inside this process, each with its own k6 process and working directory,
- * sharing a directory store. Everything but AWS is the same as on Fargate: the manifest, the claims, `go`, the
- * heartbeat, the results and the merge.
+ * sharing a directory store. Everything but AWS is the same as on Fargate: the manifest, the segments written under
+ * each task's id, `go`, the heartbeat, the results and the merge.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { RunStore } from "../../loadgen/src/run-store";
+import { ServerClock } from "../../loadgen/src/server-clock";
 import { abortableSleep, runSegmentTask } from "../../loadgen/src/runner";
 import { Launcher, TaskView } from "./orchestrate";
 
@@ -15,6 +16,7 @@ export interface LocalLauncherArgs {
     /** Each task works in `<runDir>/task-<n>`: the scripts' own files never collide. */
     runDir: string;
     k6Binary: string;
+    k6Version: string;
     pollMs: number;
     log(line: string): void;
 }
@@ -31,20 +33,23 @@ export class LocalLauncher implements Launcher {
 
     constructor(private readonly args: LocalLauncherArgs) {}
 
-    async start(count: number): Promise<{ failures: string[] }> {
-        for (let index = 0; index < count; index++) {
+    async launch(segments: readonly number[], record: (tasks: { taskId: string; segment: number }[]) => Promise<void>, signal: AbortSignal) {
+        for (const segment of segments) {
+            if (signal.aborted) break;
             const id = `local-${this.tasks.length}`;
+            await record([{ taskId: id, segment }]);
             const workDir = join(this.args.runDir, `task-${this.tasks.length}`);
             await mkdir(workDir, { recursive: true });
             const stop = new AbortController();
             const view: TaskView = { id, state: "running" };
             const settled = runSegmentTask({
-                store: this.args.store,
+                // Each task keeps its own estimate of the store's clock, as a Fargate task does.
+                store: this.args.store.withClock(new ServerClock()),
                 runId: this.args.runId,
                 taskId: id,
                 k6Binary: this.args.k6Binary,
+                k6Version: this.args.k6Version,
                 workDir,
-                now: () => new Date(),
                 sleep: abortableSleep,
                 log: (message) => this.args.log(`${id}: ${message}`),
                 stopSignal: stop.signal,

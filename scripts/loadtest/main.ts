@@ -8,13 +8,17 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { createInterface } from "node:readline/promises";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { S3Client } from "@aws-sdk/client-s3";
+import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
 import { compactTimestamp } from "../../k6/lib/summary";
-import { LoadgenStackOutputs, RUNNER_ENV } from "../../loadgen/src/contract";
-import { runnerImageTag } from "../../loadgen/src/image";
-import { DirectoryRunStore, S3RunStore } from "../../loadgen/src/run-store";
+import { LoadgenStackOutputs, RUNNER_ENV, runKeys } from "../../loadgen/src/contract";
+import { K6_IMAGE, runnerImageTag } from "../../loadgen/src/image";
+import { parseK6Version, readK6Version } from "../../loadgen/src/k6-version";
+import { RunManifest, manifestSchema, parseRunObject } from "../../loadgen/src/protocol";
+import { DirectoryRunStore, RunStore, S3RunStore, runStoreS3Client } from "../../loadgen/src/run-store";
 import { abortableSleep } from "../../loadgen/src/runner";
 import { validateThresholds } from "../../loadgen/src/thresholds";
 import { Connection, clientConfig } from "../aws-connection";
@@ -24,9 +28,11 @@ import { ecsLauncher } from "./ecs-launcher";
 import { EcsRunTasks } from "./ecs-tasks";
 import { K6CliError, archiveScript, inspectArchive, k6Binary } from "./k6-cli";
 import { LocalLauncher } from "./local-launcher";
-import { RunGroup, executeRun } from "./orchestrate";
-import { RunPlan, StackTarget, formatPlan, planRun } from "./plan";
-import { buildReport, defaultResultPath, formatReport, resultFile } from "./report";
+import { RunGroup, RunOutcome, executeRun } from "./orchestrate";
+import { RunPlan, SELF_STOP_SECONDS, StackTarget, formatPlan, manifestFor, planRun } from "./plan";
+import { preflight } from "./preflight";
+import { RunCollector, RunDescription, defaultResultPath, describeRun, formatReport, resultFile } from "./report";
+import { ResultWatch } from "./results";
 import { PROJECT_DIR, StackOutputsError, StackOutputsReader, automationApiOutputs, readLoadgenOutputs } from "./stack-outputs";
 
 export const EXIT = { passed: 0, failed: 1, badInput: 2, thresholdsFailed: 99, interrupted: 130 } as const;
@@ -46,8 +52,8 @@ export interface CommandContext {
     interactive: boolean;
     ask(question: string): Promise<string>;
     readOutputs: StackOutputsReader;
-    clients(connection: Connection): { ecs: ECSClient; s3: S3Client; ecr: ECRClient };
-    /** Aborted on Ctrl-C or SIGTERM. */
+    clients(connection: Connection): AwsClients;
+    /** Aborted on Ctrl-C, SIGTERM or SIGHUP. */
     interrupt: AbortSignal;
     env: NodeJS.ProcessEnv;
     now(): Date;
@@ -58,9 +64,33 @@ function connectionTo(outputs: LoadgenStackOutputs, aws: AwsAccess): Connection 
     return { region: outputs.region, profile: aws.profile, roleArn: aws.roleArns.find((arn) => arn.split(":")[4] === outputs.accountId) };
 }
 
-function awsClients(connection: Connection): { ecs: ECSClient; s3: S3Client; ecr: ECRClient } {
+export interface AwsClients {
+    ecs: ECSClient;
+    s3: S3Client;
+    ecr: ECRClient;
+    serviceQuotas: ServiceQuotasClient;
+    cloudWatch: CloudWatchClient;
+}
+
+/**
+ * The command's S3 calls may carry the archive (a script with its data files) over a home uplink: a longer deadline
+ * than a task's, still well inside the heartbeat's staleness limit, so a hung heartbeat write cannot stop the tasks.
+ */
+const COMMAND_S3_REQUEST_TIMEOUT_MS = 25_000;
+export const COMMAND_S3_CALL_TIMEOUT_MS = 30_000;
+
+function awsClients(connection: Connection): AwsClients {
     const config = clientConfig(connection, ROLE_SESSION_NAME);
-    return { ecs: new ECSClient(config), s3: new S3Client(config), ecr: new ECRClient(config) };
+    return {
+        ecs: new ECSClient(config),
+        s3: runStoreS3Client(connection.region, {
+            ...config,
+            requestHandler: { connectionTimeout: 3_000, requestTimeout: COMMAND_S3_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+        }),
+        ecr: new ECRClient(config),
+        serviceQuotas: new ServiceQuotasClient(config),
+        cloudWatch: new CloudWatchClient(config),
+    };
 }
 
 export function newRunId(now: Date): string {
@@ -118,11 +148,32 @@ function progressReporter(context: CommandContext): { progress(line: string, key
 }
 
 /** The deployed runner must be this checkout's: the merge reads what this checkout's runner records. */
-async function checkRunnerImage(target: StackTarget): Promise<void> {
+function checkRunnerImage(target: StackTarget): void {
     const advice = taskDefinitionAdvice(target.outputs, `${target.outputs.repositoryUrl}:${runnerImageTag()}`, target.name);
     if (advice !== undefined) {
         throw new CommandError(`${advice}; push this image first if it is not there: npm run loadtest -- build-image --stack ${target.name}`, EXIT.failed);
     }
+}
+
+/**
+ * The local k6 packs and inspects the script that the image's k6 runs: a run on AWS needs both of one major version
+ * (what a script may use, and the archive's options, change between majors). `--local` runs the local k6 alone.
+ */
+async function checkK6Version(binary: string, local: boolean): Promise<string> {
+    const printed = await readK6Version(binary).catch((error: unknown) => {
+        throw new K6CliError(`${error instanceof Error ? error.message : String(error)}: install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or set K6_BINARY`);
+    });
+    const version = parseK6Version(printed);
+    const image = parseK6Version(K6_IMAGE);
+    if (version === undefined || image === undefined) throw new K6CliError(`cannot tell which k6 "${printed}" is`);
+    if (version.major < 1) throw new K6CliError(`${printed}: the load runner needs k6 v1 or later`);
+    if (!local && version.major !== image.major) {
+        throw new K6CliError(
+            `the local k6 is ${version.text} but the runner image runs ${image.text} (${K6_IMAGE.split("@")[0]}): the script is packed and inspected ` +
+                `by the local one, so both must be k6 v${image.major}: install k6 v${image.major} here (or point K6_BINARY at one)`,
+        );
+    }
+    return printed;
 }
 
 async function confirm(plan: RunPlan, invocation: Extract<Invocation, { kind: "run" }>, context: CommandContext): Promise<void> {
@@ -139,29 +190,70 @@ interface RunPaths {
     script: string;
 }
 
-/** Packs and inspects the script, reads the stacks, prints the plan and asks when it costs; undefined: do not start. */
+/** Checks k6, packs and inspects the script, reads the stacks, prints the plan, checks quotas and asks when it costs. */
 async function prepareRun(
     invocation: Extract<Invocation, { kind: "run" }>,
     context: CommandContext,
     { runId, archivePath, script }: RunPaths,
-): Promise<{ plan: RunPlan; binary: string } | undefined> {
+): Promise<{ plan: RunPlan; binary: string; k6Version: string; clients: Map<string, AwsClients> } | undefined> {
     const binary = k6Binary(context.env);
-    context.print(`Packing ${invocation.script} with k6 archive...`);
+    const k6Version = await checkK6Version(binary, invocation.local);
+    context.print(`Packing ${invocation.script} with ${k6Version.split(" (")[0]}...`);
     await archiveScript(binary, path.resolve(invocation.script), invocation.env, archivePath, PROJECT_DIR);
     const requirements = await inspectArchive(binary, archivePath, PROJECT_DIR);
     const problems = validateThresholds(requirements.thresholds);
     if (problems.length > 0) throw new CommandError(`the script's thresholds cannot be judged:\n  ${problems.join("\n  ")}`, EXIT.badInput);
 
     const stacks = invocation.local ? "local" : await readStacks(invocation.stacks, context);
-    if (stacks !== "local") for (const target of stacks) await checkRunnerImage(target);
-    const plan = planRun({ runId, script, tasks: invocation.tasks, spot: invocation.spot, stacks, requirements, confirmAboveUsd: invocation.confirmAboveUsd });
+    if (stacks !== "local") for (const target of stacks) checkRunnerImage(target);
+    const baseUrl = invocation.env.find(([name]) => name === "BASE_URL")?.[1] ?? "the script's default BASE_URL";
+    const plan = planRun({ runId, script, baseUrl, tasks: invocation.tasks, spot: invocation.spot, stacks, requirements, confirmAboveUsd: invocation.confirmAboveUsd });
     for (const line of formatPlan(plan)) context.print(line);
+    const clients = new Map(stacks === "local" ? [] : stacks.map((target) => [target.name, context.clients(connectionTo(target.outputs, invocation.aws))]));
+    if (stacks !== "local") {
+        const checked = await preflight(plan, (stack) => clients.get(stack) as AwsClients, context.now());
+        for (const warning of checked.warnings) context.print(`  ! ${warning}`);
+        if (checked.refusals.length > 0) throw new CommandError(`Not started:\n  ✗ ${checked.refusals.join("\n  ✗ ")}`, EXIT.failed);
+    }
     if (invocation.dryRun) {
         context.print("Dry run: nothing started.");
         return undefined;
     }
     await confirm(plan, invocation, context);
-    return { plan, binary };
+    return { plan, binary, k6Version, clients };
+}
+
+interface RunResources {
+    clients: Map<string, AwsClients>;
+    runDir: string;
+    binary: string;
+    k6Version: string;
+    log(line: string): void;
+}
+
+function runGroups(plan: RunPlan, spot: boolean, resources: RunResources): RunGroup[] {
+    return plan.groups.map((group) => {
+        if (group.outputs === undefined) {
+            const store = new DirectoryRunStore(localStorePath(resources.runDir));
+            const launcher = new LocalLauncher({ runId: plan.runId, store, runDir: resources.runDir, k6Binary: resources.binary, k6Version: resources.k6Version, pollMs: LOCAL_POLL_MS, log: resources.log });
+            return { group, store, launcher };
+        }
+        const clients = resources.clients.get(group.stack) as AwsClients;
+        const tasks = new EcsRunTasks(clients.ecs, {
+            stack: group.stack,
+            outputs: group.outputs,
+            runId: plan.runId,
+            spot,
+            environment: { [RUNNER_ENV.runId]: plan.runId },
+        });
+        const store = new S3RunStore(clients.s3, group.outputs.bucketName, { callTimeoutMs: COMMAND_S3_CALL_TIMEOUT_MS });
+        return { group, store, launcher: ecsLauncher(tasks, { runId: plan.runId, stack: group.stack }) };
+    });
+}
+
+/** A local run's directory store: `k6/results/<run id>/store`, which `merge <folder>` reads again. */
+function localStorePath(runDir: string): string {
+    return path.join(runDir, "store");
 }
 
 async function runLoadTest(invocation: Extract<Invocation, { kind: "run" }>, context: CommandContext): Promise<number> {
@@ -180,27 +272,13 @@ async function runLoadTest(invocation: Extract<Invocation, { kind: "run" }>, con
         await rm(runDir, { recursive: true, force: true });
         return EXIT.passed;
     }
-    const { plan, binary } = prepared;
+    const { plan, binary, k6Version, clients } = prepared;
     const reporter = progressReporter(context);
-    const groups: RunGroup[] = plan.groups.map((group) => {
-        if (group.outputs === undefined) {
-            const store = new DirectoryRunStore(path.join(runDir, "store"));
-            const log = (line: string) => reporter.print(`  ${line}`);
-            return { group, store, launcher: new LocalLauncher({ runId, store, runDir, k6Binary: binary, pollMs: LOCAL_POLL_MS, log }) };
-        }
-        const clients = context.clients(connectionTo(group.outputs, invocation.aws));
-        const tasks = new EcsRunTasks(clients.ecs, {
-            stack: group.stack,
-            outputs: group.outputs,
-            runId,
-            spot: invocation.spot,
-            environment: { [RUNNER_ENV.runId]: runId },
-        });
-        return { group, store: new S3RunStore(clients.s3, group.outputs.bucketName), launcher: ecsLauncher(tasks, { runId, stack: group.stack }) };
-    });
-
-    const outcome = await executeRun(plan, groups, await readFile(archivePath), {
-        now: context.now,
+    const groups = runGroups(plan, invocation.spot, { clients, runDir, binary, k6Version, log: (line) => reporter.print(`  ${line}`) });
+    // Every group's manifest says the same of the run but its segments.
+    const description = describeRun(manifestFor(plan, plan.groups[0]));
+    const collector = new RunCollector(description);
+    const outcome = await executeRun(plan, groups, await readFile(archivePath), (stack, result) => collector.collect(stack, result), {
         sleep: abortableSleep,
         print: reporter.print,
         progress: reporter.progress,
@@ -208,24 +286,83 @@ async function runLoadTest(invocation: Extract<Invocation, { kind: "run" }>, con
         pollMs: invocation.local ? LOCAL_POLL_MS : POLL_MS,
     });
     reporter.print("");
-    if (outcome.kind !== "finished") {
-        for (const line of outcome.stopped) context.print(`  ${line}`);
-        if (outcome.kind === "interrupted") {
-            context.printError("Interrupted: every task of the run is stopped.");
+    for (const line of outcome.stopped) context.print(`  ${line}`);
+    if (outcome.kind === "not-started") {
+        if (outcome.interrupted) {
+            context.printError("Interrupted before the run began: every task of it is stopped.");
             return EXIT.interrupted;
         }
         for (const error of outcome.errors) context.printError(`✗ ${error}`);
         return EXIT.failed;
     }
+    const exit = await writeReport(description, collector, outcome, invocation.out, context);
+    if (!outcome.interrupted) return exit;
+    const again = invocation.local ? path.relative(process.cwd(), runDir) : `${plan.runId} ${plan.groups.map((group) => `--stack ${group.stack}`).join(" ")}`;
+    context.printError(`Interrupted: every task of the run is stopped. What they uploaded is merged above; to merge again later: npm run loadtest -- merge ${again}`);
+    return EXIT.interrupted;
+}
 
-    const baseUrl = invocation.env.find(([name]) => name === "BASE_URL")?.[1] ?? "the script's default BASE_URL";
-    const report = buildReport(plan, outcome.results, outcome.errors, outcome.startedAt);
-    const jsonPath = invocation.out ?? defaultResultPath(script, new Date(report.window.finishedAt));
+/** Merges what was collected, prints it, writes the JSON; the exit status says the verdict. */
+async function writeReport(
+    description: RunDescription,
+    collector: RunCollector,
+    outcome: Extract<RunOutcome, { kind: "ran" }> | { startedAt: Date; errors: string[] },
+    out: string | undefined,
+    context: CommandContext,
+): Promise<number> {
+    const report = collector.report(outcome.errors, outcome.startedAt);
+    const jsonPath = out ?? defaultResultPath(description.script, new Date(report.window.finishedAt));
     await mkdir(path.dirname(path.resolve(jsonPath)), { recursive: true });
-    await writeFile(jsonPath, resultFile(plan, report, baseUrl));
-    for (const line of formatReport(plan, report, baseUrl, jsonPath)) context.print(line);
-    if (report.errors.length > 0) return EXIT.failed;
-    return report.merged.thresholdsPassed ? EXIT.passed : EXIT.thresholdsFailed;
+    await writeFile(jsonPath, resultFile(description, report));
+    for (const line of formatReport(description, report, jsonPath)) context.print(line);
+    if (report.errors.length > 0 || report.verdict === "incomplete") return EXIT.failed;
+    return report.verdict === "passed" ? EXIT.passed : EXIT.thresholdsFailed;
+}
+
+/** The stores a run used: its S3 buckets, or the folder of a local run. */
+async function runStores(invocation: Extract<Invocation, { kind: "merge" }>, context: CommandContext): Promise<{ stack: string; store: RunStore }[]> {
+    if (invocation.folder !== undefined) {
+        const storePath = localStorePath(path.resolve(invocation.folder));
+        if (!existsSync(storePath)) throw new CommandError(`${invocation.folder} is not a local run's folder (it has no store/): name k6/results/<run id>`, EXIT.badInput);
+        return [{ stack: "local", store: new DirectoryRunStore(storePath) }];
+    }
+    return (await readStacks(invocation.stacks, context)).map((target) => ({
+        stack: target.name,
+        store: new S3RunStore(context.clients(connectionTo(target.outputs, invocation.aws)).s3, target.outputs.bucketName, { callTimeoutMs: COMMAND_S3_CALL_TIMEOUT_MS }),
+    }));
+}
+
+async function readManifest(store: RunStore, runId: string | undefined): Promise<RunManifest> {
+    if (runId === undefined) {
+        const runs = [...new Set((await store.list("runs/")).map((key) => key.split("/")[1]))];
+        if (runs.length !== 1) throw new CommandError(`${store.location} holds ${runs.length} runs, not one: name the run id`, EXIT.badInput);
+        runId = runs[0];
+    }
+    const key = runKeys(runId).manifest;
+    const object = await store.get(key);
+    if (object === undefined) throw new CommandError(`${store.location}/${key} does not exist: is ${runId} a run of this stack?`, EXIT.badInput);
+    return parseRunObject(manifestSchema, `${store.location}/${key}`, object.body);
+}
+
+/** `merge`: the run merged again from what its tasks stored, as the command would have at its end. */
+async function mergeRun(invocation: Extract<Invocation, { kind: "merge" }>, context: CommandContext): Promise<number> {
+    const stores = await runStores(invocation, context);
+    const manifests = await Promise.all(stores.map(({ store }) => readManifest(store, invocation.runId)));
+    const description = describeRun(manifests[0]);
+    const given = new Set(stores.map(({ stack }) => stack));
+    const absent = invocation.folder === undefined ? description.merge.stacks.filter(({ stack }) => !given.has(stack)) : [];
+    if (absent.length > 0) {
+        const missing = absent.map(({ stack, segments }) => `--stack ${stack} (segments ${segments.join(", ")})`).join(", ");
+        throw new CommandError(`${description.runId} also ran in ${missing}: name every stack of the run, or its segments there count as missing`, EXIT.badInput);
+    }
+    const collector = new RunCollector(description);
+    const watches = stores.map(({ stack, store }, index) => new ResultWatch(store, description.runId, stack, manifests[index].segments));
+    for (const watch of watches) {
+        context.print(`Reading the results of ${description.runId} in ${watch.store.location}...`);
+        await watch.readNew((result) => collector.collect(watch.stack, result));
+    }
+    const errors = watches.flatMap((watch) => watch.errors());
+    return writeReport(description, collector, { startedAt: new Date(0), errors }, invocation.out, context);
 }
 
 async function stopRun(invocation: Extract<Invocation, { kind: "stop" }>, context: CommandContext): Promise<number> {
@@ -265,6 +402,8 @@ export async function main(argv: string[], context: CommandContext): Promise<num
                 return await stopRun(invocation, context);
             case "build-image":
                 return await buildImage(invocation, context);
+            case "merge":
+                return await mergeRun(invocation, context);
         }
     } catch (error) {
         if (error instanceof UsageError) {
@@ -286,11 +425,12 @@ export async function main(argv: string[], context: CommandContext): Promise<num
 if (require.main === module) {
     const interrupt = new AbortController();
     let interrupts = 0;
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    // A closed terminal (SIGHUP) is an interruption like Ctrl-C: the tasks are stopped, not left to the heartbeat.
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
         process.on(signal, () => {
             interrupts++;
             if (interrupts > 1) {
-                console.error("Leaving now: tasks still running stop on their own within a minute, when the heartbeat goes stale.");
+                console.error(`Leaving now: tasks still running stop on their own within ${SELF_STOP_SECONDS} s, once the heartbeat is stale.`);
                 process.exit(EXIT.interrupted);
             }
             interrupt.abort();

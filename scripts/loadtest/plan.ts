@@ -3,6 +3,8 @@
  * segments, for how long, at what estimated cost, and what each task is told (its manifest). Pure: tested as it is.
  */
 import { LoadgenStackOutputs } from "../../loadgen/src/contract";
+import { K6_STOP_GRACE_MS } from "../../loadgen/src/k6-process";
+import { RUN_EXACT_SAMPLE_BUDGET, TASK_EXACT_SAMPLE_CAP, exactSamplesPerTask } from "../../loadgen/src/digest";
 import { RunManifest, executionSegment } from "../../loadgen/src/protocol";
 import { abortOnFailThresholds, submetricKeys } from "../../loadgen/src/thresholds";
 import { ScriptRequirements } from "./k6-cli";
@@ -20,16 +22,22 @@ export const RUN_TIMINGS = {
     /** ...and a task stops k6 once the last one it saw is older than this. */
     heartbeatStaleSeconds: 60,
     /**
-     * `go` names a start this far ahead, so every task has seen it before it comes: Fargate tasks look every second
-     * (and S3 is across a network), local ones every quarter of a second.
+     * `go` names a start this far ahead, so every task has seen it before it comes: Fargate tasks look every 0.5 to
+     * 1.5 s (and S3 is across a network), local ones every quarter of a second or so.
      */
     goLeadSeconds: { fargate: 5, local: 1 },
-    /** A task that sees `go` later than this after its start time does not run. */
+    /** A task that sees `go` later than this after its start time does not run, and the run stops. */
     lateStartSeconds: 10,
     /** Tasks may take this long to be provisioned, pull the image and get ready; then the command gives up. */
     readyTimeoutSeconds: 600,
     seriesStepSeconds: 60,
 } as const;
+
+/**
+ * A task left alone (the command died) stops k6 once the heartbeat is stale, noticed at its next poll (at most 1.5 s,
+ * rounded up), and k6 then has its grace to end before it is killed; the upload follows.
+ */
+export const SELF_STOP_SECONDS = RUN_TIMINGS.heartbeatStaleSeconds + 2 + K6_STOP_GRACE_MS / 1000;
 
 /** Fargate's start-up and the wait for `go`, billed on top of the profile (an estimate: image pulls vary). */
 export const START_OVERHEAD_SECONDS = 90;
@@ -45,7 +53,10 @@ export interface PlanGroup {
 export interface RunPlan {
     runId: string;
     script: string;
+    baseUrl: string;
     segmentCount: number;
+    /** How many samples of each trend series a task keeps one by one: its share of the run's budget. */
+    exactSamplesPerTask: number;
     spot: boolean;
     groups: PlanGroup[];
     requirements: ScriptRequirements;
@@ -62,6 +73,8 @@ export interface RunPlan {
 export interface PlanInput {
     runId: string;
     script: string;
+    /** The target, for the result file: the -e BASE_URL given, or what the script defaults to. */
+    baseUrl: string;
     tasks: number;
     spot: boolean;
     /** The loadgen stacks, or "local" for --local. */
@@ -114,7 +127,9 @@ export function planRun(input: PlanInput): RunPlan {
     return {
         runId: input.runId,
         script: input.script,
+        baseUrl: input.baseUrl,
         segmentCount: input.tasks,
+        exactSamplesPerTask: exactSamplesPerTask(input.tasks),
         spot: input.spot,
         groups,
         requirements: input.requirements,
@@ -152,6 +167,10 @@ function formatDuration(seconds: number): string {
     return hours > 0 ? `${hours}h${String(minutes).padStart(2, "0")}m${String(rest).padStart(2, "0")}s` : `${minutes}m${String(rest).padStart(2, "0")}s`;
 }
 
+function count(value: number): string {
+    return value.toLocaleString("en-US");
+}
+
 function formatUsd(usd: number): string {
     return `$${usd < 10 ? usd.toFixed(2) : usd.toFixed(0)}`;
 }
@@ -178,7 +197,12 @@ export function formatPlan(plan: RunPlan): string[] {
                 `≈${START_OVERHEAD_SECONDS} s of start-up per task; S3 requests and data transfer not included`,
         );
     }
-    lines.push(`  Each task stops k6 after ${formatDuration(plan.maxRunSeconds)}, or ${RUN_TIMINGS.heartbeatStaleSeconds} s after this command stops.`);
+    lines.push(
+        `  Percentiles are exact while each task keeps at most ${count(plan.exactSamplesPerTask)} samples per trend series: the run's budget of ` +
+            `${count(RUN_EXACT_SAMPLE_BUDGET)} per series over ${plan.segmentCount} task${plan.segmentCount === 1 ? "" : "s"}, at most ${count(TASK_EXACT_SAMPLE_CAP)} a task. ` +
+            "Past that a task sends a log histogram, within 0.05 %.",
+        `  Each task stops k6 after ${formatDuration(plan.maxRunSeconds)}, or on its own within ${SELF_STOP_SECONDS} s if this command dies.`,
+    );
     for (const warning of plan.warnings) lines.push(`  ! ${warning}`);
     return lines;
 }
@@ -186,16 +210,25 @@ export function formatPlan(plan: RunPlan): string[] {
 /** What the tasks of one group are told. */
 export function manifestFor(plan: RunPlan, group: PlanGroup): RunManifest {
     return {
-        version: 1,
+        version: 2,
         runId: plan.runId,
         script: plan.script,
         segmentCount: plan.segmentCount,
         segments: group.segments,
         submetrics: plan.submetrics,
         seriesStepSeconds: RUN_TIMINGS.seriesStepSeconds,
+        exactSamplesPerSeries: plan.exactSamplesPerTask,
         maxRunSeconds: plan.maxRunSeconds,
         heartbeatStaleSeconds: RUN_TIMINGS.heartbeatStaleSeconds,
         lateStartSeconds: RUN_TIMINGS.lateStartSeconds,
         goWaitSeconds: RUN_TIMINGS.readyTimeoutSeconds + RUN_TIMINGS.heartbeatStaleSeconds,
+        merge: {
+            thresholds: plan.requirements.thresholds,
+            ...(plan.requirements.summaryTrendStats ? { summaryTrendStats: plan.requirements.summaryTrendStats } : {}),
+            exactSampleBudget: RUN_EXACT_SAMPLE_BUDGET,
+            spot: plan.spot,
+            stacks: plan.groups.map(({ stack, segments }) => ({ stack, segments })),
+            baseUrl: plan.baseUrl,
+        },
     };
 }

@@ -1,13 +1,25 @@
 /**
  * The end of a distributed run: the segments' recordings merged into one k6 summary (thresholds judged once), printed
  * with the project's own summary printer, and written as one JSON file in the same shape as a single k6 run's
- * (`run` + `k6`), plus the per-minute series and a row per task.
+ * (`run` + `k6`), plus the per-minute series and a row per task. The results are folded in one at a time as they
+ * arrive (RunCollector), during the run or in a later `merge`.
  */
-import { SegmentResult, executionSegment } from "../../loadgen/src/protocol";
-import { MergedRun, mergeRecorded, readRecordedMetrics } from "../../loadgen/src/merge";
+import { executionSegment, MergeSpec, RunManifest, SegmentResult } from "../../loadgen/src/protocol";
+import { MergedRun, RunMerger } from "../../loadgen/src/merge";
+import { readRecordedMetrics } from "../../loadgen/src/recorder";
 import { compactTimestamp, RESULTS_DIR, RunWindow, textSummary, thresholdResults } from "../../k6/lib/summary";
-import { CollectedResult } from "./orchestrate";
-import { RunPlan } from "./plan";
+
+/** What the report says about the run, from its manifest: the same for a run just finished and a later merge. */
+export interface RunDescription {
+    runId: string;
+    script: string;
+    segmentCount: number;
+    merge: MergeSpec;
+}
+
+export function describeRun(manifest: RunManifest): RunDescription {
+    return { runId: manifest.runId, script: manifest.script, segmentCount: manifest.segmentCount, merge: manifest.merge };
+}
 
 export interface TaskRow {
     segment: string;
@@ -16,53 +28,85 @@ export interface TaskRow {
     status: SegmentResult["status"];
     reason?: string;
     k6ExitCode: number | null;
+    k6Version?: string;
     requests: number;
     failedRequests: number;
 }
 
 export interface DistributedReport {
     merged: MergedRun;
+    /** Incomplete when a segment has no result or did not complete: its thresholds saw part of the run. */
+    verdict: MergedRun["verdict"];
     window: RunWindow;
+    /** The duration counters' rates are divided by: k6's own, or the tasks' wall time where k6 reported none. */
+    testRunDuration: { ms: number; source: "k6" | "wall clock" };
     tasks: TaskRow[];
     errors: string[];
 }
 
-/** The run's window: from the earliest k6 start to the latest k6 end over every segment that ran. */
-function runWindow(results: CollectedResult[], fallbackStart: Date): RunWindow {
-    const starts = results.flatMap(({ result }) => (result.k6StartedAt ? [Date.parse(result.k6StartedAt)] : []));
-    const ends = results.flatMap(({ result }) => (result.k6FinishedAt ? [Date.parse(result.k6FinishedAt)] : []));
-    const startedAt = starts.length > 0 ? Math.min(...starts) : fallbackStart.getTime();
-    const finishedAt = ends.length > 0 ? Math.max(...ends) : startedAt;
-    return { startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(finishedAt).toISOString(), durationSeconds: (finishedAt - startedAt) / 1000 };
-}
+/** Folds each segment's result into the merge as it arrives, keeping only its row and its times. */
+export class RunCollector {
+    private readonly merger: RunMerger;
+    private readonly rows: TaskRow[] = [];
+    private earliestStart = Infinity;
+    private latestFinish = -Infinity;
+    private longestMs = 0;
+    private wallClockSegments = 0;
 
-/** Merges what every segment recorded, the partial recordings of stopped segments included. */
-export function buildReport(plan: RunPlan, results: CollectedResult[], errors: string[], startedAt: Date): DistributedReport {
-    const window = runWindow(results, startedAt);
-    const segments = [...results]
-        .sort((a, b) => a.result.segment - b.result.segment)
-        .map(({ stack, result }) => ({ stack, result, recorded: result.recorded === undefined ? undefined : readRecordedMetrics(result.recorded) }));
-    const merged = mergeRecorded({
-        segments: segments.flatMap(({ recorded }) => (recorded === undefined ? [] : [recorded])),
-        thresholds: plan.requirements.thresholds,
-        ...(plan.requirements.summaryTrendStats ? { summaryTrendStats: plan.requirements.summaryTrendStats } : {}),
-        testRunDurationMs: window.durationSeconds * 1000,
-    });
-    const tasks = segments.map(({ stack, result, recorded }): TaskRow => {
+    constructor(private readonly run: RunDescription) {
+        this.merger = new RunMerger({ exactSamplesPerSeries: run.merge.exactSampleBudget });
+    }
+
+    collect(stack: string, result: SegmentResult): void {
+        const recorded = result.recorded === undefined ? undefined : readRecordedMetrics(result.recorded, `segment ${result.segment}'s recording`);
+        if (recorded !== undefined) this.merger.add(result.segment, recorded);
+        this.noteTimes(result);
         const requests = recorded?.metrics.http_reqs;
         const failed = recorded?.metrics.http_req_failed;
-        return {
-            segment: executionSegment(result.segment, plan.segmentCount),
+        this.rows.push({
+            segment: executionSegment(result.segment, this.run.segmentCount),
             stack,
             taskId: result.taskId,
             status: result.status,
             ...(result.reason ? { reason: result.reason } : {}),
             k6ExitCode: result.k6ExitCode,
+            ...(result.k6Version ? { k6Version: result.k6Version } : {}),
             requests: requests?.kind === "counter" ? requests.count : 0,
             failedRequests: failed?.kind === "rate" ? failed.passes : 0,
+        });
+    }
+
+    private noteTimes(result: SegmentResult): void {
+        if (result.k6StartedAt === undefined || result.k6FinishedAt === undefined) return;
+        const started = Date.parse(result.k6StartedAt);
+        const finished = Date.parse(result.k6FinishedAt);
+        this.earliestStart = Math.min(this.earliestStart, started);
+        this.latestFinish = Math.max(this.latestFinish, finished);
+        if (result.testRunDurationMs === undefined) this.wallClockSegments++;
+        // The segments start together at `go`: the whole run lasts as long as its longest segment, as one k6 would.
+        this.longestMs = Math.max(this.longestMs, result.testRunDurationMs ?? finished - started);
+    }
+
+    report(errors: string[], fallbackStart: Date): DistributedReport {
+        const startedAt = Number.isFinite(this.earliestStart) ? this.earliestStart : fallbackStart.getTime();
+        const finishedAt = Number.isFinite(this.latestFinish) ? this.latestFinish : startedAt;
+        const merged = this.merger.finish({
+            thresholds: this.run.merge.thresholds,
+            ...(this.run.merge.summaryTrendStats ? { summaryTrendStats: this.run.merge.summaryTrendStats } : {}),
+            testRunDurationMs: this.longestMs,
+            expectedSegments: this.run.merge.stacks.flatMap((stack) => stack.segments),
+        });
+        const missing = merged.missingSegments.map((segment) => executionSegment(segment, this.run.segmentCount));
+        const partial = this.rows.some((row) => row.status !== "completed");
+        return {
+            merged,
+            verdict: partial ? "incomplete" : merged.verdict,
+            window: { startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(finishedAt).toISOString(), durationSeconds: (finishedAt - startedAt) / 1000 },
+            testRunDuration: { ms: this.longestMs, source: this.wallClockSegments > 0 ? "wall clock" : "k6" },
+            tasks: [...this.rows].sort((a, b) => a.segment.localeCompare(b.segment, undefined, { numeric: true })),
+            errors: missing.length > 0 ? [...errors, `the run is incomplete: no result for segment${missing.length === 1 ? "" : "s"} ${missing.join(", ")}`] : errors,
         };
-    });
-    return { merged, window, tasks, errors };
+    }
 }
 
 export function defaultResultPath(script: string, finishedAt: Date): string {
@@ -70,24 +114,27 @@ export function defaultResultPath(script: string, finishedAt: Date): string {
 }
 
 /** The JSON file: the same `run` and `k6` parts as a single k6 run's summary file, and the distributed extras. */
-export function resultFile(plan: RunPlan, report: DistributedReport, baseUrl: string): string {
+export function resultFile(run: RunDescription, report: DistributedReport): string {
     const thresholds = thresholdResults(report.merged.summary);
     const file = {
         run: {
-            script: plan.script,
-            baseUrl,
+            script: run.script,
+            baseUrl: run.merge.baseUrl,
             ...report.window,
             thresholdsPassed: report.merged.thresholdsPassed,
             failedThresholds: thresholds.filter((result) => !result.ok).map((result) => `${result.metric}: ${result.expression}`),
             settings: {
-                runId: plan.runId,
+                runId: run.runId,
                 distributed: {
-                    segments: plan.segmentCount,
-                    stacks: plan.groups.map((group) => ({ stack: group.stack, segments: group.segments })),
-                    spot: plan.spot,
+                    segments: run.segmentCount,
+                    stacks: run.merge.stacks,
+                    spot: run.merge.spot,
+                    missingSegments: report.merged.missingSegments,
                 },
+                testRunDuration: report.testRunDuration,
                 percentiles: report.merged.percentiles,
             },
+            verdict: report.verdict,
             errors: report.errors,
         },
         k6: report.merged.summary,
@@ -106,13 +153,35 @@ function formatTasks(tasks: TaskRow[]): string[] {
     return rows.map((row) => `    ${row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()}`);
 }
 
-/** What the command prints at the end: k6's summary of the merged run, the tasks, then any error. */
-export function formatReport(plan: RunPlan, report: DistributedReport, baseUrl: string, jsonPath: string): string[] {
-    const summary = textSummary(report.merged.summary, { script: plan.script, baseUrl, settings: {} }, report.window, jsonPath).split("\n");
-    const percentiles = report.merged.percentiles.exact
-        ? "  Percentiles are exact: every sample of every segment was kept."
-        : `  Percentiles of ${report.merged.percentiles.histogramMetrics.join(", ")} are within 0.05 % (log histogram: more samples than a task keeps one by one); counts, sums, min and max are exact.`;
-    const lines = [...summary.slice(0, -2), percentiles, "", `  TASKS (${plan.segmentCount} segments, run ${plan.runId})`, ...formatTasks(report.tasks), ...summary.slice(-2)];
+/** Past this many tasks the table lists only the ones that did not complete. */
+const TASK_TABLE_ROWS = 20;
+
+function percentilesLine(merged: MergedRun): string {
+    const series = Object.entries(merged.percentiles.series);
+    const histograms = series.filter(([, { mode }]) => mode === "histogram").map(([key]) => key);
+    const budget = merged.percentiles.budget.toLocaleString("en-US");
+    if (histograms.length === 0) return `  Percentiles are exact: every sample of every segment was kept (budget ${budget} samples per series).`;
+    return (
+        `  Percentiles of ${histograms.join(", ")} are within 0.05 % (a log histogram: more samples than the run's budget of ` +
+        `${budget} per series); counts, sums, min and max are exact.`
+    );
+}
+
+/** What the command prints at the end: k6's summary of the merged run, the tasks, then the verdict and any error. */
+export function formatReport(run: RunDescription, report: DistributedReport, jsonPath: string): string[] {
+    const summary = textSummary(report.merged.summary, { script: run.script, baseUrl: run.merge.baseUrl, settings: {} }, report.window, jsonPath).split("\n");
+    const shown = report.tasks.length > TASK_TABLE_ROWS ? report.tasks.filter((task) => task.status !== "completed") : report.tasks;
+    const hidden = report.tasks.length - shown.length;
+    const lines = [
+        ...summary.slice(0, -2),
+        percentilesLine(report.merged),
+        `  Counter rates are per second of ${report.testRunDuration.source === "k6" ? "k6's own test run duration" : "the tasks' wall time (k6 reported no duration)"}: ${(report.testRunDuration.ms / 1000).toFixed(1)} s.`,
+        "",
+        `  TASKS (${run.segmentCount} segments, run ${run.runId})${hidden > 0 ? `: ${hidden} completed, not listed` : ""}`,
+        ...(shown.length > 0 ? formatTasks(shown) : []),
+        ...summary.slice(-2),
+    ];
+    if (report.verdict === "incomplete") lines.push("  VERDICT: INCOMPLETE — the thresholds were judged over part of the run only.");
     if (report.errors.length > 0) lines.push("  THE RUN FAILED:", ...report.errors.map((error) => `    ✗ ${error}`), "");
     return lines;
 }
