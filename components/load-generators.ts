@@ -27,7 +27,7 @@ const CONTAINER_USER = "1000:1000";
  * and uploads what it recorded. Fargate's most, 120 s (stopTimeout, 2 to 120 s on Fargate:
  * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html).
  */
-const STOP_TIMEOUT_SECONDS = 120;
+export const STOP_TIMEOUT_SECONDS = 120;
 /** Load tests reach their targets over HTTP and HTTPS; ECR, S3 and CloudWatch Logs are HTTPS. */
 const EGRESS_PORTS = [80, 443] as const;
 

@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeImagesCommand, ImageNotFoundException } from "@aws-sdk/client-ecr";
 import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, Task } from "@aws-sdk/client-ecs";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, NoSuchResourceException } from "@aws-sdk/client-service-quotas";
 import { LoadgenStackOutputs } from "../loadgen/src/contract";
 import { runnerImageTag } from "../loadgen/src/image";
-import { manifestSchema, parseRunObject } from "../loadgen/src/protocol";
+import { encodeSegmentResult, manifestSchema, parseRunObject } from "../loadgen/src/protocol";
 import { mockedS3Client, s3Mock } from "../loadgen/test/s3-fixture";
 import { CommandContext, EXIT, main } from "../scripts/loadtest/main";
 import { Connection } from "../scripts/aws-connection";
@@ -285,6 +285,39 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
             stopTaskInputs().map((input) => input.task),
             ["a", "b"].map((id) => taskArn(LOADGEN_OUTPUTS, id)),
         );
+    });
+
+    /** An object as GetObject returns it: a body the store reads whole, and its time. */
+    const stored = (body: Buffer | string) => ({ Body: { transformToByteArray: async () => new Uint8Array(Buffer.from(body)) }, LastModified: NOW });
+
+    it("merge <run id> reads each stack's manifest and results, and refuses to leave out a stack the run used", async () => {
+        // The run's manifest, as the command wrote it in each bucket: three segments, two in eu, one in fra.
+        const manifest = (segments: number[]) =>
+            JSON.stringify({
+                version: 2, runId: RUN_ID, script: "load", segmentCount: 3, segments, submetrics: [], seriesStepSeconds: 60, exactSamplesPerSeries: 1_000_000,
+                maxRunSeconds: 180, heartbeatStaleSeconds: 60, lateStartSeconds: 10, goWaitSeconds: 660,
+                merge: { thresholds: { http_req_failed: ["rate<0.01"] }, exactSampleBudget: 10_000_000, spot: false, baseUrl: "https://dev.example.com", stacks: [{ stack: EU, segments: [0, 1] }, { stack: FRA, segments: [2] }] },
+            });
+        s3Mock.on(GetObjectCommand, { Bucket: LOADGEN_OUTPUTS.bucketName, Key: `runs/${RUN_ID}/manifest.json` }).callsFake(async () => stored(manifest([0, 1])));
+
+        const partial = await loadtest(["merge", RUN_ID, "--stack", EU]);
+        assert.equal(partial.status, EXIT.badInput);
+        assert.equal(partial.stderr, `${RUN_ID} also ran in --stack ${FRA} (segments 2): name every stack of the run, or its segments there count as missing`);
+
+        s3Mock.on(GetObjectCommand, { Bucket: LOADGEN_OUTPUTS_FRANKFURT.bucketName, Key: `runs/${RUN_ID}/manifest.json` }).callsFake(async () => stored(manifest([2])));
+        // eu holds segment 0's result only; fra, none: two of three missing.
+        const result = encodeSegmentResult({ version: 2, runId: RUN_ID, segment: 0, taskId: "a", status: "completed", k6ExitCode: 0, logTail: [] });
+        s3Mock.on(ListObjectsV2Command, { Bucket: LOADGEN_OUTPUTS.bucketName }).resolves({ Contents: [{ Key: `runs/${RUN_ID}/results/0.json.gz` }] });
+        s3Mock.on(ListObjectsV2Command, { Bucket: LOADGEN_OUTPUTS_FRANKFURT.bucketName }).resolves({ Contents: [] });
+        s3Mock.on(GetObjectCommand, { Bucket: LOADGEN_OUTPUTS.bucketName, Key: `runs/${RUN_ID}/results/0.json.gz` }).callsFake(async () => stored(result));
+        const out = join(dir, "merged.json");
+
+        const merged = await loadtest(["merge", RUN_ID, "--stack", EU, "--stack", FRA, "--out", out]);
+
+        assert.equal(merged.status, EXIT.failed, merged.stderr);
+        assert.match(merged.stdout, /VERDICT: INCOMPLETE/);
+        assert.match(merged.stdout, /the run is incomplete: no result for segments 1\/3:2\/3, 2\/3:1/);
+        assert.deepEqual(ecsMock.calls(), []);
     });
 
     it("--stop stops every task ListTasks finds for the run in each stack, and says which", async () => {

@@ -52,6 +52,13 @@ describe("npm run loadtest: the command line (args.ts)", () => {
             { kind: "stop", runId: RUN_ID, stacks: ["loadgen-eu", "loadgen-fra"], aws: { profile: "loadlab", roleArns: [] } },
         ],
         ["build-image", ["build-image", "--stack", "loadgen-eu", "--role-arn", EU_ROLE], { kind: "build-image", stacks: ["loadgen-eu"], aws: { roleArns: [EU_ROLE] } }],
+        [
+            "merge a run from its stacks' buckets",
+            ["merge", RUN_ID, "--stack", "loadgen-eu", "--stack", "loadgen-fra", "--out", "again.json", "--role-arn", EU_ROLE],
+            { kind: "merge", runId: RUN_ID, stacks: ["loadgen-eu", "loadgen-fra"], out: "again.json", aws: { roleArns: [EU_ROLE] } },
+        ],
+        ["merge a --local run's folder", ["merge", `k6/results/${RUN_ID}`], { kind: "merge", folder: `k6/results/${RUN_ID}`, stacks: [], aws: { roleArns: [] } }],
+        ["--tasks 1000: the most", ["--stack", "loadgen", "--tasks", "1000", "k6/load.ts"], { kind: "run", stacks: ["loadgen"], tasks: 1000, script: "k6/load.ts", ...runDefaults }],
         ["--help", ["--help"], { kind: "help" }],
         ["-h, whatever else is wrong", ["-h", "--tasks", "0"], { kind: "help" }],
     ];
@@ -96,6 +103,10 @@ describe("npm run loadtest: the command line (args.ts)", () => {
         [["--stop", RUN_ID], "--stop needs the --stack (or stacks) the run used"],
         [["--stop", RUN_ID, "--stack", "loadgen", "--tasks", "2", "--dry-run"], "--stop does not take --tasks, --dry-run"],
         [["build-image"], "build-image needs --stack <name>: the loadgen stack whose repository gets the image"],
+        [["merge"], "merge takes one run id (with --stack) or one local run's folder"],
+        [["merge", RUN_ID], `merge ${RUN_ID} needs the --stack (or stacks) the run used`],
+        [["merge", "k6/results/x", "--stack", "loadgen"], 'merge with --stack needs a run id such as lt-20261130T120000Z-a1b2, not "k6/results/x"'],
+        [["merge", RUN_ID, "--stack", "loadgen", "--tasks", "2"], "merge does not take --tasks"],
         [["build-image", "--stack", "loadgen", SCRIPT], `build-image takes no other arguments, not "${SCRIPT}"`],
         [["build-image", "--stack", "loadgen", "--tasks", "2", "--spot", "-e", "A=1"], "build-image does not take --tasks, --spot, --env"],
     ];

@@ -8,7 +8,7 @@
  * below renders the parts that matter here: thresholds, checks and the main metrics, with the
  * run's UTC window to line up with the CloudWatch dashboard.
  *
- * Written against the summary data k6 v1 passes to handleSummary() ("metrics", "root_group",
+ * Written against the summary data k6 v1 and v2 pass to handleSummary() ("metrics", "root_group",
  * "state"); any other shape still gets its JSON file, and a note on stdout.
  */
 import type { EnvReader } from "./env.ts";

@@ -13,7 +13,18 @@
  * exact, and a task past its share sends a histogram of that series.
  */
 import { ExactSum } from "./exact-sum";
-import { FormatError, type JsonObject, child, fail, readCount, readFinite, readFiniteArray, readObject, readPairs } from "./json-shape";
+import {
+    FormatError,
+    type JsonObject,
+    child,
+    fail,
+    readArray,
+    readCount,
+    readFinite,
+    readFiniteArray,
+    readObject,
+    readPairs,
+} from "./json-shape";
 
 /** Samples of one trend series the merge keeps one by one for a whole run: 80 MB of them. */
 export const RUN_EXACT_SAMPLE_BUDGET = 10_000_000;
@@ -43,7 +54,7 @@ function bucketValue(index: number): number {
     return (2 * Math.pow(GAMMA, index)) / (GAMMA + 1);
 }
 
-/** The compact JSON form: every sample (sorted), or the sparse buckets as `[index, count]` pairs sorted by index. */
+/** The compact JSON form: every sample (sorted), or the sparse buckets as `[index, count]` pairs, indexes increasing. */
 export type TrendDigestJSON = ExactDigestJSON | HistogramDigestJSON;
 
 interface DigestTotals {
@@ -346,15 +357,36 @@ function readTotals(json: JsonObject, where: string): DigestTotals {
     return totals;
 }
 
+/*
+ * A run's merge reads a thousand digests of thousands of samples or buckets each: the readers below check each item
+ * with a type guard, keep the parsed arrays as they are, and only read them again item by item (json-shape.ts, which
+ * names the bad item) when one is wrong.
+ */
+
+function isFiniteNumber(value: unknown): value is number {
+    return typeof value === "number" && Number.isFinite(value);
+}
+
+function isBucket(value: unknown): value is readonly [number, number] {
+    return Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && Number.isSafeInteger(value[1]) && value[1] >= 1;
+}
+
+function readBucketCount(count: unknown, where: string): number {
+    const valid = readCount(count, where);
+    return valid > 0 ? valid : fail(where, "a count ≥ 1", count);
+}
+
 function readExact(json: JsonObject, where: string): ExactDigestJSON {
     const totals = readTotals(json, where);
-    const samples = readFiniteArray(json.samples, child(where, "samples"));
+    const at = child(where, "samples");
+    const items = readArray(json.samples, at);
+    const samples = items.every(isFiniteNumber) ? items : readFiniteArray(items, at);
     if (samples.length !== totals.count) {
         throw new FormatError(`${where}: count is ${totals.count} but there are ${samples.length} samples`);
     }
     for (let i = 1; i < samples.length; i++) {
         if (samples[i] < samples[i - 1]) {
-            throw new FormatError(`${where}.samples: not sorted, [${i - 1}] ${samples[i - 1]} is above [${i}] ${samples[i]}`);
+            throw new FormatError(`${at}: not sorted, [${i - 1}] ${samples[i - 1]} is above [${i}] ${samples[i]}`);
         }
     }
     const [least, greatest] = samples.length === 0 ? [0, 0] : [samples[0], samples[samples.length - 1]];
@@ -365,14 +397,21 @@ function readExact(json: JsonObject, where: string): ExactDigestJSON {
     return { ...totals, samples };
 }
 
-function readBuckets(value: unknown, where: string): [number, number][] {
-    const pairs = readPairs(value, where, (count, at) => {
-        const valid = readCount(count, at);
-        return valid > 0 ? valid : fail(at, "a count ≥ 1", count);
-    });
-    const indexes = new Set(pairs.map(([index]) => index));
-    if (indexes.size !== pairs.length) throw new FormatError(`${where}: a bucket index appears twice`);
-    return pairs;
+function readBuckets(value: unknown, where: string): Buckets {
+    const items = readArray(value, where);
+    const buckets = items.every(isBucket) ? items : readPairs(items, where, readBucketCount);
+    for (let i = 1; i < buckets.length; i++) {
+        if (buckets[i][0] <= buckets[i - 1][0]) {
+            throw new FormatError(`${where}: bucket indexes must increase, [${i - 1}] is ${buckets[i - 1][0]} and [${i}] ${buckets[i][0]}`);
+        }
+    }
+    return buckets;
+}
+
+function totalCount(buckets: Buckets): number {
+    let count = 0;
+    for (const [, inBucket] of buckets) count += inBucket;
+    return count;
 }
 
 function readHistogram(json: JsonObject, where: string): HistogramDigestJSON {
@@ -383,10 +422,8 @@ function readHistogram(json: JsonObject, where: string): HistogramDigestJSON {
         positive: readBuckets(json.positive, child(where, "positive")),
         negative: readBuckets(json.negative, child(where, "negative")),
     };
-    const inBuckets = [...histogram.positive, ...histogram.negative].reduce((sum, [, count]) => sum + count, 0);
-    if (histogram.zeros + inBuckets !== totals.count) {
-        throw new FormatError(`${where}: count is ${totals.count} but the buckets hold ${histogram.zeros + inBuckets}`);
-    }
+    const held = histogram.zeros + totalCount(histogram.positive) + totalCount(histogram.negative);
+    if (held !== totals.count) throw new FormatError(`${where}: count is ${totals.count} but the buckets hold ${held}`);
     return histogram;
 }
 

@@ -50,7 +50,7 @@ export interface SummaryGroup {
     readonly checks: SummaryCheck[];
 }
 
-/** What k6 v1 passes to handleSummary(), for the merged run. */
+/** What k6 passes to handleSummary() (the same shape in v1 and v2, internal/js/summary.go), for the merged run. */
 export interface MergedSummary {
     readonly metrics: { readonly [name: string]: SummaryMetric };
     readonly root_group: SummaryGroup;

@@ -54,10 +54,12 @@ export class StoreTimeoutError extends Error {
     override readonly name = "StoreTimeoutError";
 }
 
-/** Per attempt: a hung attempt fails in time for the SDK's retry to fit in the call's deadline (10 s by default). */
+/** A whole call's deadline unless the store is given another: the SDK's attempts and reading the body. */
+export const CALL_TIMEOUT_MS = 10_000;
+/** Per attempt: a hung attempt fails in time for the SDK's retry to fit in the call's deadline. */
 const CONNECTION_TIMEOUT_MS = 3_000;
 /** From the request's start until the response's headers, so a large body's upload counts too. */
-const REQUEST_TIMEOUT_MS = 4_000;
+export const REQUEST_TIMEOUT_MS = 4_000;
 
 /** An S3 client for a run store: timeouts on its HTTP handler, which has none by default. */
 export function runStoreS3Client(region: string, extra: S3ClientConfig = {}): S3Client {
@@ -134,7 +136,7 @@ export class S3RunStore implements RunStore {
     ) {
         this.location = `s3://${bucket}`;
         this.clock = options.clock ?? new ServerClock();
-        this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
+        this.callTimeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
         this.sleep = options.sleep ?? ((ms) => sleepFor(ms));
     }
 

@@ -51,7 +51,7 @@ export interface RunnerContext {
     log(message: string): void;
     /** Aborted when the task must stop (SIGTERM from StopTask or a Spot interruption, Ctrl-C locally). */
     stopSignal: AbortSignal;
-    /** How often, on average, the task reads the control object (jittered, so the clock estimate narrows). */
+    /** How often, on average, the task reads the control object (timed so that its estimate of S3's clock narrows). */
     pollMs: number;
     onK6Log?(line: string): void;
     /** Starts k6; the benchmark passes an in-process stand-in. */
@@ -114,8 +114,7 @@ export async function runSegmentTask(context: RunnerContext): Promise<TaskOutcom
                     "a late task does not run",
             );
         }
-        await context.sleep(startAt - context.store.clock.now().getTime(), AbortSignal.any([context.stopSignal, lifetime.signal]));
-        const early = stopReasonOf(context, lifetime);
+        const early = (await waitForStart(context, control, startAt, AbortSignal.any([context.stopSignal, lifetime.signal]))) ?? stopReasonOf(context, lifetime);
         if (early !== undefined) return notRun("stopped", `${early} before k6 started`);
         return finish(await runK6(context, manifest, segment, startAt, archivePath, control, lifetime));
     } finally {
@@ -237,13 +236,35 @@ async function waitFor<T>(
         if (context.store.clock.now().getTime() - since > manifest.goWaitSeconds * 1000) {
             return { stopReason: `no ${what} within ${manifest.goWaitSeconds} s` };
         }
-        await context.sleep(jittered(context.pollMs), context.stopSignal);
+        await context.sleep(nextPollMs(context), context.stopSignal);
     }
 }
 
-/** A poll interval from half to one and a half times the mean: responses land at every phase of S3's second. */
-function jittered(ms: number): number {
-    return ms * (0.5 + Math.random());
+/**
+ * Waits until `startAt` by S3's clock. The seconds of lead `go` gives are spent polling on, each poll aimed to narrow
+ * the clock's estimate, and the last wait is computed from the best estimate; a `stop` meanwhile is returned.
+ */
+async function waitForStart(context: RunnerContext, watch: ControlWatch, startAt: number, signal: AbortSignal): Promise<string | undefined> {
+    for (;;) {
+        const remainingMs = startAt - context.store.clock.now().getTime();
+        const pollMs = nextPollMs(context);
+        if (remainingMs <= pollMs || signal.aborted) {
+            await context.sleep(remainingMs, signal);
+            return undefined;
+        }
+        await context.sleep(pollMs, signal);
+        await watch.read();
+        const stop = watch.stopReason();
+        if (stop !== undefined) return stop;
+    }
+}
+
+/**
+ * The wait before the next poll: aimed at a turn of S3's second while the clock can still learn from one (at least
+ * half the mean, so within one and a half), else the mean jittered, so that 1,000 tasks do not poll in step.
+ */
+function nextPollMs(context: RunnerContext): number {
+    return context.store.clock.probeDelayMs(context.pollMs / 4) ?? context.pollMs * (0.5 + Math.random());
 }
 
 async function runK6(
@@ -308,7 +329,7 @@ async function runK6(
     const exited = new AbortController();
     void k6.exited.then(() => exited.abort());
     while (!exited.signal.aborted) {
-        await context.sleep(jittered(context.pollMs), exited.signal);
+        await context.sleep(nextPollMs(context), exited.signal);
         if (exited.signal.aborted) break;
         // A read that hangs must not keep this loop from seeing k6 exit (the deadline timers stop k6 regardless).
         await Promise.race([control.read(), k6.exited]);

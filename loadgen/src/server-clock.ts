@@ -7,12 +7,16 @@
  * instant between the request leaving and the response arriving, and a stamp of resolution r (an HTTP Date header
  * has whole seconds, truncated) says the server's time was in [stamp, stamp + r). The bounds of every response are
  * intersected. Responses stamped at different phases of the server's second cut the interval from different sides,
- * so a caller that polls at a fixed period should jitter it: polls at the same phase every time learn nothing new
- * after the first.
+ * so a caller that polls at a fixed period learns nothing new after the first: it asks probeDelayMs when to send,
+ * which aims each request at the middle of the window in which, by the bounds so far, the server's second turns.
+ * Whichever second the response is stamped with, the bounds halve, down to about the round trip: after k such polls
+ * the estimate is within 1000 / 2^k ms plus the round trip.
  */
 export class ServerClock {
     private lowerMs = -Infinity;
     private upperMs = Infinity;
+    /** The shortest round trip seen: the most a request can teach. */
+    private roundTripMs = Infinity;
 
     /** `localNow` defaults to Date.now; tests pass a skewed clock. */
     constructor(private readonly local: () => number = Date.now) {}
@@ -27,6 +31,7 @@ export class ServerClock {
      * time), and when the request left and the response arrived by the local clock.
      */
     observe(serverTime: Date, resolutionMs: number, sentAtMs: number, receivedAtMs: number): void {
+        this.roundTripMs = Math.min(this.roundTripMs, Math.max(0, receivedAtMs - sentAtMs));
         const stampMs = serverTime.getTime();
         const lowerMs = stampMs - receivedAtMs;
         const upperMs = stampMs + resolutionMs - sentAtMs;
@@ -46,6 +51,23 @@ export class ServerClock {
     /** Half the width of the offset's bounds: how far now() may be from the store's time; Infinity before any response. */
     get uncertaintyMs(): number {
         return (this.upperMs - this.lowerMs) / 2;
+    }
+
+    /**
+     * How long to wait, at least `minDelayMs`, so that a request sent then reaches the server at the middle of the
+     * next window in which its second turns (by the bounds so far), assuming half the round trip each way. Undefined
+     * when that would teach nothing: before any response with a whole-second stamp, or once the bounds are as narrow
+     * as a round trip.
+     */
+    probeDelayMs(minDelayMs: number): number | undefined {
+        const widthMs = this.upperMs - this.lowerMs;
+        if (!Number.isFinite(widthMs) || widthMs <= this.roundTripMs + 1) return undefined;
+        const middleMs = (this.lowerMs + this.upperMs) / 2;
+        const nowMs = this.localNow();
+        const halfTripMs = this.roundTripMs / 2;
+        // The server's second k turns at local time k·1000 − offset: the first such turn the request can reach.
+        const turn = Math.ceil((nowMs + minDelayMs + halfTripMs + middleMs) / 1000);
+        return turn * 1000 - middleMs - halfTripMs - nowMs;
     }
 
     private offsetMs(): number {

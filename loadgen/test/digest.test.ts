@@ -343,7 +343,9 @@ describe("TrendDigest", () => {
             ["a bucket that is not a pair", { ...histogram, positive: [[0, 1, 2]] }, /^digest\.positive\[0\]: expected a pair/],
             ["a bucket with no samples", { ...histogram, positive: [[0, 0]] }, /^digest\.positive\[0\]\[1\]: expected a count ≥ 1, got 0$/],
             ["a fractional bucket index", { ...histogram, positive: [[0.5, 3]] }, /^digest\.positive\[0\]\[0\]: expected an integer/],
-            ["a bucket twice", { ...histogram, positive: [[7, 1], [7, 2]] }, /^digest\.positive: a bucket index appears twice$/],
+            ["a bucket twice", { ...histogram, positive: [[7, 1], [7, 2]] }, /^digest\.positive: bucket indexes must increase, \[0\] is 7 and \[1\] 7$/],
+            ["buckets out of order", { ...histogram, positive: [[1100, 2], [0, 1]] }, /^digest\.positive: bucket indexes must increase, \[0\] is 1100 and \[1\] 0$/],
+            ["a bucket that is not an array", { ...histogram, negative: [[0, 1], "x"] }, /^digest\.negative\[1\]: expected an array, got "x"$/],
             ["buckets that disagree with the count", { ...histogram, zeros: 1 }, /^digest: count is 3 but the buckets hold 4$/],
         ];
         for (const [what, json, message] of malformed) {

@@ -52,6 +52,8 @@ export class RunCollector {
     private latestFinish = -Infinity;
     private longestMs = 0;
     private wallClockSegments = 0;
+    /** Segments whose result came without a recording (k6 never ran): present, not missing. */
+    private readonly unrecorded = new Set<number>();
 
     constructor(private readonly run: RunDescription) {
         this.merger = new RunMerger({ exactSamplesPerSeries: run.merge.exactSampleBudget });
@@ -60,6 +62,7 @@ export class RunCollector {
     collect(stack: string, result: SegmentResult): void {
         const recorded = result.recorded === undefined ? undefined : readRecordedMetrics(result.recorded, `segment ${result.segment}'s recording`);
         if (recorded !== undefined) this.merger.add(result.segment, recorded);
+        else this.unrecorded.add(result.segment);
         this.noteTimes(result);
         const requests = recorded?.metrics.http_reqs;
         const failed = recorded?.metrics.http_req_failed;
@@ -94,7 +97,7 @@ export class RunCollector {
             thresholds: this.run.merge.thresholds,
             ...(this.run.merge.summaryTrendStats ? { summaryTrendStats: this.run.merge.summaryTrendStats } : {}),
             testRunDurationMs: this.longestMs,
-            expectedSegments: this.run.merge.stacks.flatMap((stack) => stack.segments),
+            expectedSegments: this.run.merge.stacks.flatMap((stack) => stack.segments).filter((segment) => !this.unrecorded.has(segment)),
         });
         const missing = merged.missingSegments.map((segment) => executionSegment(segment, this.run.segmentCount));
         const partial = this.rows.some((row) => row.status !== "completed");

@@ -10,7 +10,7 @@ import { RunStore } from "../../loadgen/src/run-store";
 import { LaunchedTask } from "./orchestrate";
 
 /** How many results are downloaded at once: enough to keep up with 1,000 tasks ending together, few in memory. */
-const RESULT_DOWNLOADS = 8;
+export const RESULT_DOWNLOADS = 8;
 
 interface Outcome {
     taskId: string;
