@@ -32,6 +32,12 @@ export const RUN_EXACT_SAMPLE_BUDGET = 10_000_000;
 /** Samples of one series a task keeps one by one, whatever its share of the run's budget: 8 MB next to k6's own memory. */
 export const TASK_EXACT_SAMPLE_CAP = 1_000_000;
 
+/**
+ * The most exact samples a merge holds over all its trend series: nine full budgets (an HTTP test's eight trends and
+ * its expected-response sub-metric), 720 MB of doubles. A run with more series keeps its largest ones as histograms.
+ */
+export const RUN_EXACT_SAMPLE_MEMORY = 9 * RUN_EXACT_SAMPLE_BUDGET;
+
 /** Each bucket's value is within this fraction of every value in the bucket: 0.05 %. */
 export const RELATIVE_ACCURACY = 0.0005;
 
@@ -308,6 +314,11 @@ export class TrendDigest {
     }
 
     /** The histogram, built the first time from the samples, which it then replaces. */
+    /** Gives up the samples for their histogram now (the merge's memory guard): within 0.05 % from here on. */
+    forgoSamples(): void {
+        this.toHistogram();
+    }
+
     private toHistogram(): LogHistogram {
         if (this.histogram !== undefined) return this.histogram;
         const histogram = new LogHistogram();

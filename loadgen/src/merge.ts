@@ -7,7 +7,7 @@
  * (the runner image holds loadgen/ only); test/merge.test.ts checks that a merged summary is a k6/lib `SummaryData`.
  */
 import { createHash } from "node:crypto";
-import { RUN_EXACT_SAMPLE_BUDGET, TrendDigest } from "./digest";
+import { RUN_EXACT_SAMPLE_BUDGET, RUN_EXACT_SAMPLE_MEMORY, TrendDigest } from "./digest";
 import { ExactSum } from "./exact-sum";
 import { ADDITIVE_GAUGES, BUILTIN_METRICS, GROUP_SEPARATOR, type MetricKind, type MetricType } from "./k6-metrics";
 import type { RecordedMetric, RecordedMetrics } from "./recorder";
@@ -77,6 +77,8 @@ export interface SeriesRow {
 export interface RunMergerOptions {
     /** Samples of each trend series the merge keeps one by one: the run's budget (digest.ts). */
     readonly exactSamplesPerSeries: number;
+    /** Samples it keeps one by one over all series; RUN_EXACT_SAMPLE_MEMORY unless given (tests give less). */
+    readonly exactSamplesInMemory?: number;
 }
 
 export interface FinishInput {
@@ -225,7 +227,7 @@ class SummedGauge implements MetricTotal {
 }
 
 class TrendTotal implements MetricTotal {
-    private readonly digest: TrendDigest;
+    readonly digest: TrendDigest;
 
     constructor(
         readonly contains: string,
@@ -287,7 +289,7 @@ const FIXED_TREND_STATS = new Map<string, (digest: TrendDigest) => number>([
 
 type TrendStats = readonly (readonly [string, (digest: TrendDigest) => number])[];
 
-/** A summaryTrendStats entry, checked as k6 does (metrics/sink.go, GetResolversForTrendColumns, parsePercentile). */
+/** A summaryTrendStats entry, checked as k6 does (metrics/sample.go, GetResolversForTrendColumns, parsePercentile). */
 function trendStat(stat: string): (digest: TrendDigest) => number {
     const fixed = FIXED_TREND_STATS.get(stat);
     if (fixed !== undefined) return fixed;
@@ -527,7 +529,10 @@ export class RunMerger {
     private readonly timeline = new Timeline();
     private readonly problems: string[] = [];
 
-    constructor({ exactSamplesPerSeries }: RunMergerOptions) {
+    private readonly memoryLimit: number;
+
+    constructor({ exactSamplesPerSeries, exactSamplesInMemory = RUN_EXACT_SAMPLE_MEMORY }: RunMergerOptions) {
+        this.memoryLimit = exactSamplesInMemory;
         if (!(exactSamplesPerSeries >= 0)) {
             throw new RangeError(`exactSamplesPerSeries must be a number of samples ≥ 0, got ${exactSamplesPerSeries}`);
         }
@@ -541,6 +546,7 @@ export class RunMerger {
         this.added.add(segment);
         this.addMetrics(this.metrics, recorded.metrics);
         this.addMetrics(this.submetrics, recorded.submetrics);
+        this.boundExactSamples();
         this.groups.add(recorded);
         this.timeline.add(recorded);
         if (recorded.unreadableLines > 0) {
@@ -593,6 +599,19 @@ export class RunMerger {
                 `segment ${segment} started at ${startedAt} with ${seriesStepSeconds} s steps, segment ${first.segment} at ` +
                     `${first.startedAt} with ${first.seriesStepSeconds} s steps: they are not parts of one run`,
             );
+        }
+    }
+
+    /** Past the memory limit of exact samples over every series, the largest exact series become histograms. */
+    private boundExactSamples(): void {
+        const exact = [...this.metrics.values(), ...this.submetrics.values()]
+            .filter((total): total is TrendTotal => total instanceof TrendTotal && total.digest.exact)
+            .sort((a, b) => b.digest.count - a.digest.count);
+        let held = exact.reduce((sum, total) => sum + total.digest.count, 0);
+        for (const largest of exact) {
+            if (held <= this.memoryLimit) return;
+            held -= largest.digest.count;
+            largest.digest.forgoSamples();
         }
     }
 

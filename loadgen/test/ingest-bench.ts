@@ -6,6 +6,7 @@
  *
  * It prints lines/s for several runs and their median.
  */
+import { exactSamplesPerTask } from "../src/digest";
 import { SegmentRecorder } from "../src/recorder";
 import { seededRandom } from "../../tests/k6-helpers";
 import { K6JsonWriter } from "./k6-json";
@@ -33,6 +34,8 @@ function measure(lines: readonly string[]): number {
         submetrics: ["http_req_duration{name:count-prime}", "http_req_duration{name:count-prime,status:200}"],
         startedAt: new Date(Date.UTC(2026, 10, 30, 12, 0, 0)),
         seriesStepSeconds: 60,
+        // A task of a 10-task run: its share of the run's budget.
+        exactSamplesPerSeries: exactSamplesPerTask(10),
     });
     const started = process.hrtime.bigint();
     for (const line of lines) recorder.ingest(line);

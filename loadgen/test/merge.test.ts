@@ -226,6 +226,26 @@ describe("mergeRecorded", () => {
         });
     });
 
+    describe("the merge's memory over every series", () => {
+        it("keeps at most exactSamplesInMemory exact samples over all series: past it the largest become histograms", () => {
+            // Three series of 300, 200 and 100 samples per run, each within its budget of 1,000; 450 may be held in all.
+            const writers = [0, 1].map(() => new K6JsonWriter(CUSTOM));
+            writers.forEach((writer, segment) => {
+                for (let i = 0; i < 150; i++) writer.point("prime_time", 1 + i + segment, START + i);
+                for (let i = 0; i < 100; i++) writer.point("http_req_waiting", 2 + i, START + i);
+                for (let i = 0; i < 50; i++) writer.point("http_req_sending", 3 + i, START + i);
+            });
+            const merger = new RunMerger({ exactSamplesPerSeries: 1000, exactSamplesInMemory: 450 });
+            writers.forEach((writer, segment) => merger.add(segment, recordLines(writer.lines)));
+            const merged = merger.finish({ thresholds: {}, testRunDurationMs: DURATION_MS, expectedSegments: [0, 1] });
+            assert.deepEqual(merged.percentiles.series, {
+                prime_time: { mode: "histogram", count: 300 },
+                http_req_waiting: { mode: "exact", count: 200 },
+                http_req_sending: { mode: "exact", count: 100 },
+            });
+        });
+    });
+
     describe("gauges", () => {
         function gaugeSegment(points: [string, number, number][]): RecordedMetrics {
             const writer = new K6JsonWriter(CUSTOM);

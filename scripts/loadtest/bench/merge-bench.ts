@@ -59,7 +59,7 @@ export interface MergeBenchRow {
     readonly decodeSeconds: number;
     readonly addSeconds: number;
     readonly finishSeconds: number;
-    readonly peakRssMb: number;
+    readonly peakRssMiB: number;
     /** The largest relative error of any stat of any series, in the worst run, and where. */
     readonly maxRelativeError: number;
     readonly worst: string;
@@ -230,7 +230,8 @@ function exactStats(pool: readonly Float64Array[], weight: readonly number[]): S
         for (let copy = 0; copy < weight[p]; copy++) sum.addAll(ofTask);
     });
     const fixed: { [stat: string]: number } = { min: values[0], max: values[values.length - 1], avg: sum.value / seen };
-    // p(99.9) is 99.9 / 100 = 0.9990000000000001, as k6 reads it (metrics/sink.go, parsePercentile), not 0.999.
+    // p(99.9) is at 99.9 / 100 = 0.9990000000000001, not 0.999: k6 computes P(percentile / 100)
+    // (metrics/sample.go, GetResolversForTrendColumns).
     return Object.fromEntries(STATS.map((stat) => [stat, fixed[stat] ?? percentile(Number(/^p\((.*)\)$/.exec(stat)?.[1]) / 100)])) as Stats;
 }
 
@@ -247,7 +248,7 @@ interface Measurement {
     readonly decodeSeconds: number;
     readonly addSeconds: number;
     readonly finishSeconds: number;
-    readonly peakRssMb: number;
+    readonly peakRssMiB: number;
     readonly partModes: { [mode: string]: number };
     readonly mergedModes: { [mode: string]: number };
     readonly stats: Stats[];
@@ -288,7 +289,7 @@ function measure(directory: string, tasks: number, share: number): Measurement {
         decodeSeconds: decodeMs / 1000,
         addSeconds: addMs / 1000,
         finishSeconds: (ended - finishing) / 1000,
-        peakRssMb: process.resourceUsage().maxRSS / 1024,
+        peakRssMiB: process.resourceUsage().maxRSS / 1024,
         partModes,
         mergedModes,
         stats: SERIES.map((key) => {
@@ -350,11 +351,11 @@ export function mergeBench(options: MergeBenchOptions, log: (line: string) => vo
             decodeSeconds: median(measurements.map((m) => m.decodeSeconds)),
             addSeconds: median(measurements.map((m) => m.addSeconds)),
             finishSeconds: median(measurements.map((m) => m.finishSeconds)),
-            peakRssMb: median(measurements.map((m) => m.peakRssMb)),
+            peakRssMiB: median(measurements.map((m) => m.peakRssMiB)),
             maxRelativeError: worst.error,
             worst: worst.where,
         };
-        log(`  ${tasks} tasks: ${measurements.map((m) => `${m.seconds.toFixed(1)} s, ${m.peakRssMb.toFixed(0)} MB`).join("; ")}`);
+        log(`  ${tasks} tasks: ${measurements.map((m) => `${m.seconds.toFixed(1)} s, ${m.peakRssMiB.toFixed(0)} MiB`).join("; ")}`);
         return row;
     });
 }
@@ -372,7 +373,7 @@ export function formatMergeBench(rows: readonly MergeBenchRow[], options: MergeB
             `${POOL_SIZE} distinct recorded tasks), exact budget ${RUN_EXACT_SAMPLE_BUDGET.toLocaleString("en")} samples per series; ` +
             `median of ${options.runs} run(s), each in a fresh process (node ${process.version})`,
         "",
-        "tasks  share/task  tasks' parts            merged         merge s  (decode + add + finish)  peak RSS MB  max rel. error  (where)                     time per 10× tasks",
+        "tasks  share/task  tasks' parts            merged         merge s  (decode + add + finish)  peak RSS MiB max rel. error  (where)                     time per 10× tasks",
     ];
     const lines = rows.map((row, i) =>
         [
@@ -382,7 +383,7 @@ export function formatMergeBench(rows: readonly MergeBenchRow[], options: MergeB
             row.mergedModes.padEnd(14),
             row.seconds.toFixed(1).padStart(7),
             `  (${row.decodeSeconds.toFixed(1)} + ${row.addSeconds.toFixed(1)} + ${row.finishSeconds.toFixed(1)})`.padEnd(25),
-            row.peakRssMb.toFixed(0).padStart(11),
+            row.peakRssMiB.toFixed(0).padStart(11),
             `  ${row.maxRelativeError.toExponential(2).padStart(14)}`,
             `  ${row.worst.padEnd(27)}`,
             growthPer10x(rows, i),
