@@ -226,7 +226,7 @@ describe("npm run loadtest: the plan (plan.ts)", () => {
             assert.deepEqual(local.groups, [{ stack: "local", segments: [0, 1, 2] }]);
             assert.equal("totalUsd" in local, false);
             assert.equal(local.needsConfirmation, false);
-            assert.equal(local.goLeadSeconds, 1);
+            assert.equal(local.goLeadSeconds, 0.5);
         });
     });
 

@@ -129,8 +129,8 @@ async function readRequired<T>(context: RunnerContext, key: string, parse: (body
 }
 
 /**
- * The task's whole life is bounded by a timer of its own: waiting for its segment and `go`, then the run's maximum,
- * then the time k6 gets to stop. Past it the task stops k6, whatever its polling loop is doing.
+ * The task's whole life is bounded by a timer of its own: waiting for its segment, then for `go`, then the run's
+ * maximum. Past it the task stops k6 (which then has its grace to end), whatever its polling loop is doing.
  */
 function lifetimeTimer(context: RunnerContext, manifest: RunManifest): { signal: AbortSignal; reason: string; clear(): void } {
     const seconds = taskLifetimeSeconds(manifest);
@@ -144,7 +144,7 @@ function lifetimeTimer(context: RunnerContext, manifest: RunManifest): { signal:
 }
 
 /** How long a task may live from reading its manifest: waiting for its segment, then `go`, then the run. */
-export function taskLifetimeSeconds(manifest: RunManifest): number {
+function taskLifetimeSeconds(manifest: RunManifest): number {
     return 2 * manifest.goWaitSeconds + manifest.maxRunSeconds;
 }
 
@@ -217,7 +217,7 @@ function controlWatch(context: RunnerContext, manifest: RunManifest, lifetime: A
     };
 }
 
-/** Polls the control object and `read` (jittered around pollMs) until `read` gives a value, or a reason to stop comes. */
+/** Polls the control object and `read` (every nextPollMs) until `read` gives a value, or a reason to stop comes. */
 async function waitFor<T>(
     context: RunnerContext,
     manifest: RunManifest,

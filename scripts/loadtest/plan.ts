@@ -25,7 +25,7 @@ export const RUN_TIMINGS = {
      * `go` names a start this far ahead, so every task has seen it before it comes: Fargate tasks look every 0.5 to
      * 1.5 s (and S3 is across a network), local ones every quarter of a second or so.
      */
-    goLeadSeconds: { fargate: 5, local: 1 },
+    goLeadSeconds: { fargate: 5, local: 0.5 },
     /** A task that sees `go` later than this after its start time does not run, and the run stops. */
     lateStartSeconds: 10,
     /** Tasks may take this long to be provisioned, pull the image and get ready; then the command gives up. */

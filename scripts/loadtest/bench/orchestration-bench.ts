@@ -8,6 +8,7 @@
  *   npx tsx scripts/loadtest/bench/orchestration-bench.ts [--runs N] [--tasks 10,100,1000]
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LoadgenStackOutputs } from "../../../loadgen/src/contract";
@@ -148,6 +149,8 @@ export interface OrchestrationSample {
     startSpreadMs: number;
     /** The start furthest from the time `go` named, either way. */
     worstFromGoMs: number;
+    /** How late this process's timers ran (p99): it stretches every simulated round trip, so every clock estimate. */
+    eventLoopDelayP99Ms: number;
     results: number;
     seconds: number;
 }
@@ -172,6 +175,8 @@ export async function orchestrate(tasks: number): Promise<OrchestrationSample> {
     });
     let results = 0;
     const began = performance.now();
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
     try {
         const outcome = await executeRun(
             plan,
@@ -190,10 +195,12 @@ export async function orchestrate(tasks: number): Promise<OrchestrationSample> {
             clockSpreadMs: spread(starts.map((start) => start.clockErrorMs)),
             startSpreadMs: spread(starts.map((start) => start.atMs)),
             worstFromGoMs: Math.max(...starts.map((start) => Math.abs(start.atMs - goAt))),
+            eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
             results,
             seconds: (performance.now() - began) / 1000,
         };
     } finally {
+        delay.disable();
         await rm(workDir, { recursive: true, force: true });
     }
 }
@@ -225,7 +232,7 @@ const medianOf = (values: number[]) => {
 };
 
 export function formatOrchestrationBench(rows: readonly OrchestrationRow[], runs: number): string[] {
-    const header = ["tasks", "writes", "writes/task", "GETs/task", "LISTs", "clock spread", "start spread (one process)", "worst from go"];
+    const header = ["tasks", "writes", "writes/task", "GETs/task", "LISTs", "clock spread", "start spread (one process)", "worst from go", "event loop p99"];
     const table = rows.map(({ tasks, samples }) => {
         const m = (read: (sample: OrchestrationSample) => number) => medianOf(samples.map(read));
         return [
@@ -237,6 +244,7 @@ export function formatOrchestrationBench(rows: readonly OrchestrationRow[], runs
             `${m((s) => s.clockSpreadMs).toFixed(0)} ms`,
             `${m((s) => s.startSpreadMs).toFixed(0)} ms`,
             `${m((s) => s.worstFromGoMs).toFixed(0)} ms`,
+            `${m((s) => s.eventLoopDelayP99Ms).toFixed(0)} ms`,
         ];
     });
     const widths = header.map((_, column) => Math.max(header[column].length, ...table.map((row) => row[column].length)));
@@ -248,6 +256,7 @@ export function formatOrchestrationBench(rows: readonly OrchestrationRow[], runs
         ...table.map(line),
         "  writes: manifest, archive, the control object, and per task its segment, ready marker and result;",
         "  clock spread: how far apart the tasks' estimates of S3's clock were as they started k6 (their starts, on machines of their own);",
-        "  start spread: the same starts in this one process, where N runners also share one event loop.",
+        "  start spread: the same starts in this one process, where N runners also share one event loop;",
+        "  event loop p99: how late this process's timers ran, which lengthens every simulated round trip and so every clock estimate.",
     ];
 }
