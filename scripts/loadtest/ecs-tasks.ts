@@ -12,6 +12,7 @@ import {
     TaskOverride,
 } from "@aws-sdk/client-ecs";
 import { LoadgenStackOutputs, RUN_ID_PATTERN } from "../../loadgen/src/contract";
+import { inPool } from "./pool";
 
 /**
  * The ECS side of one run in one loadgen stack: start the runner tasks, watch them, find them again, stop them.
@@ -28,6 +29,9 @@ export const DESCRIBE_TASKS_MAX = 100;
 export const STOP_REASON_MAX_LENGTH = 255;
 /** RunTask `overrides`: "A total of 8192 characters are allowed for overrides", JSON formatting included. */
 export const OVERRIDES_MAX_LENGTH = 8192;
+
+/** StopTask calls under way at once: 1,000 tasks stop in seconds, throttled calls are retried (withRetry). */
+const STOP_TASK_CALLS = 10;
 
 export const RUN_TAG_KEY = "ecs-loadlab:run";
 export const STACK_TAG_KEY = "ecs-loadlab:stack";
@@ -268,7 +272,7 @@ export class EcsRunTasks {
      */
     async stopAll(knownArns: readonly string[], reason: string, onProgress?: (progress: StopProgress) => void): Promise<StopResult> {
         const taskArns = [...new Set([...knownArns, ...(await this.listRunTasks())])];
-        for (const taskArn of taskArns) await this.stopTask(taskArn, reason.slice(0, STOP_REASON_MAX_LENGTH));
+        await inPool(taskArns, STOP_TASK_CALLS, (taskArn) => this.stopTask(taskArn, reason.slice(0, STOP_REASON_MAX_LENGTH)));
         return this.waitUntilStopped(taskArns, onProgress);
     }
 

@@ -151,7 +151,8 @@ export async function executeRun(
     } catch (error) {
         const abort = error instanceof RunAbort ? error : new RunAbort(false, [error instanceof Error ? error.message : String(error)]);
         context.print(abort.interrupted ? "Interrupted: stopping every task of the run..." : `Stopping every task of the run: ${abort.message}`);
-        if (startedAt !== undefined) await control.set({ stop: { reason: abort.message.slice(0, 500) } }).catch(() => undefined);
+        // Every task sees `stop` at its next poll, before or after go, and stops on its own: faster than StopTask.
+        await control.set({ stop: { reason: abort.message.slice(0, 500) } }).catch(() => undefined);
         const stopped = (await Promise.all(groups.map((group) => group.launcher.stopAll(`npm run loadtest: ${abort.message}`)))).flat();
         if (startedAt === undefined) return { kind: "not-started", interrupted: abort.interrupted, errors: abort.errors, stopped };
         // A task uploads what it recorded before it stops: what they uploaded is kept.

@@ -8,6 +8,7 @@ import { runKeys } from "../../loadgen/src/contract";
 import { SegmentResult, SegmentStatus, decodeSegmentResult } from "../../loadgen/src/protocol";
 import { RunStore } from "../../loadgen/src/run-store";
 import { LaunchedTask } from "./orchestrate";
+import { inPool } from "./pool";
 
 /** How many results are downloaded at once: enough to keep up with 1,000 tasks ending together, few in memory. */
 export const RESULT_DOWNLOADS = 8;
@@ -54,11 +55,7 @@ export class ResultWatch {
     async readNew(collect: (result: SegmentResult) => void): Promise<void> {
         const listed = new Set(await this.store.list(this.keys.resultsPrefix));
         const pending = this.segments.filter((segment) => !this.outcomes.has(segment) && !this.unreadable.has(segment) && listed.has(this.keys.result(segment)));
-        const next = () => pending.shift();
-        const worker = async () => {
-            for (let segment = next(); segment !== undefined; segment = next()) await this.read(segment, collect);
-        };
-        await Promise.all(Array.from({ length: Math.min(RESULT_DOWNLOADS, pending.length) }, worker));
+        await inPool(pending, RESULT_DOWNLOADS, (segment) => this.read(segment, collect));
     }
 
     private async read(segment: number, collect: (result: SegmentResult) => void): Promise<void> {
