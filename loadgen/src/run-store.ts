@@ -1,7 +1,7 @@
 /**
  * Where a run's objects live (see contract.ts for the keys): a loadgen stack's S3 bucket, or a local directory for
  * `npm run loadtest -- --local`. The runner and the command only see this interface, so a local run goes through
- * the same barrier, claims and results as one on Fargate.
+ * the same segments, ready markers, control object and results as one on Fargate.
  *
  * Every time a participant needs comes from the store's clock (see server-clock.ts): each response of a store
  * instance feeds its `clock`, and an object's `lastModified` is by that same clock.
