@@ -17,6 +17,8 @@ export class ServerClock {
     private upperMs = Infinity;
     /** The shortest round trip seen: the most a request can teach. */
     private roundTripMs = Infinity;
+    /** The round trip's running mean: a probe's outgoing half, on average, when aiming it. */
+    private meanRoundTripMs: number | undefined;
 
     /** `localNow` defaults to Date.now; tests pass a skewed clock. */
     constructor(private readonly local: () => number = Date.now) {}
@@ -31,7 +33,9 @@ export class ServerClock {
      * time), and when the request left and the response arrived by the local clock.
      */
     observe(serverTime: Date, resolutionMs: number, sentAtMs: number, receivedAtMs: number): void {
-        this.roundTripMs = Math.min(this.roundTripMs, Math.max(0, receivedAtMs - sentAtMs));
+        const roundTripMs = Math.max(0, receivedAtMs - sentAtMs);
+        this.roundTripMs = Math.min(this.roundTripMs, roundTripMs);
+        this.meanRoundTripMs = this.meanRoundTripMs === undefined ? roundTripMs : 0.8 * this.meanRoundTripMs + 0.2 * roundTripMs;
         const stampMs = serverTime.getTime();
         const lowerMs = stampMs - receivedAtMs;
         const upperMs = stampMs + resolutionMs - sentAtMs;
@@ -55,7 +59,8 @@ export class ServerClock {
 
     /**
      * How long to wait, at least `minDelayMs`, so that a request sent then reaches the server at the middle of the
-     * next window in which its second turns (by the bounds so far), assuming half the round trip each way. Undefined
+     * next window in which its second turns (by the bounds so far), assuming half the mean round trip each way: aimed
+     * with the shortest instead, probes land late by the latency's spread and keep cutting the same side. Undefined
      * when that would teach nothing: before any response with a whole-second stamp, or once the bounds are as narrow
      * as a round trip.
      */
@@ -64,7 +69,7 @@ export class ServerClock {
         if (!Number.isFinite(widthMs) || widthMs <= this.roundTripMs + 1) return undefined;
         const middleMs = (this.lowerMs + this.upperMs) / 2;
         const nowMs = this.localNow();
-        const halfTripMs = this.roundTripMs / 2;
+        const halfTripMs = (this.meanRoundTripMs ?? this.roundTripMs) / 2;
         // The server's second k turns at local time k·1000 − offset: the first such turn the request can reach.
         const turn = Math.ceil((nowMs + minDelayMs + halfTripMs + middleMs) / 1000);
         return turn * 1000 - middleMs - halfTripMs - nowMs;

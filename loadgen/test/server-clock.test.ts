@@ -72,3 +72,57 @@ describe("the store's clock", () => {
         assertWithin(clock.now().getTime() - local.now, -20_000, 50, "after polling again");
     });
 });
+
+describe("ServerClock.probeDelayMs: polls aimed where the server's second turns", () => {
+    /**
+     * A participant that polls when probeDelayMs says (or every whole second), against a server `offsetMs` ahead,
+     * each way 5 to 40 ms at random; returns how far its estimate is from the server's clock after `count` polls,
+     * and how sure it is.
+     */
+    function probe(count: number, offsetMs: number, seed: number, aimed: boolean): { errorMs: number; uncertaintyMs: number } {
+        const random = seededRandom(seed);
+        const local = { now: 1_000_000 };
+        const clock = new ServerClock(() => local.now);
+        const startMs = local.now;
+        for (let i = 0; i < count; i++) {
+            // Unaimed, a poll leaves every whole second, as a timer with a fixed period would send it.
+            local.now = aimed ? local.now + (clock.probeDelayMs(250) ?? 1000) : startMs + (i + 1) * 1000;
+            const sentAtMs = local.now;
+            const outMs = 5 + random() * 35;
+            const backMs = 5 + random() * 35;
+            const stamp = new Date(Math.floor((sentAtMs + outMs + offsetMs) / 1000) * 1000);
+            local.now += outMs + backMs;
+            clock.observe(stamp, 1000, sentAtMs, local.now);
+        }
+        return { errorMs: Math.abs(clock.now().getTime() - (local.now + offsetMs)), uncertaintyMs: clock.uncertaintyMs };
+    }
+
+    it("says nothing before a response, and nothing once the bounds are as narrow as a round trip", () => {
+        const local = { now: 0 };
+        const clock = new ServerClock(() => local.now);
+        assert.equal(clock.probeDelayMs(250), undefined);
+        clock.observe(new Date(0), 0, 0, 10);
+        assert.equal(clock.probeDelayMs(250), undefined);
+    });
+
+    it("waits at least the least delay asked, and at most a second more", () => {
+        const local = { now: 5_000 };
+        const clock = new ServerClock(() => local.now);
+        clock.observe(new Date(41_000), 1000, 4_990, 5_010);
+        const delay = clock.probeDelayMs(250);
+        assert.ok(delay !== undefined && delay >= 250 && delay < 1250, `${delay}`);
+    });
+
+    for (const seed of [1, 2, 3, 4, 5]) {
+        it(`seed ${seed}: ten aimed polls know the server's time to 25 ms; ten a second apart do not`, () => {
+            // The server's second turns about half a second from where the unaimed polls land.
+            const offsetMs = 37_480 + seed * 11;
+            const aimed = probe(10, offsetMs, seed, true);
+            assertWithin(aimed.errorMs, 0, 25, "aimed");
+            assert.ok(aimed.uncertaintyMs <= 40, `aimed polls are sure to ${aimed.uncertaintyMs} ms`);
+            // Polls a second apart land at one phase of the server's second: they learn little after the first.
+            const fixed = probe(10, offsetMs, seed, false);
+            assert.ok(fixed.uncertaintyMs > 100, `fixed polls are sure to ${fixed.uncertaintyMs} ms`);
+        });
+    }
+});
