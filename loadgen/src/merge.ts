@@ -107,10 +107,13 @@ export interface MergedRun {
     readonly percentiles: { readonly budget: number; readonly series: { readonly [key: string]: PercentileMode } };
     /** Thresholds over what was recorded, complete or not. */
     readonly thresholdsPassed: boolean;
+    /** Every expected segment was added, and ran to its end. */
     readonly complete: boolean;
     /** The expected segments that were not added, ascending. */
     readonly missingSegments: readonly number[];
-    /** incomplete whenever a segment is missing, whatever the thresholds say. */
+    /** The segments added that did not run to their end, ascending. */
+    readonly cutShortSegments: readonly number[];
+    /** incomplete whenever a segment is missing or cut short, whatever the thresholds say. */
     readonly verdict: "passed" | "failed" | "incomplete";
     /** What the merge could not do as k6 would, and unreadable k6 output: for the command to print. */
     readonly problems: readonly string[];
@@ -522,6 +525,7 @@ class Timeline {
 export class RunMerger {
     private readonly exactLimit: number;
     private readonly added = new Set<number>();
+    private readonly cutShort = new Set<number>();
     private first: { readonly segment: number; readonly startedAt: string; readonly seriesStepSeconds: number } | undefined;
     private readonly metrics = new Map<string, MetricTotal>();
     private readonly submetrics = new Map<string, MetricTotal>();
@@ -539,11 +543,17 @@ export class RunMerger {
         this.exactLimit = exactSamplesPerSeries;
     }
 
-    add(segment: number, recorded: RecordedMetrics): void {
+    /**
+     * One segment's result: what it recorded (nothing when k6 never ran), and whether it ran to its end. A segment
+     * cut short is there, but makes the run incomplete as a missing one does.
+     */
+    add(segment: number, recorded: RecordedMetrics | undefined, ranToEnd = true): void {
         if (!(Number.isSafeInteger(segment) && segment >= 0)) throw new RangeError(`a segment is a whole number ≥ 0, got ${segment}`);
         if (this.added.has(segment)) throw new Error(`segment ${segment} was added twice`);
-        this.checkSameRun(segment, recorded);
+        if (recorded !== undefined) this.checkSameRun(segment, recorded);
         this.added.add(segment);
+        if (!ranToEnd) this.cutShort.add(segment);
+        if (recorded === undefined) return;
         this.addMetrics(this.metrics, recorded.metrics);
         this.addMetrics(this.submetrics, recorded.submetrics);
         this.boundExactSamples();
@@ -573,7 +583,8 @@ export class RunMerger {
         );
         const thresholdsPassed = [...verdicts.values()].every((verdict) => Object.values(verdict).every(({ ok }) => ok));
         const missingSegments = [...new Set(input.expectedSegments)].filter((segment) => !this.added.has(segment)).sort((a, b) => a - b);
-        const complete = missingSegments.length === 0;
+        const cutShortSegments = [...this.cutShort].sort((a, b) => a - b);
+        const complete = missingSegments.length === 0 && cutShortSegments.length === 0;
         const stepSeconds = this.first?.seriesStepSeconds ?? DEFAULT_STEP_SECONDS;
         return {
             summary: {
@@ -587,6 +598,7 @@ export class RunMerger {
             thresholdsPassed,
             complete,
             missingSegments,
+            cutShortSegments,
             verdict: !complete ? "incomplete" : thresholdsPassed ? "passed" : "failed",
             problems,
         };

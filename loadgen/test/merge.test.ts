@@ -525,6 +525,16 @@ describe("mergeRecorded", () => {
             assert.deepEqual([whole.complete, whole.missingSegments, whole.verdict], [true, [], "passed"]);
         });
 
+        it("is incomplete when a segment was cut short or never ran k6, though none is missing", () => {
+            const segments = segmentsOf(300, 3);
+            const merger = new RunMerger({ exactSamplesPerSeries: 100_000 });
+            merger.add(0, segments[0]);
+            merger.add(1, segments[1], false);
+            merger.add(2, undefined, false);
+            const run = merger.finish({ thresholds: { http_reqs: ["count>0"] }, testRunDurationMs: DURATION_MS, expectedSegments: [0, 1, 2] });
+            assert.deepEqual([run.thresholdsPassed, run.complete, run.missingSegments, run.cutShortSegments, run.verdict], [true, false, [], [1, 2], "incomplete"]);
+        });
+
         it("reports unreadable lines as problems", () => {
             const recorder = new SegmentRecorder({ submetrics: [], startedAt: new Date(START), seriesStepSeconds: 10, exactSamplesPerSeries: 10 });
             recorder.ingest("WARN[0001] something on stdout");

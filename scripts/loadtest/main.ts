@@ -315,8 +315,8 @@ async function writeReport(
     await mkdir(path.dirname(path.resolve(jsonPath)), { recursive: true });
     await writeFile(jsonPath, resultFile(description, report));
     for (const line of formatReport(description, report, jsonPath)) context.print(line);
-    if (report.errors.length > 0 || report.verdict === "incomplete") return EXIT.failed;
-    return report.verdict === "passed" ? EXIT.passed : EXIT.thresholdsFailed;
+    if (report.errors.length > 0 || report.merged.verdict === "incomplete") return EXIT.failed;
+    return report.merged.verdict === "passed" ? EXIT.passed : EXIT.thresholdsFailed;
 }
 
 /** The stores a run used: its S3 buckets, or the folder of a local run. */

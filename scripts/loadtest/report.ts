@@ -35,8 +35,6 @@ export interface TaskRow {
 
 export interface DistributedReport {
     merged: MergedRun;
-    /** Incomplete when a segment has no result or did not complete: its thresholds saw part of the run. */
-    verdict: MergedRun["verdict"];
     window: RunWindow;
     /** The duration counters' rates are divided by: k6's own, or the tasks' wall time where k6 reported none. */
     testRunDuration: { ms: number; source: "k6" | "wall clock" };
@@ -52,8 +50,6 @@ export class RunCollector {
     private latestFinish = -Infinity;
     private longestMs = 0;
     private wallClockSegments = 0;
-    /** Segments whose result came without a recording (k6 never ran): present, not missing. */
-    private readonly unrecorded = new Set<number>();
 
     constructor(private readonly run: RunDescription) {
         this.merger = new RunMerger({ exactSamplesPerSeries: run.merge.exactSampleBudget });
@@ -61,8 +57,7 @@ export class RunCollector {
 
     collect(stack: string, result: SegmentResult): void {
         const recorded = result.recorded === undefined ? undefined : readRecordedMetrics(result.recorded, `segment ${result.segment}'s recording`);
-        if (recorded !== undefined) this.merger.add(result.segment, recorded);
-        else this.unrecorded.add(result.segment);
+        this.merger.add(result.segment, recorded, result.status === "completed");
         this.noteTimes(result);
         const requests = recorded?.metrics.http_reqs;
         const failed = recorded?.metrics.http_req_failed;
@@ -97,13 +92,11 @@ export class RunCollector {
             thresholds: this.run.merge.thresholds,
             ...(this.run.merge.summaryTrendStats ? { summaryTrendStats: this.run.merge.summaryTrendStats } : {}),
             testRunDurationMs: this.longestMs,
-            expectedSegments: this.run.merge.stacks.flatMap((stack) => stack.segments).filter((segment) => !this.unrecorded.has(segment)),
+            expectedSegments: this.run.merge.stacks.flatMap((stack) => stack.segments),
         });
         const missing = merged.missingSegments.map((segment) => executionSegment(segment, this.run.segmentCount));
-        const partial = this.rows.some((row) => row.status !== "completed");
         return {
             merged,
-            verdict: partial ? "incomplete" : merged.verdict,
             window: { startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(finishedAt).toISOString(), durationSeconds: (finishedAt - startedAt) / 1000 },
             testRunDuration: { ms: this.longestMs, source: this.wallClockSegments > 0 ? "wall clock" : "k6" },
             tasks: [...this.rows].sort((a, b) => a.segment.localeCompare(b.segment, undefined, { numeric: true })),
@@ -137,7 +130,7 @@ export function resultFile(run: RunDescription, report: DistributedReport): stri
                 testRunDuration: report.testRunDuration,
                 percentiles: report.merged.percentiles,
             },
-            verdict: report.verdict,
+            verdict: report.merged.verdict,
             errors: report.errors,
         },
         k6: report.merged.summary,
@@ -184,7 +177,7 @@ export function formatReport(run: RunDescription, report: DistributedReport, jso
         ...(shown.length > 0 ? formatTasks(shown) : []),
         ...summary.slice(-2),
     ];
-    if (report.verdict === "incomplete") lines.push("  VERDICT: INCOMPLETE — the thresholds were judged over part of the run only.");
+    if (report.merged.verdict === "incomplete") lines.push("  VERDICT: INCOMPLETE — the thresholds were judged over part of the run only.");
     if (report.errors.length > 0) lines.push("  THE RUN FAILED:", ...report.errors.map((error) => `    ✗ ${error}`), "");
     return lines;
 }
