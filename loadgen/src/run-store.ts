@@ -61,8 +61,11 @@ const CONNECTION_TIMEOUT_MS = 3_000;
 /** From the request's start until the response's headers, so a large body's upload counts too. */
 export const REQUEST_TIMEOUT_MS = 4_000;
 
-/** An S3 client for a run store: timeouts on its HTTP handler, which has none by default. */
-export function runStoreS3Client(region: string, extra: S3ClientConfig = {}): S3Client {
+/**
+ * An S3 client for a run store: timeouts on its HTTP handler, which has none by default. `requestTimeoutMs` is each
+ * attempt's, REQUEST_TIMEOUT_MS unless a caller uploads more than a task does.
+ */
+export function runStoreS3Client(region: string, { requestTimeoutMs = REQUEST_TIMEOUT_MS, ...extra }: S3ClientConfig & { requestTimeoutMs?: number } = {}): S3Client {
     // Options in place of a handler build the NodeHttpHandler (the shorthand of SDK v3.521.0 on,
     // https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/node-configuring-maxsockets.html). Its
     // timeouts default to 0, none, and requestTimeout without throwOnRequestTimeout only logs a warning
@@ -70,7 +73,7 @@ export function runStoreS3Client(region: string, extra: S3ClientConfig = {}): S3
     // packages/node-http-handler/src/set-request-timeout.ts). The TimeoutError of an attempt is one the SDK retries.
     return new S3Client({
         region,
-        requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+        requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
         ...extra,
     });
 }

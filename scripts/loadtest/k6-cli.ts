@@ -1,10 +1,12 @@
 /**
- * The local k6 the command uses before a run: `k6 archive` packs the script, its modules and its -e values into the
- * one file every task runs; `k6 inspect --execution-requirements` on that archive says how long the profile lasts,
- * how many VUs it needs, and its thresholds (judged by the command once the segments are merged).
+ * The local k6 the command uses before a run: `k6 version` says which it is; `k6 archive` packs the script, its
+ * modules and its -e values into the one file every task runs; `k6 inspect --execution-requirements` on that archive
+ * says how long the profile lasts, how many VUs it needs, and its thresholds (judged by the command once the segments
+ * are merged).
  */
 import { spawn } from "node:child_process";
 import { z } from "zod";
+import { parseK6Version } from "../../loadgen/src/k6-version";
 import { K6Thresholds } from "../../loadgen/src/thresholds";
 
 export class K6CliError extends Error {}
@@ -94,6 +96,15 @@ function runK6(binary: string, args: string[], cwd: string): Promise<K6Output> {
 function failure(what: string, output: K6Output): K6CliError {
     const detail = (output.stderr.trim() || output.stdout.trim()).split("\n").slice(-5).join("\n  ");
     return new K6CliError(`${what} failed (exit ${output.code}):\n  ${detail}`);
+}
+
+/** `k6 version`'s line naming the version, e.g. `k6 v2.2.0 (commit/00a9a1b7f5, go1.26.5, linux/amd64)`. */
+export async function printedK6Version(binary: string, cwd: string): Promise<string> {
+    const output = await runK6(binary, ["version"], cwd);
+    if (output.code !== 0) throw failure(`${binary} version`, output);
+    const line = output.stdout.split("\n").find((candidate) => parseK6Version(candidate) !== undefined);
+    if (line === undefined) throw new K6CliError(`${binary} version did not say which k6 it is: it printed "${output.stdout.trim()}"`);
+    return line.trim();
 }
 
 /** `k6 archive`: the script with its modules and -e values, in one file at `archivePath`. */

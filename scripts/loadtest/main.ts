@@ -16,7 +16,7 @@ import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
 import { compactTimestamp } from "../../k6/lib/summary";
 import { LoadgenStackOutputs, RUNNER_ENV, runKeys } from "../../loadgen/src/contract";
 import { K6_IMAGE, runnerImageTag } from "../../loadgen/src/image";
-import { parseK6Version, readK6Version } from "../../loadgen/src/k6-version";
+import { parseK6Version } from "../../loadgen/src/k6-version";
 import { RunManifest, manifestSchema, parseRunObject } from "../../loadgen/src/protocol";
 import { DirectoryRunStore, RunStore, S3RunStore, runStoreS3Client } from "../../loadgen/src/run-store";
 import { abortableSleep } from "../../loadgen/src/runner";
@@ -26,7 +26,7 @@ import { AwsAccess, Invocation, USAGE, UsageError, parseInvocation } from "./arg
 import { BuildImageError, buildRunnerImage, runProcess, taskDefinitionAdvice } from "./build-image";
 import { ecsLauncher } from "./ecs-launcher";
 import { EcsRunTasks } from "./ecs-tasks";
-import { K6CliError, archiveScript, inspectArchive, k6Binary } from "./k6-cli";
+import { K6CliError, archiveScript, inspectArchive, k6Binary, printedK6Version } from "./k6-cli";
 import { LocalLauncher } from "./local-launcher";
 import { RunGroup, RunOutcome, executeRun } from "./orchestrate";
 import { RunPlan, SELF_STOP_SECONDS, StackTarget, formatPlan, manifestFor, planRun } from "./plan";
@@ -77,16 +77,18 @@ export interface AwsClients {
  * than a task's, still well inside the heartbeat's staleness limit, so a hung heartbeat write cannot stop the tasks.
  */
 const COMMAND_S3_REQUEST_TIMEOUT_MS = 25_000;
-export const COMMAND_S3_CALL_TIMEOUT_MS = 30_000;
+const COMMAND_S3_CALL_TIMEOUT_MS = 30_000;
+
+/** A stack's bucket as the command's store, with the command's deadline. */
+function commandStore(s3: S3Client, outputs: LoadgenStackOutputs): S3RunStore {
+    return new S3RunStore(s3, outputs.bucketName, { callTimeoutMs: COMMAND_S3_CALL_TIMEOUT_MS });
+}
 
 function awsClients(connection: Connection): AwsClients {
     const config = clientConfig(connection, ROLE_SESSION_NAME);
     return {
         ecs: new ECSClient(config),
-        s3: runStoreS3Client(connection.region, {
-            ...config,
-            requestHandler: { connectionTimeout: 3_000, requestTimeout: COMMAND_S3_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
-        }),
+        s3: runStoreS3Client(connection.region, { ...config, requestTimeoutMs: COMMAND_S3_REQUEST_TIMEOUT_MS }),
         ecr: new ECRClient(config),
         serviceQuotas: new ServiceQuotasClient(config),
         cloudWatch: new CloudWatchClient(config),
@@ -160,9 +162,7 @@ function checkRunnerImage(target: StackTarget): void {
  * (what a script may use, and the archive's options, change between majors). `--local` runs the local k6 alone.
  */
 async function checkK6Version(binary: string, local: boolean): Promise<string> {
-    const printed = await readK6Version(binary).catch((error: unknown) => {
-        throw new K6CliError(`${error instanceof Error ? error.message : String(error)}: install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or set K6_BINARY`);
-    });
+    const printed = await printedK6Version(binary, PROJECT_DIR);
     const version = parseK6Version(printed);
     const image = parseK6Version(K6_IMAGE);
     if (version === undefined || image === undefined) throw new K6CliError(`cannot tell which k6 "${printed}" is`);
@@ -246,7 +246,7 @@ function runGroups(plan: RunPlan, spot: boolean, resources: RunResources): RunGr
             spot,
             environment: { [RUNNER_ENV.runId]: plan.runId },
         });
-        const store = new S3RunStore(clients.s3, group.outputs.bucketName, { callTimeoutMs: COMMAND_S3_CALL_TIMEOUT_MS });
+        const store = commandStore(clients.s3, group.outputs);
         return { group, store, launcher: ecsLauncher(tasks, { runId: plan.runId, stack: group.stack }) };
     });
 }
@@ -328,7 +328,7 @@ async function runStores(invocation: Extract<Invocation, { kind: "merge" }>, con
     }
     return (await readStacks(invocation.stacks, context)).map((target) => ({
         stack: target.name,
-        store: new S3RunStore(context.clients(connectionTo(target.outputs, invocation.aws)).s3, target.outputs.bucketName, { callTimeoutMs: COMMAND_S3_CALL_TIMEOUT_MS }),
+        store: commandStore(context.clients(connectionTo(target.outputs, invocation.aws)).s3, target.outputs),
     }));
 }
 

@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { median } from "../../../k6/calibrate";
 import { LoadgenStackOutputs } from "../../../loadgen/src/contract";
 import { K6Exit, K6Process, K6RunOptions } from "../../../loadgen/src/k6-process";
 import { RunStore } from "../../../loadgen/src/run-store";
@@ -225,16 +226,10 @@ export async function orchestrationBench(options: { runs: number; tasks: readonl
     return rows;
 }
 
-const medianOf = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
 export function formatOrchestrationBench(rows: readonly OrchestrationRow[], runs: number): string[] {
     const header = ["tasks", "writes", "writes/task", "GETs/task", "LISTs", "clock spread", "start spread (one process)", "worst from go", "event loop p99"];
     const table = rows.map(({ tasks, samples }) => {
-        const m = (read: (sample: OrchestrationSample) => number) => medianOf(samples.map(read));
+        const m = (read: (sample: OrchestrationSample) => number) => median(samples.map(read));
         return [
             String(tasks),
             String(m((s) => s.counts.puts + s.counts.conditionalPuts)),
