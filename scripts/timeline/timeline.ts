@@ -15,7 +15,8 @@ import { z } from "zod";
 export const TIMELINE_KINDS = ["predicted", "observed"] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
-export const EVENT_KINDS = ["alarm", "scaling", "task"] as const;
+/** "service": what ECS says of the service (a task started or stopped, a target registered, failed health checks). */
+export const EVENT_KINDS = ["alarm", "scaling", "task", "service"] as const;
 export type TimelineEventKind = (typeof EVENT_KINDS)[number];
 
 const nullableNumber = z.number().finite().nullable();
@@ -33,6 +34,12 @@ const rowSchema = z.strictObject({
     runningTasks: nullableNumber,
     p50Ms: nullableNumber,
     p99Ms: nullableNumber,
+    /** Seconds of the step the run covers when fewer than stepSeconds (its first and last minute); the rates are over these. */
+    seconds: z.number().finite().positive().optional(),
+    /** 5xx that are neither the service's 503 nor shed: the service's errors and the load balancer's own 5xx. */
+    errorRps: nullableNumber.optional(),
+    /** The most requests waiting for a worker thread in any one task during the step (the service's QueueMax). */
+    queueMax: nullableNumber.optional(),
 });
 
 const eventSchema = z.strictObject({

@@ -49,7 +49,7 @@ const pair = (predicted: string, observed: string): Record<TimelineKind, string>
 export const OBSERVED_DASH = [7, 4];
 
 /** Marker colours by event kind (CSS); predicted markers are solid, observed dashed, like the series. */
-export const EVENT_COLORS: Record<TimelineEventKind, string> = { alarm: "#dc2626", scaling: "#7c3aed", task: "#64748b" };
+export const EVENT_COLORS: Record<TimelineEventKind, string> = { alarm: "#dc2626", scaling: "#7c3aed", task: "#64748b", service: "#0891b2" };
 
 export const CHARTS: ChartSpec[] = [
     {
