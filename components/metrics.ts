@@ -10,6 +10,8 @@ export const NAMESPACE = {
     /** RunningTaskCount and DesiredTaskCount: Container Insights publishes them here, never in AWS/ECS. */
     containerInsights: "ECS/ContainerInsights",
     loadBalancer: "AWS/ApplicationELB",
+    /** The service's own metrics (service/src/metric-names.ts), from the EMF lines it logs; custom namespaces may not start with AWS/. */
+    service: "ecs-loadlab/Service",
 } as const;
 
 /** ECS and the ALB publish at 1-minute resolution: every alarm and graph uses that period. */
