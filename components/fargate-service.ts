@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LOG_GROUP_PREFIXES, PROJECT, ServiceConfig } from "../config";
 import { fargateTask } from "./fargate-task";
 import { elbLogicalName, LoadBalancer } from "./load-balancer";
+import { NAMESPACE } from "./metrics";
 
 export interface FargateServiceArgs {
     /** The environment's name, part of the physical names. */
@@ -62,7 +63,7 @@ export class FargateService extends pulumi.ComponentResource {
                     image: args.image,
                     user: CONTAINER_USER,
                     portMappings: [{ containerPort: service.containerPort, protocol: "tcp" }],
-                    environment: containerEnvironment(service, loadBalancer.idleTimeoutSeconds),
+                    environment: containerEnvironment(service, loadBalancer.idleTimeoutSeconds, args.cluster.name),
                     stopTimeout: service.stopTimeoutSeconds,
                 },
                 logGroup: { name: `${LOG_GROUP_PREFIXES.tasks}${args.environment}/${service.name}`, retentionDays: service.logRetentionDays },
@@ -163,14 +164,24 @@ function allowTcp(
     new aws.vpc.SecurityGroupIngressRule(name, { ...rule, securityGroupId: path.to, referencedSecurityGroupId: path.from }, opts);
 }
 
-function containerEnvironment(service: ServiceConfig, loadBalancerIdleTimeoutSeconds: number): aws.ecs.KeyValuePair[] {
-    const variables: Record<string, number | undefined> = {
+function containerEnvironment(
+    service: ServiceConfig,
+    loadBalancerIdleTimeoutSeconds: number,
+    clusterName: pulumi.Input<string>,
+): aws.ecs.KeyValuePair[] {
+    const variables: Record<string, number | pulumi.Input<string> | undefined> = {
         PORT: service.containerPort,
         WORKERS: service.workers,
         KEEP_ALIVE_TIMEOUT_MS: (loadBalancerIdleTimeoutSeconds + KEEP_ALIVE_MARGIN_SECONDS) * 1000,
         DRAIN_TIMEOUT_MS: (service.stopTimeoutSeconds - DRAIN_MARGIN_SECONDS) * 1000,
+        // The service's own metrics (service/src/metric-names.ts METRICS_VARIABLES: the names are written out
+        // because Pulumi loads this program as CommonJS, the service as an ES module), with the dimensions of its
+        // AWS/ECS metrics: the cluster's and the ECS service's names.
+        METRICS_NAMESPACE: NAMESPACE.service,
+        METRICS_CLUSTER_NAME: clusterName,
+        METRICS_SERVICE_NAME: service.name,
     };
     return Object.entries(variables)
-        .filter((entry): entry is [string, number] => entry[1] !== undefined)
-        .map(([name, value]) => ({ name, value: String(value) }));
+        .filter((entry): entry is [string, number | pulumi.Input<string>] => entry[1] !== undefined)
+        .map(([name, value]) => ({ name, value: typeof value === "number" ? String(value) : value }));
 }

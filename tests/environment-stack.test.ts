@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { EnvironmentStackConfig } from "../config";
 import { buildEnvironmentStack, EnvironmentStackOutputs } from "../stacks/environment";
 import { ENVIRONMENT_OBSERVED_OUTPUTS, alarmNameFromArn, environmentObservedOutputsSchema, environmentResourceNames } from "../stacks/environment-names";
+import { METRICS_VARIABLES } from "../service/src/metric-names";
 import { ENVIRONMENT_STACK_FILES, environmentConfigWith, loadEnvironmentConfig } from "./environment-fixtures";
 import { build, MOCK_IMAGE_DIGEST, mocks, RecordedResource, routeTableOf, SHARED_STACK_OUTPUTS, useMocks, valueOf } from "./mocks";
 
@@ -270,11 +271,15 @@ for (const file of ENVIRONMENT_STACK_FILES) {
             const [container, ...others] = JSON.parse(taskDefinition.inputs.containerDefinitions);
             assert.equal(others.length, 0);
             assert.match(container.image, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+@sha256:[0-9a-f]{64}$/);
+            const names = environmentResourceNames(config);
             const environment = [
                 { name: "PORT", value: String(config.service.containerPort) },
                 ...(config.service.workers === undefined ? [] : [{ name: "WORKERS", value: String(config.service.workers) }]),
                 { name: "KEEP_ALIVE_TIMEOUT_MS", value: String((config.loadBalancer.idleTimeoutSeconds + 5) * 1000) },
                 { name: "DRAIN_TIMEOUT_MS", value: String((config.service.stopTimeoutSeconds - 5) * 1000) },
+                { name: METRICS_VARIABLES.namespace, value: "ecs-loadlab/Service" },
+                { name: METRICS_VARIABLES.clusterName, value: names.clusterName },
+                { name: METRICS_VARIABLES.serviceName, value: names.serviceName },
             ];
             assert.deepEqual(container, {
                 name: config.service.name,

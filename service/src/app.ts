@@ -6,6 +6,7 @@
 import { Hono, type Context } from "hono";
 import type { Logger } from "pino";
 import { PoolClosedError, QueueFullError, type CountPrimes } from "./pool.js";
+import type { RequestOutcome, RequestRecorder } from "./request-metrics.js";
 
 export interface AppConfig {
   /** The largest limit accepted by /api/count-prime/:limit. */
@@ -18,7 +19,12 @@ export interface AppDeps {
   /** Where the prime counting runs: the worker pool in production. */
   countPrimes: CountPrimes;
   logger: Logger;
+  /** Counts the requests for the service's own metrics (src/request-metrics.ts); absent when they are off. */
+  metrics?: RequestRecorder;
 }
+
+/** `shed`: set on the 503 the service answers when it refuses work (queue full, shutting down). */
+type AppEnv = { Variables: { shed: boolean } };
 
 /** Seconds a client is told to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -45,30 +51,45 @@ export function parseLimit(raw: string, maxLimit: number): ParsedLimit {
   return { ok: true, limit };
 }
 
+/** The load balancer's health checks, which the metrics leave out (as its RequestCount does). */
+function isHealthCheck(method: string, path: string): boolean {
+  return path === "/api/health" && (method === "GET" || method === "HEAD");
+}
+
+function outcomeOf(status: number, shed: boolean): RequestOutcome {
+  if (status < 500) return "answered";
+  return shed ? "shed" : "error";
+}
+
 function methodNotAllowed(c: Context) {
   c.header("Allow", ALLOWED_METHODS);
   return c.json({ error: `method ${c.req.method} not allowed; use ${ALLOWED_METHODS}` }, 405);
 }
 
-export function createApp(config: AppConfig, deps: AppDeps): Hono {
-  const { countPrimes, logger } = deps;
-  const app = new Hono();
+export function createApp(config: AppConfig, deps: AppDeps): Hono<AppEnv> {
+  const { countPrimes, logger, metrics } = deps;
+  const app = new Hono<AppEnv>();
 
   // One log line per request (health checks only when asked), written once the response is known;
-  // at LOG_LEVEL=debug also one when the request arrives.
+  // at LOG_LEVEL=debug also one when the request arrives. Every request but a health check is
+  // counted for the metrics, with the same duration.
   app.use(async (c, next) => {
     const start = performance.now();
-    const path = c.req.path;
+    const { method, path } = c.req;
+    const recorder = isHealthCheck(method, path) ? undefined : metrics;
     const logged = config.logHealthChecks || path !== "/api/health";
     const request = {
-      method: c.req.method,
+      method,
       path: path.length > LOGGED_PATH_LENGTH ? `${path.slice(0, LOGGED_PATH_LENGTH)}…` : path,
     };
+    recorder?.requestStarted();
     if (logged) logger.debug(request, "request started");
     await next();
-    if (!logged) return;
+    const durationMs = performance.now() - start;
     const status = c.res.status;
-    const line = { ...request, status, durationMs: Math.round((performance.now() - start) * 1000) / 1000 };
+    recorder?.requestFinished(outcomeOf(status, c.get("shed") === true), durationMs);
+    if (!logged) return;
+    const line = { ...request, status, durationMs: Math.round(durationMs * 1000) / 1000 };
     if (status >= 500) logger.warn(line, "request");
     else logger.info(line, "request");
   });
@@ -92,6 +113,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Hono {
       return c.json({ limit, result, durationSeconds });
     } catch (err) {
       if (err instanceof QueueFullError || err instanceof PoolClosedError) {
+        c.set("shed", true);
         c.header("Retry-After", String(RETRY_AFTER_SECONDS));
         return c.json({ error: `${err.message}; retry after ${RETRY_AFTER_SECONDS} s` }, 503);
       }

@@ -4,6 +4,7 @@
  * src/server.ts prints them and exits 1 before anything starts.
  */
 import os from "node:os";
+import { METRICS_VARIABLES } from "./metric-names.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,6 +32,18 @@ export interface ServiceConfig {
   logLevel: LogLevel;
   /** LOG_HEALTH_CHECKS: also log /api/health requests (off by default: the load balancer polls it). */
   logHealthChecks: boolean;
+  /**
+   * METRICS_NAMESPACE, METRICS_CLUSTER_NAME, METRICS_SERVICE_NAME: where the once-a-minute EMF lines
+   * put the service's metrics (src/emf.ts); undefined (no lines) unless METRICS_NAMESPACE is set.
+   */
+  metrics: MetricsTarget | undefined;
+}
+
+/** The CloudWatch namespace and dimension values of the service's own metrics. */
+export interface MetricsTarget {
+  namespace: string;
+  clusterName: string;
+  serviceName: string;
 }
 
 /** Every environment variable loadConfig reads: tools that start the service clear them from what they inherit. */
@@ -46,6 +59,9 @@ export const SERVICE_VARIABLES = [
   "WORKER_NICE",
   "LOG_LEVEL",
   "LOG_HEALTH_CHECKS",
+  METRICS_VARIABLES.namespace,
+  METRICS_VARIABLES.clusterName,
+  METRICS_VARIABLES.serviceName,
 ] as const;
 
 export const DEFAULTS = {
@@ -79,6 +95,59 @@ function read(env: Env, name: string): string | undefined {
 
 function show(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}
+
+/**
+ * CloudWatch's rules for a custom namespace: at most 255 characters among 0-9A-Za-z . - _ / # : and
+ * space, at least one of them not a space
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Namespace),
+ * not starting with a colon (PutMetricData's pattern `[^:].*`), and not in the reserved "AWS/" prefix.
+ */
+function namespaceProblem(value: string): string | undefined {
+  if (value.length > 255) return `be at most 255 characters long (${value.length} here)`;
+  if (!/^[0-9A-Za-z._\-/#: ]+$/.test(value)) return "use only the characters 0-9 A-Z a-z . - _ / # : and space";
+  if (value.startsWith(":")) return "not start with a colon";
+  if (value.startsWith("AWS/")) return 'not start with "AWS/" (reserved for AWS services)';
+  return undefined;
+}
+
+/**
+ * CloudWatch's rules for a dimension value: 1 to 1024 ASCII characters, no control characters, at
+ * least one not a space (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html;
+ * EMF caps a dimension target at 1024 characters too). Values are trimmed, so one is never all spaces.
+ */
+function dimensionValueProblem(value: string): string | undefined {
+  if (value.length > 1024) return `be at most 1024 characters long (${value.length} here)`;
+  if (!/^[\x20-\x7e]+$/.test(value)) return "use printable ASCII characters only";
+  return undefined;
+}
+
+function readMetricsTarget(env: Env, problems: string[]): MetricsTarget | undefined {
+  const { namespace: namespaceVar, clusterName: clusterVar, serviceName: serviceVar } = METRICS_VARIABLES;
+  const namespace = read(env, namespaceVar);
+  const clusterName = read(env, clusterVar);
+  const serviceName = read(env, serviceVar);
+  if (namespace === undefined) {
+    for (const [name, value] of [[clusterVar, clusterName], [serviceVar, serviceName]] as const) {
+      if (value !== undefined) problems.push(`${name} is set but ${namespaceVar} is not; set both to report metrics, or neither`);
+    }
+    return undefined;
+  }
+  const checks = [
+    [namespaceVar, namespace, namespaceProblem],
+    [clusterVar, clusterName, dimensionValueProblem],
+    [serviceVar, serviceName, dimensionValueProblem],
+  ] as const;
+  const before = problems.length;
+  for (const [name, value, problem] of checks) {
+    if (value === undefined) problems.push(`${name} is required when ${namespaceVar} is set`);
+    else {
+      const found = problem(value);
+      if (found !== undefined) problems.push(`${name} must ${found}; got ${show(value)}`);
+    }
+  }
+  if (problems.length > before) return undefined;
+  return { namespace, clusterName: clusterName!, serviceName: serviceName! };
 }
 
 export interface ConfigDefaults {
@@ -136,6 +205,8 @@ export function loadConfig(env: Env = process.env, defaults?: ConfigDefaults): S
     else problems.push(`LOG_HEALTH_CHECKS must be true, false, 1 or 0; got ${show(rawHealth)}`);
   }
 
+  const metrics = readMetricsTarget(env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -149,5 +220,6 @@ export function loadConfig(env: Env = process.env, defaults?: ConfigDefaults): S
     workerNice,
     logLevel,
     logHealthChecks,
+    metrics,
   };
 }

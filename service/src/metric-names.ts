@@ -3,7 +3,7 @@
  * (src/emf.ts), what the stack names (components/fargate-service.ts sets the namespace and dimensions through
  * the environment) and what `timeline observe` reads. One table, so the three cannot drift apart.
  *
- * Counted: every request except GET /api/health (the load balancer's health checks are not in its
+ * Counted: every request except GET and HEAD /api/health (the load balancer's health checks are not in its
  * RequestCount either). Answered = a response below 500; Shed = a 503 the service chose (queue full, or
  * shutting down); Errors = every other 5xx. Latency = answered requests only, per task and minute.
  */

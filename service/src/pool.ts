@@ -97,6 +97,11 @@ export interface PrimePool {
   /** Resolves once every worker thread has started; rejects if one failed to. */
   readonly ready: Promise<PoolReady>;
   stats(): PoolStats;
+  /**
+   * The most counts waiting for a worker thread at once since the last call (or since the start);
+   * the next period starts from the number waiting now.
+   */
+  takeQueuePeak(): number;
   /** Stop accepting tasks, let accepted ones finish, then stop the threads. */
   close(): Promise<void>;
   /** Stop the threads now; unfinished tasks reject with PoolClosedError. */
@@ -133,6 +138,7 @@ export function createPrimePool(options: PrimePoolOptions): PrimePool {
   const freeSlots = Array.from({ length: capacity }, (_, i) => capacity - 1 - i);
   let inFlight = 0;
   let completed = 0;
+  let queuePeak = 0;
   let closed = false; // no new counts, and a worker thread that exits is not replaced
   let watching = false;
 
@@ -168,6 +174,12 @@ export function createPrimePool(options: PrimePoolOptions): PrimePool {
     }
   };
 
+  // Two counts of the tasks waiting for a thread, each slightly high at times: the tasks not yet
+  // claimed (queue.queued()) include, for the moment a woken thread takes to claim it, one an idle
+  // thread is about to run; the tasks beyond the threads (inFlight - threads) include, until the
+  // event loop collects it, one already finished. The smaller is the closer, and never above maxQueue.
+  const waitingNow = (): number => Math.max(0, Math.min(queue.queued(), inFlight - threads));
+
   const countPrimes: CountPrimes = (limit) => {
     if (closed) return Promise.reject(new PoolClosedError());
     if (!Number.isSafeInteger(limit) || limit < 0) {
@@ -181,6 +193,8 @@ export function createPrimePool(options: PrimePoolOptions): PrimePool {
       tasks[slot] = { limit, resolve, reject };
     });
     queue.submit(slot, limit);
+    // The queue only grows here, so the most it holds over any period is seen at one of these.
+    queuePeak = Math.max(queuePeak, waitingNow());
     if (!watching) watch();
     return promise;
   };
@@ -228,6 +242,11 @@ export function createPrimePool(options: PrimePoolOptions): PrimePool {
     countPrimes,
     ready,
     stats: () => ({ threads, maxQueue, inFlight, queued: queue.queued(), completed }),
+    takeQueuePeak: () => {
+      const peak = queuePeak;
+      queuePeak = waitingNow();
+      return peak;
+    },
     close: async () => {
       closed = true;
       queue.close();

@@ -5,9 +5,11 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { createApp } from "./app.js";
-import type { ServiceConfig } from "./config.js";
+import type { MetricsTarget, ServiceConfig } from "./config.js";
+import { emfDocument } from "./emf.js";
 import type { Logger } from "./logger.js";
 import { createPrimePool, type PrimePool } from "./pool.js";
+import { RequestMetrics } from "./request-metrics.js";
 
 export interface RunningService {
   /** The port actually bound (differs from config.port when that is 0). */
@@ -16,11 +18,26 @@ export interface RunningService {
   pool: PrimePool;
   /**
    * Stop accepting connections, answer the requests in flight (with `Connection: close`), close
-   * each connection as soon as it has nothing in flight, then stop the pool. Resolves to the
-   * process exit code once the last connection has closed: 0, or 1 when the drain timeout cut a
-   * request short. Later calls return the same promise.
+   * each connection as soon as it has nothing in flight, then stop the pool and write the metrics'
+   * last, partial minute (when they are on). Resolves to the process exit code once the last
+   * connection has closed: 0, or 1 when the drain timeout cut a request short. Later calls return
+   * the same promise.
    */
   shutdown(reason: string): Promise<number>;
+}
+
+/**
+ * Writes one EMF line a minute (src/emf.ts) through the logger, so that the lines share stdout with
+ * the logs, in order; its own level keeps them coming when LOG_LEVEL quiets the logs.
+ */
+function startRequestMetrics(target: MetricsTarget, pool: PrimePool, logger: Logger): RequestMetrics {
+  const metricsLog = logger.child({}, { level: "info" });
+  const metrics = new RequestMetrics({
+    takeQueuePeak: pool.takeQueuePeak,
+    emit: (stats) => metricsLog.info(emfDocument(stats, target), "metrics"),
+  });
+  metrics.start();
+  return metrics;
 }
 
 export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
@@ -32,7 +49,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
   });
   const { nice } = await pool.ready;
   if ("notApplied" in nice) logger.warn({ workerNice: config.workerNice, reason: nice.notApplied }, "worker threads run at normal priority");
-  const app = createApp(config, { countPrimes: pool.countPrimes, logger });
+  const metrics = config.metrics && startRequestMetrics(config.metrics, pool, logger);
+  const app = createApp(config, { countPrimes: pool.countPrimes, logger, metrics });
   const handle = getRequestListener(app.fetch);
 
   // Requests in flight: each response not yet finished, with its handler (which logs the request),
@@ -68,6 +86,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       maxLimit: config.maxLimit,
       drainTimeoutMs: config.drainTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      metricsNamespace: config.metrics?.namespace,
     },
     "listening",
   );
@@ -92,6 +111,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       clearTimeout(timer);
       if (drained) {
         await pool.close();
+        metrics?.stop(); // the partial last minute
         logger.info({ reason }, "shut down cleanly");
         return 0;
       }
@@ -103,6 +123,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       server.closeAllConnections();
       await pool.destroy();
       await Promise.allSettled(cut); // each cut request still gets its log line
+      metrics?.stop();
       return cut.length > 0 ? 1 : 0;
     })();
     return shutdownPromise;

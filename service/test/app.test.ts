@@ -4,6 +4,7 @@ import { createApp, type AppConfig } from "../src/app.js";
 import { createLogger } from "../src/logger.js";
 import { createPrimePool, PoolClosedError, QueueFullError, type CountPrimes, type PrimePool } from "../src/pool.js";
 import { countPrimesBelow } from "../src/primes.js";
+import type { RequestOutcome, RequestRecorder } from "../src/request-metrics.js";
 
 const RULE =
   "limit must be an integer from 0 to 1000000, written with the digits 0-9 only (no sign, decimal point, exponent or spaces)";
@@ -16,7 +17,7 @@ interface LogLine {
 }
 
 /** An app with a stand-in compute function (same answers, fixed duration) and captured logs. */
-function makeApp(options: { config?: Partial<AppConfig>; countPrimes?: CountPrimes } = {}) {
+function makeApp(options: { config?: Partial<AppConfig>; countPrimes?: CountPrimes; metrics?: RequestRecorder } = {}) {
   const logs: LogLine[] = [];
   const calls: number[] = [];
   const logger = createLogger("info", { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
@@ -26,7 +27,7 @@ function makeApp(options: { config?: Partial<AppConfig>; countPrimes?: CountPrim
       calls.push(limit);
       return { result: countPrimesBelow(limit), durationSeconds: 0.25 };
     });
-  const app = createApp({ maxLimit: 1_000_000, logHealthChecks: false, ...options.config }, { countPrimes, logger });
+  const app = createApp({ maxLimit: 1_000_000, logHealthChecks: false, ...options.config }, { countPrimes, logger, metrics: options.metrics });
   return { app, logs, calls };
 }
 
@@ -183,6 +184,44 @@ describe("service: routes (app.request)", () => {
     const { app, logs } = makeApp();
     await app.request(`/x${"y".repeat(1000)}`);
     assert.equal(logs[0]?.path, `/x${"y".repeat(254)}…`);
+  });
+
+  it("reports every request but a health check to the metrics: answered below 500, shed on its own 503, error on other 5xx", async () => {
+    const finished: RequestOutcome[] = [];
+    let inFlight = 0;
+    const metrics: RequestRecorder = {
+      requestStarted: () => void inFlight++,
+      requestFinished: (outcome, durationMs) => {
+        assert.ok(inFlight > 0 && durationMs >= 0 && durationMs < 1_000);
+        inFlight--;
+        finished.push(outcome);
+      },
+    };
+    const failures = new Map<number, Error>([
+      [1_001, new QueueFullError(12)],
+      [1_002, new PoolClosedError()],
+      [1_003, new Error("worker died")],
+    ]);
+    const countPrimes: CountPrimes = async (limit) => {
+      const failure = failures.get(limit);
+      if (failure) throw failure;
+      return { result: countPrimesBelow(limit), durationSeconds: 0.25 };
+    };
+    const { app } = makeApp({ countPrimes, metrics });
+    const requests: Array<[string, string, number]> = [
+      ["GET", "/api/health", 200],
+      ["HEAD", "/api/health", 200],
+      ["POST", "/api/health", 405],
+      ["GET", "/api/count-prime/100", 200],
+      ["GET", "/api/count-prime/abc", 400],
+      ["GET", "/nope", 404],
+      ["GET", "/api/count-prime/1001", 503],
+      ["GET", "/api/count-prime/1002", 503],
+      ["GET", "/api/count-prime/1003", 500],
+    ];
+    for (const [method, path, status] of requests) assert.equal((await app.request(path, { method })).status, status, `${method} ${path}`);
+    assert.deepEqual(finished, ["answered", "answered", "answered", "answered", "shed", "shed", "error"]);
+    assert.equal(inFlight, 0);
   });
 });
 

@@ -39,6 +39,7 @@ describe("service: configuration from the environment", () => {
       workerNice: 10,
       logLevel: "info",
       logHealthChecks: false,
+      metrics: undefined,
     });
   });
 
@@ -56,6 +57,9 @@ describe("service: configuration from the environment", () => {
         LOG_LEVEL: "WARN",
         LOG_HEALTH_CHECKS: "true",
         NUMBER_OF_WORKERS: "",
+        METRICS_NAMESPACE: " ecs-loadlab/Service ",
+        METRICS_CLUSTER_NAME: "ecs-loadlab-dev",
+        METRICS_SERVICE_NAME: "prime-counter",
       },
       cores,
     );
@@ -71,6 +75,7 @@ describe("service: configuration from the environment", () => {
       workerNice: 0,
       logLevel: "warn",
       logHealthChecks: true,
+      metrics: { namespace: "ecs-loadlab/Service", clusterName: "ecs-loadlab-dev", serviceName: "prime-counter" },
     });
   });
 
@@ -124,5 +129,45 @@ describe("service: configuration from the environment", () => {
     assert.deepEqual(problems({ MAX_LIMIT: "9".repeat(100) }), [
       `MAX_LIMIT must be an integer from 1 to 9007199254740991; got "${"9".repeat(40)}…"`,
     ]);
+  });
+
+  describe("the service's own metrics (METRICS_*)", () => {
+    const named = { METRICS_NAMESPACE: "ecs-loadlab/Service", METRICS_CLUSTER_NAME: "c", METRICS_SERVICE_NAME: "s" };
+
+    it("are off unless METRICS_NAMESPACE names where they go, and then need both dimension values", () => {
+      assert.equal(loadConfig({}, cores).metrics, undefined);
+      assert.deepEqual(loadConfig(named, cores).metrics, { namespace: "ecs-loadlab/Service", clusterName: "c", serviceName: "s" });
+      assert.deepEqual(problems({ METRICS_NAMESPACE: "ecs-loadlab/Service", METRICS_SERVICE_NAME: " " }), [
+        "METRICS_CLUSTER_NAME is required when METRICS_NAMESPACE is set",
+        "METRICS_SERVICE_NAME is required when METRICS_NAMESPACE is set",
+      ]);
+      assert.deepEqual(problems({ METRICS_CLUSTER_NAME: "c" }), [
+        "METRICS_CLUSTER_NAME is set but METRICS_NAMESPACE is not; set both to report metrics, or neither",
+      ]);
+    });
+
+    it("refuse a namespace CloudWatch would: AWS/ (reserved), a leading colon, other characters, over 255", () => {
+      assert.deepEqual(loadConfig({ ...named, METRICS_NAMESPACE: "My App/v1_2#3:4.5-6" }, cores).metrics?.namespace, "My App/v1_2#3:4.5-6");
+      const refused = (namespace: string) => problems({ ...named, METRICS_NAMESPACE: namespace });
+      assert.deepEqual(refused("AWS/ECS"), ['METRICS_NAMESPACE must not start with "AWS/" (reserved for AWS services); got "AWS/ECS"']);
+      assert.deepEqual(refused(":x"), ['METRICS_NAMESPACE must not start with a colon; got ":x"']);
+      assert.deepEqual(refused("app$"), [
+        'METRICS_NAMESPACE must use only the characters 0-9 A-Z a-z . - _ / # : and space; got "app$"',
+      ]);
+      assert.deepEqual(refused("é"), ['METRICS_NAMESPACE must use only the characters 0-9 A-Z a-z . - _ / # : and space; got "é"']);
+      assert.deepEqual(refused("n".repeat(256)), [
+        `METRICS_NAMESPACE must be at most 255 characters long (256 here); got "${"n".repeat(40)}…"`,
+      ]);
+      assert.equal(loadConfig({ ...named, METRICS_NAMESPACE: "n".repeat(255) }, cores).metrics?.namespace.length, 255);
+    });
+
+    it("refuse a dimension value CloudWatch would: not printable ASCII, over 1024 characters", () => {
+      assert.deepEqual(problems({ ...named, METRICS_CLUSTER_NAME: "dev\tcluster", METRICS_SERVICE_NAME: "s".repeat(1025) }), [
+        'METRICS_CLUSTER_NAME must use printable ASCII characters only; got "dev\\tcluster"',
+        `METRICS_SERVICE_NAME must be at most 1024 characters long (1025 here); got "${"s".repeat(40)}…"`,
+      ]);
+      assert.deepEqual(problems({ ...named, METRICS_SERVICE_NAME: "naïve" }), ['METRICS_SERVICE_NAME must use printable ASCII characters only; got "naïve"']);
+      assert.equal(loadConfig({ ...named, METRICS_SERVICE_NAME: "a b:c/d" }, cores).metrics?.serviceName, "a b:c/d");
+    });
   });
 });

@@ -80,6 +80,18 @@ describe("service: the prime pool (real worker threads)", function () {
     assert.equal(pool.stats().inFlight, 0);
   });
 
+  it("tells the most counts waiting for a thread since it was last asked, never more than maxQueue", async () => {
+    const pool = open({ threads: 1, maxQueue: 2 });
+    await pool.ready;
+    const accepted = [1, 2, 3].map(() => pool.countPrimes(SLOW));
+    await assert.rejects(pool.countPrimes(SLOW), QueueFullError);
+    await pool.countPrimes(INLINE_LIMIT_MAX); // counted in place: never waits
+    assert.equal(pool.takeQueuePeak(), 2);
+    await Promise.all(accepted);
+    pool.takeQueuePeak(); // the period that began with two waiting
+    assert.equal(pool.takeQueuePeak(), 0);
+  });
+
   it(`counts limits up to ${INLINE_LIMIT_MAX} in place, without a slot, even when the queue is full`, async () => {
     const pool = open({ threads: 1, maxQueue: 0 });
     const busy = pool.countPrimes(SLOW);
