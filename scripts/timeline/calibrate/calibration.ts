@@ -13,11 +13,14 @@ import { InputError } from "../timeline";
 
 const figureSchema = z.strictObject({
     value: z.number().finite().positive(),
-    /** The spread: the lowest and highest of the samples the median was taken of (the quartiles when there are 8 or more). */
+    /**
+     * The spread: the lowest and highest of the samples the median was taken of (the quartiles when there are 8 or
+     * more); a sample the run tells only to the minute (a start-up without ECS events) counts with its minute's bounds.
+     */
     low: z.number().finite().min(0),
     high: z.number().finite().min(0),
     samples: z.number().int().positive(),
-    /** Where each sample came from: "row t=120 s: CPU 61.2 % × 2 tasks × 0.5 vCPU ÷ 42.0 served/s". */
+    /** Where each sample came from: "row t=120 s: CPU 61.2 % × 2 tasks × 0.5 vCPU ÷ 42.00 served/s = 14.57 ms". */
     from: z.array(z.string()),
 });
 
