@@ -136,6 +136,9 @@ export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
             call("cloudwatch:GetMetricData", "*", OBSERVE),
             call("application-autoscaling:DescribeScalingActivities", "*", OBSERVE),
             call("cloudwatch:DescribeAlarmHistory", "arn:${Partition}:cloudwatch:${Region}:${Account}:alarm:${AlarmName}", OBSERVE),
+            // The environment's service (service/<cluster>/<service>), for its events: ecs:DescribeServices is authorized
+            // on the service's ARN (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
+            call("ecs:DescribeServices", "arn:${Partition}:ecs:${Region}:${Account}:service/*/*", OBSERVE),
         ],
     },
 };

@@ -1,20 +1,24 @@
 import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { regionPartition } from "../scripts/aws-connection";
 import type { ObserveClients } from "../scripts/timeline/observe/observe";
 import { loadEnvironmentConfig, stackFilePath } from "./environment-fixtures";
+import { ecsMock } from "./loadtest-stack-fixture";
 import { FAKE_CREDENTIALS } from "./promote-fixtures";
 
 /**
- * Every STS, CloudWatch and Application Auto Scaling client the tests build is one of these mocks: aws-sdk-client-mock
+ * Every STS, CloudWatch, Application Auto Scaling and ECS client the tests build is one of these mocks: aws-sdk-client-mock
  * stubs the class's prototype, and a second mockClient(CloudWatchClient) elsewhere would silently detach this one,
  * so every test of `timeline observe` (its module and its command line) shares them from here.
  */
 export const stsMock = mockClient(STSClient);
 export const cloudWatchMock = mockClient(CloudWatchClient);
 export const autoScalingMock = mockClient(ApplicationAutoScalingClient);
+/** ECS's mock is the loadtest tests' (one mockClient per client class in the whole run), shared from there. */
+export { ecsMock };
 
 /**
  * The dev stack file the tests observe, where tests/environment-fixtures.ts finds it, and what it says: the account,
@@ -47,6 +51,7 @@ export function mockedObserveClients(region = DEV_REGION): ObserveClients {
         sts: new STSClient({ region, credentials: FAKE_CREDENTIALS }),
         cloudWatch: new CloudWatchClient({ region, credentials: FAKE_CREDENTIALS }),
         autoScaling: new ApplicationAutoScalingClient({ region, credentials: FAKE_CREDENTIALS }),
+        ecs: new ECSClient({ region, credentials: FAKE_CREDENTIALS }),
     };
 }
 

@@ -2,27 +2,45 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DescribeScalingActivitiesCommand, type ScalingActivity as AasScalingActivity } from "@aws-sdk/client-application-auto-scaling";
+import {
+    DescribeScalingActivitiesCommand,
+    type DescribeScalingActivitiesCommandOutput,
+    type ScalingActivity as AasScalingActivity,
+} from "@aws-sdk/client-application-auto-scaling";
 import {
     type AlarmHistoryItem,
     DescribeAlarmHistoryCommand,
     type DescribeAlarmHistoryCommandInput,
+    type DescribeAlarmHistoryCommandOutput,
     GetMetricDataCommand,
     type GetMetricDataCommandInput,
     type GetMetricDataCommandOutput,
     type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
+import { DescribeServicesCommand, type DescribeServicesCommandOutput, type ServiceEvent } from "@aws-sdk/client-ecs";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { type Connection, readOnlyRoleArn, regionPartition } from "../scripts/aws-connection";
 import { checkStackOutputs } from "../scripts/stack-outputs";
 import { MAX_DATAPOINTS, awsCallError } from "../scripts/timeline/observe/cloudwatch";
-import { alarmEvents, alarmStateChange, describeCause, desiredCountBefore, scalingEvents, shortName } from "../scripts/timeline/observe/events";
+import {
+    ECS_SERVICE_EVENTS_KEPT,
+    alarmEvents,
+    alarmStateChange,
+    describeCause,
+    desiredCountBefore,
+    notScaledReason,
+    scalingEvents,
+    serviceEventDetail,
+    serviceEvents,
+    shortName,
+    truncatedServiceEventsNote,
+} from "../scripts/timeline/observe/events";
 import { type ObserveDeps, ROLE_SESSION_NAME, observeTimeline, pulumiStackName } from "../scripts/timeline/observe/observe";
 import { type CommandContext, main } from "../scripts/timeline/main";
 import { scaleOutCpu } from "../scripts/timeline/summary";
-import { SERIES_IDS, type SeriesId, metricDataQueries, seriesQueries } from "../scripts/timeline/observe/queries";
-import { type SeriesByPeriod, albCount, seriesByPeriod, taskEvents, timelineRows } from "../scripts/timeline/observe/rows";
-import { alignWindow, parseRunRecord, periodIndex } from "../scripts/timeline/observe/window";
+import { MAX_QUERIES_PER_CALL, SERIES_IDS, type SeriesId, metricDataQueries, seriesQueries } from "../scripts/timeline/observe/queries";
+import { type SeriesByPeriod, albCount, requestSource, requestSourceNote, seriesByPeriod, taskEvents, timelineRows } from "../scripts/timeline/observe/rows";
+import { alignWindow, parseRunRecord, periodCoverage, periodIndex } from "../scripts/timeline/observe/window";
 import { InputError, type Timeline, parseTimeline, timelineSchema } from "../scripts/timeline/timeline";
 import { ENVIRONMENT_OBSERVED_OUTPUTS, environmentObservedOutputsSchema, environmentResourceNames } from "../stacks/environment-names";
 import { loadEnvironmentConfig, stackFilePath } from "./environment-fixtures";
@@ -36,6 +54,7 @@ import {
     OTHER_ACCOUNT,
     autoScalingMock,
     cloudWatchMock,
+    ecsMock,
     mockCaller,
     mockedObserveClients,
     stsMock,
@@ -63,7 +82,9 @@ function summaryText(run: Record<string, unknown> = {}): string {
 /**
  * Ten minutes with a scale-out: CPU crosses 40 % in minute 2, the scale-out alarm fires at 12:03:05, the policy sets
  * desired 1 → 2 at 12:03:10, the new task is pending in minute 3 and running and healthy from minute 4. 503s while
- * the one task is overloaded; no request at all in the last minute (k6 stopped), so the ALB published nothing then.
+ * the one task is overloaded (the service's Shed, and the ALB's target 5xx); no request at all in the last minute (k6
+ * stopped), so the ALB published nothing then, while the service wrote its line of zeros. The run covers 40 s of the
+ * first and of the last minute (12:00:20–12:09:40).
  */
 const METRICS: Record<SeriesId, (number | null)[]> = {
     cpuAverage: [20, 35, 55, 62, 48, 38, 36, 35, 34, 33],
@@ -73,10 +94,25 @@ const METRICS: Record<SeriesId, (number | null)[]> = {
     pendingTasks: [0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
     requests: [600, 1200, 1800, 2400, 2400, 2400, 2400, 1800, 600, null],
     target5xx: [null, null, 30, 60, null, null, null, null, null, null],
+    elb500: [],
+    elb502: [],
+    elb503: [],
+    elb504: [],
     p50: [0.04, 0.05, 0.2, 0.4, 0.1, 0.06, 0.05, 0.05, 0.04, null],
     p99: [0.1, 0.15, 0.9, 1.6, 0.5, 0.2, 0.15, 0.12, 0.1, null],
     healthyHosts: [1, 1, 1, 1, 2, 2, 2, 2, 2, 2],
+    answered: [600, 1200, 1770, 2340, 2400, 2400, 2400, 1800, 600, 0],
+    shed: [0, 0, 30, 60, 0, 0, 0, 0, 0, 0],
+    errors: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    queueMax: [0, 1, 24, 32, 3, 0, 0, 0, 0, 0],
+    latencyP50: [38, 47, 190, 380, 95, 58, 48, 47, 39, null],
+    latencyP99: [95, 140, 880, 1550, 480, 190, 140, 115, 96, null],
 };
+
+/** The table without the service's own metrics: an image older than them. */
+const WITHOUT_SERVICE_METRICS: Partial<Record<SeriesId, (number | null)[]>> = Object.fromEntries(
+    Object.entries(METRICS).filter(([id]) => !["answered", "shed", "errors", "queueMax", "latencyP50", "latencyP99"].includes(id)),
+);
 
 /** GetMetricData results for minutes [from, to) of a table: each series' datapoints, oldest first. */
 function results(table: Partial<Record<SeriesId, (number | null)[]>>, from: number, to: number, status: "Complete" | "PartialData"): MetricDataResult[] {
@@ -157,11 +193,33 @@ function mockAlarmHistory(failing: Record<string, Error> = {}): void {
     });
 }
 
+const SERVICE_ARN = `arn:${DEV_PARTITION}:ecs:${DEV_REGION}:${DEV_ACCOUNT}:service/ecs-loadlab-dev/prime-counter`;
+const TARGET_GROUP_ARN = `arn:${DEV_PARTITION}:elasticloadbalancing:${DEV_REGION}:${DEV_ACCOUNT}:${DEV_OUTPUTS.targetGroupArnSuffix}`;
+
+/** What ECS says of the service, newest first as DescribeServices returns it: the scale-out's task, and events before and after the window. */
+const SERVICE_EVENTS: ServiceEvent[] = [
+    { id: "5c1f9e2a-7b3d-4e8f-a1c2-000000000006", createdAt: at(840), message: "(service prime-counter) has reached a steady state." },
+    { id: "5c1f9e2a-7b3d-4e8f-a1c2-000000000005", createdAt: at(310), message: "(service prime-counter) has reached a steady state." },
+    { id: "5c1f9e2a-7b3d-4e8f-a1c2-000000000004", createdAt: at(242), message: `(service prime-counter) registered 1 targets in (target-group ${TARGET_GROUP_ARN})` },
+    { id: "5c1f9e2a-7b3d-4e8f-a1c2-000000000003", createdAt: at(205), message: "(service prime-counter) has started 1 tasks: (task 0b6e3f2a9c1d4e7f8a5b6c7d8e9f0a1b)." },
+    { id: "5c1f9e2a-7b3d-4e8f-a1c2-000000000002", createdAt: at(-3000), message: "(service prime-counter) has reached a steady state." },
+];
+
+/** DescribeServices answers the dev service with `events`. */
+function mockServiceEvents(events: ServiceEvent[] = SERVICE_EVENTS): void {
+    ecsMock.reset();
+    ecsMock.on(DescribeServicesCommand).resolves({
+        services: [{ serviceArn: SERVICE_ARN, serviceName: "prime-counter", clusterArn: SERVICE_ARN.replace(/:service\/([^/]+)\/.*/, ":cluster/$1"), status: "ACTIVE", events }],
+        failures: [],
+    });
+}
+
 function mockAws(): void {
     mockCaller();
     mockMetricPages();
     mockActivityPages();
     mockAlarmHistory();
+    mockServiceEvents();
 }
 
 interface Harness {
@@ -260,7 +318,7 @@ beforeEach(() => {
 
 describe("timeline observe: the run's window (window.ts)", () => {
     it("reads script and window from a summary file as this project's k6 scripts write it, and from a distributed result", () => {
-        assert.deepEqual(parseRunRecord(summaryText(), "s.json"), { script: "load", startedAt: at(20), finishedAt: at(580) });
+        assert.deepEqual(parseRunRecord(summaryText(), "s.json"), { script: "load", startedAt: at(20), finishedAt: at(580), baseUrl: DEV_OUTPUTS.url });
         const distributed = JSON.stringify({ run: { script: "stress", baseUrl: "x", ...{ startedAt: at(0).toISOString(), finishedAt: at(60).toISOString() }, errors: [] }, k6: {}, series: {}, tasks: [] });
         assert.equal(parseRunRecord(distributed, "d.json").script, "stress");
     });
@@ -275,6 +333,14 @@ describe("timeline observe: the run's window (window.ts)", () => {
         assert.deepEqual(window(59.999, 60.001), { start: 0, end: 120, periods: 2 }, "a millisecond either side of 12:01");
         assert.deepEqual(window(60, 60.001), { start: 60, end: 120, periods: 1 });
         assert.deepEqual(window(10, 20), { start: 0, end: 60, periods: 1 }, "a run inside one minute is that minute");
+    });
+
+    it("the seconds of each row the run covers: the first and last minute partly, a run inside one minute its length", () => {
+        const coverage = (from: number, to: number) => periodCoverage(alignWindow({ startedAt: at(from), finishedAt: at(to) }, 60), { startedAt: at(from), finishedAt: at(to) });
+        assert.deepEqual(coverage(20, 580), [40, 60, 60, 60, 60, 60, 60, 60, 60, 40]);
+        assert.deepEqual(coverage(0, 120), [60, 60], "on boundaries: whole minutes");
+        assert.deepEqual(coverage(10.5, 20), [9.5]);
+        assert.deepEqual(coverage(59.999, 60.001), [0.001, 0.001]);
     });
 
     it("puts a time in its minute's row: the start inclusive, the end exclusive", () => {
@@ -333,6 +399,30 @@ describe("timeline observe: what it asks CloudWatch for (queries.ts)", () => {
         assert.deepEqual(queries.map((q) => q.id), [...SERIES_IDS]);
     });
 
+    it("the load balancer's own 500, 502, 503, 504 per load balancer: AWS publishes them with no TargetGroup dimension", () => {
+        const loadBalancer = { LoadBalancer: DEV_OUTPUTS.loadBalancerArnSuffix };
+        for (const code of [500, 502, 503, 504]) {
+            const query = byId[`elb${code}`];
+            assert.deepEqual([query.namespace, query.metricName, query.stat, query.dimensions], ["AWS/ApplicationELB", `HTTPCode_ELB_${code}_Count`, "Sum", loadBalancer]);
+        }
+    });
+
+    it("the service's own metrics under its namespace and the AWS/ECS dimensions: counts summed over tasks, queue and latency their Maximum", () => {
+        const row = (id: string) => [byId[id].namespace, byId[id].metricName, byId[id].stat, byId[id].dimensions];
+        assert.deepEqual(row("answered"), ["ecs-loadlab/Service", "Answered", "Sum", service]);
+        assert.deepEqual(row("shed"), ["ecs-loadlab/Service", "Shed", "Sum", service]);
+        assert.deepEqual(row("errors"), ["ecs-loadlab/Service", "Errors", "Sum", service]);
+        assert.deepEqual(row("queueMax"), ["ecs-loadlab/Service", "QueueMax", "Maximum", service]);
+        assert.deepEqual(row("latencyP50"), ["ecs-loadlab/Service", "LatencyP50", "Maximum", service]);
+        assert.deepEqual(row("latencyP99"), ["ecs-loadlab/Service", "LatencyP99", "Maximum", service]);
+    });
+
+    it("every series in one GetMetricData call: within its 500 queries", () => {
+        assert.equal(MAX_QUERIES_PER_CALL, 500);
+        assert.ok(metricDataQueries(queries, 60).length <= MAX_QUERIES_PER_CALL);
+        assert.equal(new Set(queries.map((q) => q.id)).size, queries.length, "one id per query");
+    });
+
     it("as GetMetricData queries: valid ids, one metric each at the period, all returned", () => {
         const [cpu] = metricDataQueries(queries, 60);
         assert.deepEqual(cpu, {
@@ -352,13 +442,15 @@ describe("timeline observe: what it asks CloudWatch for (queries.ts)", () => {
 
 describe("timeline observe: datapoints into rows (rows.ts)", () => {
     const window = alignWindow({ startedAt: at(0), finishedAt: at(300) }, 60);
+    const whole = [60, 60, 60, 60, 60];
     const series = (table: Partial<Record<SeriesId, (number | null)[]>>): SeriesByPeriod => {
         const points = new Map(SERIES_IDS.map((id) => [id, (table[id] ?? []).flatMap((value, minute) => (value === null ? [] : [{ timestamp: at(minute * 60), value }]))]));
         return seriesByPeriod(window, points);
     };
+    const requestColumns = (rows: ReturnType<typeof timelineRows>) => rows.map((r) => [r.offeredRps, r.servedRps, r.shedRps, r.errorRps]);
 
     it("a missing CPU, task count or latency datapoint is null, never 0", () => {
-        const rows = timelineRows(window, series({ cpuAverage: [50, null, 30], runningTasks: [1, null, 2], p99: [0.2, null, 0.3], requests: [60, 60, 60, 60, 60] }));
+        const rows = timelineRows(window, series({ cpuAverage: [50, null, 30], runningTasks: [1, null, 2], p99: [0.2, null, 0.3], requests: [60, 60, 60, 60, 60] }), whole);
         assert.deepEqual(rows.map((r) => [r.cpuAverage, r.runningTasks, r.p99Ms]), [
             [50, 1, 200],
             [null, null, null],
@@ -368,11 +460,11 @@ describe("timeline observe: datapoints into rows (rows.ts)", () => {
         ]);
     });
 
-    it("the ALB's counts, published only when nonzero: 0 within the span CloudWatch has data for, when the target group has any", () => {
+    it("the ALB's counts, published only when nonzero: 0 within the span it has data for, once a request reached the stack", () => {
         const s = series({ cpuAverage: [null, 40, 40, 40, null], requests: [null, 120, null, 60, null], target5xx: [null, 6, null, null, null] });
-        assert.deepEqual(albCount(s, "requests"), [null, 120, 0, 60, null], "minutes 0 and 4 have no datapoint of anything: not published (yet)");
+        assert.deepEqual(albCount(s, "requests"), [null, 120, 0, 60, null], "minutes 0 and 4 have no load balancer datapoint: not published (yet)");
         assert.deepEqual(albCount(s, "target5xx"), [null, 6, 0, 0, null]);
-        const rows = timelineRows(window, s);
+        const rows = timelineRows(window, s, whole);
         assert.deepEqual(rows.map((r) => [r.t, r.offeredRps, r.shedRps, r.servedRps]), [
             [0, null, null, null],
             [60, 2, 0.1, 1.9],
@@ -382,14 +474,89 @@ describe("timeline observe: datapoints into rows (rows.ts)", () => {
         ]);
     });
 
-    it("no ALB datapoint at all: the counts stay null (no traffic, or the wrong target group: unknown), CPU still shows", () => {
-        const rows = timelineRows(window, series({ cpuAverage: [10, 10, 10, 10, 10] }));
-        assert.ok(rows.every((r) => r.offeredRps === null && r.shedRps === null && r.servedRps === null));
-        assert.deepEqual(rows.map((r) => r.cpuAverage), [10, 10, 10, 10, 10]);
+    it("HealthyHostCount, published every minute targets are registered, spans the counts' zeros; it does not prove traffic", () => {
+        const healthy = [1, 1, 1, 1, 1];
+        assert.deepEqual(albCount(series({ healthyHosts: healthy, requests: [null, 120, null, null, null] }), "requests"), [0, 120, 0, 0, 0]);
+        assert.deepEqual(albCount(series({ healthyHosts: healthy }), "requests"), [null, null, null, null, null], "no request at all: unknown, not 0");
+    });
+
+    it("no traffic (only HealthyHostCount and CPU have data): no request column, not zeros, and a note naming BASE_URL", () => {
+        const s = series({ cpuAverage: [3, 3, 3, 3, 3], healthyHosts: [1, 1, 1, 1, 1] });
+        assert.equal(requestSource(s), "none");
+        const rows = timelineRows(window, s, whole);
+        assert.ok(rows.every((r) => r.offeredRps === null && r.servedRps === null && r.shedRps === null && r.errorRps === null), JSON.stringify(rows));
+        const note = requestSourceNote("none", { targetGroup: DEV_OUTPUTS.targetGroupArnSuffix, baseUrl: "https://staging.loadlab.example.com", stackUrl: DEV_OUTPUTS.url });
+        assert.match(note ?? "", new RegExp(`^no request reached this stack during the run \\(no RequestCount for ${re(DEV_OUTPUTS.targetGroupArnSuffix)}`));
+        assert.match(note ?? "", new RegExp(`the run sent its requests to https://staging\\.loadlab\\.example\\.com, and this stack serves ${re(DEV_OUTPUTS.url)}; was BASE_URL right\\?`));
+    });
+
+    it("no traffic with an image that logs its counts: a line of zeros every minute is not a request", () => {
+        const zeros = [0, 0, 0, 0, 0];
+        const s = series({ healthyHosts: [1, 1, 1, 1, 1], answered: zeros, shed: zeros, errors: zeros, queueMax: zeros });
+        assert.equal(requestSource(s), "none");
+        assert.ok(timelineRows(window, s, whole).every((r) => r.offeredRps === null && r.servedRps === null));
+    });
+
+    it("offered = RequestCount + ELB 500 + ELB 503; ELB 502/504 are in RequestCount, and errors; served, shed, errors from the service", () => {
+        const s = series({
+            healthyHosts: [2],
+            requests: [120],
+            target5xx: [9],
+            elb500: [6],
+            elb502: [3],
+            elb503: [12],
+            elb504: [3],
+            answered: [102],
+            shed: [9],
+            errors: [3],
+            queueMax: [17],
+            latencyP50: [41.24],
+            latencyP99: [310.06],
+        });
+        assert.equal(requestSource(s), "service");
+        const [row] = timelineRows(window, s, whole);
+        assert.equal(row.offeredRps, (120 + 6 + 12) / 60);
+        assert.equal(row.servedRps, 102 / 60, "the service's Answered");
+        assert.equal(row.shedRps, 9 / 60, "the service's Shed");
+        assert.equal(row.errorRps, (3 + 6 + 3 + 12 + 3) / 60, "the service's Errors and every 5xx of the load balancer's own");
+        assert.deepEqual([row.queueMax, row.p50Ms, row.p99Ms], [17, 41.2, 310.1], "queue and latency from the service, in ms");
+    });
+
+    it("without the service's metrics: served = RequestCount − target 5xx − ELB 502 − ELB 504, shed = target 5xx, latency from TargetResponseTime; and a note", () => {
+        const s = series({ healthyHosts: [2], requests: [120], target5xx: [9], elb500: [6], elb502: [3], elb503: [12], elb504: [3], p50: [0.05], p99: [0.4] });
+        assert.equal(requestSource(s), "loadBalancer");
+        const [row] = timelineRows(window, s, whole);
+        assert.deepEqual(
+            [row.offeredRps, row.servedRps, row.shedRps, row.errorRps, row.queueMax, row.p50Ms, row.p99Ms],
+            [138 / 60, 105 / 60, 9 / 60, 24 / 60, null, 50, 400],
+        );
+        const note = requestSourceNote("loadBalancer", { targetGroup: "tg", stackUrl: "https://x" }) ?? "";
+        assert.match(note, /^the service's own metrics \(Answered, Shed, Errors\) have no datapoint in the window .*from the load balancer .*shed = every target 5xx, an upper bound.*TargetResponseTime, which counts the 503s too$/);
+        assert.equal(requestSourceNote("service", { targetGroup: "tg", stackUrl: "https://x" }), undefined);
+    });
+
+    it("a minute the service wrote no line for: its counts are unknown, not 0", () => {
+        const s = series({ healthyHosts: [1, 1, 1], requests: [60, 60, 60], answered: [60, null, 60], shed: [0, null, 0], errors: [0, null, 0] });
+        assert.deepEqual(requestColumns(timelineRows(window, s, whole)).slice(0, 3), [
+            [1, 1, 0, 0],
+            [1, null, null, null],
+            [1, 1, 0, 0],
+        ]);
+    });
+
+    it("partly covered minutes: rates over the seconds the run covers, and the row says how many", () => {
+        const s = series({ healthyHosts: [1, 1, 1], requests: [400, 600, 100], answered: [400, 600, 100], shed: [0, 0, 0], errors: [0, 0, 0] });
+        const rows = timelineRows(window, s, [40, 60, 10, 60, 60]);
+        assert.deepEqual(rows.slice(0, 3).map((r) => [r.offeredRps, r.seconds]), [
+            [10, 40],
+            [10, undefined],
+            [10, 10],
+        ]);
+        assert.ok(!("seconds" in rows[1]), "a whole minute has no seconds");
     });
 
     it("task events where the running count changes, across gaps", () => {
-        const rows = timelineRows(window, series({ runningTasks: [1, 2, null, 2, 1] }));
+        const rows = timelineRows(window, series({ runningTasks: [1, 2, null, 2, 1] }), whole);
         assert.deepEqual(taskEvents(rows), [
             { t: 60, kind: "task", detail: "running 1 → 2" },
             { t: 240, kind: "task", detail: "running 2 → 1" },
@@ -452,6 +619,64 @@ describe("timeline observe: scaling activities and alarm history into events (ev
         assert.match(events[0].detail, /^desired \? → 2 /);
     });
 
+    it("a not scaled activity (at max capacity): an event saying why, never a scale-out, and not the count the next one starts from", () => {
+        const blocked: AasScalingActivity = {
+            ...ACTIVITY_IN_WINDOW,
+            ActivityId: "4d759079-a31f-4d0c-8468-504c56e2eecf",
+            StartTime: at(250),
+            Description: "Attempting to scale due to alarm triggered",
+            StatusCode: "Failed",
+            StatusMessage: undefined,
+            NotScaledReasons: [{ Code: "AlreadyAtMaxCapacity", MaxCapacity: 4 }],
+        };
+        const { events, activities } = scalingEvents(window, [activity(190, 4), blocked, activity(400, 3)], [3, 3, 3, 4, 4, 4, 4, 4, 4, 4], "dev-prime-counter");
+        assert.deepEqual(events.map((e) => [e.t, e.detail]), [
+            [190, "desired 3 → 4 (alarm cpu-scale-out in ALARM, policy scale-out)"],
+            [250, "not scaled: at max capacity 4 (alarm cpu-scale-out in ALARM, policy scale-out)"],
+            [400, "desired 4 → 3 (alarm cpu-scale-out in ALARM, policy scale-out)"],
+        ]);
+        assert.deepEqual(activities, [
+            { t: 190, from: 3, to: 4 },
+            { t: 400, from: 4, to: 3 },
+        ]);
+        const wanted = scalingEvents(window, [{ ...blocked, Description: "Setting desired count to 6." }], [], "dev-prime-counter").events[0].detail;
+        assert.equal(wanted, "not scaled: at max capacity 4, wanted 6 (alarm cpu-scale-out in ALARM, policy scale-out)");
+        assert.equal(scalingEvents(window, [{ ...blocked, StartTime: at(-60) }], [], "p").events.length, 0, "before the window: no event");
+    });
+
+    it("every not scaled reason AWS lists, in words", () => {
+        assert.deepEqual(
+            [
+                { Code: "AlreadyAtMaxCapacity", MaxCapacity: 4, CurrentCapacity: 4 },
+                { Code: "AlreadyAtMinCapacity", MinCapacity: 1 },
+                { Code: "AlreadyAtDesiredCapacity", CurrentCapacity: 2 },
+                { Code: "AutoScalingAnticipatedFlapping" },
+                { Code: "TargetServicePutResourceAsUnscalable" },
+                { Code: "SomethingNew" },
+            ].map(notScaledReason),
+            ["at max capacity 4", "at min capacity 1", "already at the capacity it computed 2", "scaling would flap", "ECS had put the service in an unscalable state", "SomethingNew"],
+        );
+    });
+
+    it("ECS service events within the window, oldest first, with ECS's own words after the service's name", () => {
+        assert.deepEqual(serviceEvents(window, SERVICE_EVENTS, "prime-counter"), [
+            { t: 205, kind: "service", detail: "has started 1 tasks: (task 0b6e3f2a9c1d4e7f8a5b6c7d8e9f0a1b)." },
+            { t: 242, kind: "service", detail: `registered 1 targets in (target-group ${TARGET_GROUP_ARN})` },
+            { t: 310, kind: "service", detail: "has reached a steady state." },
+        ]);
+        assert.equal(serviceEventDetail("(service prime-counter) (port 8000) is unhealthy in (target-group x) due to (reason Health checks failed).", "prime-counter"), "(port 8000) is unhealthy in (target-group x) due to (reason Health checks failed).");
+        assert.equal(serviceEventDetail("(service other) has reached a steady state.", "prime-counter"), "(service other) has reached a steady state.", "another prefix: kept whole");
+    });
+
+    it("a note when ECS's 100 latest events all came after the window's start (the list was cut), none when fewer or older", () => {
+        assert.equal(ECS_SERVICE_EVENTS_KEPT, 100);
+        const recent = (count: number, fromSeconds: number) =>
+            Array.from({ length: count }, (_, i): ServiceEvent => ({ id: `e${i}`, createdAt: at(fromSeconds + i), message: "(service prime-counter) has reached a steady state." }));
+        assert.match(truncatedServiceEventsNote(window, recent(100, 30)) ?? "", /^ECS returned only the service's latest 100 events, the oldest at 2026-03-02T12:00:30\.000Z, after the window's start: its service events before then are missing$/);
+        assert.equal(truncatedServiceEventsNote(window, recent(99, 30)), undefined, "fewer than ECS keeps: the whole list");
+        assert.equal(truncatedServiceEventsNote(window, recent(100, -60)), undefined, "the oldest before the window");
+    });
+
     it("short names: the component prefix and Pulumi's suffix dropped, target tracking's alarms by their role", () => {
         assert.equal(shortName("dev-prime-counter-cpu-scale-out-1a2b3c4", "dev-prime-counter"), "cpu-scale-out");
         assert.equal(shortName("TargetTracking-service/ecs-loadlab-prod/prime-counter-AlarmHigh-0f1e2d3c-4b5a-6978-8877-665544332211", "prod-prime-counter"), "target-tracking AlarmHigh");
@@ -484,6 +709,7 @@ describe("timeline observe: a 10-minute run with a scale-out, end to end", () =>
     let metricCalls: GetMetricDataCommandInput[];
     let activityCalls: unknown[];
     let historyCalls: DescribeAlarmHistoryCommandInput[];
+    let serviceCalls: unknown[];
     const config = loadEnvironmentConfig("Pulumi.dev.yaml");
 
     before(async () => {
@@ -496,6 +722,7 @@ describe("timeline observe: a 10-minute run with a scale-out, end to end", () =>
         metricCalls = cloudWatchMock.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
         activityCalls = autoScalingMock.commandCalls(DescribeScalingActivitiesCommand).map((c) => c.args[0].input);
         historyCalls = cloudWatchMock.commandCalls(DescribeAlarmHistoryCommand).map((c) => c.args[0].input);
+        serviceCalls = ecsMock.commandCalls(DescribeServicesCommand).map((c) => c.args[0].input);
     });
 
     it("is a valid observed timeline of the stack file and the summary's script, one row a minute", () => {
@@ -521,7 +748,7 @@ describe("timeline observe: a 10-minute run with a scale-out, end to end", () =>
         assert.deepEqual(timeline.rows.map((r) => r.cpuAverage), METRICS.cpuAverage);
     });
 
-    it("rows: rates per second, served = offered − shed, latency in ms, counts as recorded", () => {
+    it("rows: rates per second, served and shed as the service counted them, latency in ms, counts as recorded", () => {
         assert.deepEqual(timeline.rows[2], {
             t: 120,
             offeredRps: 30,
@@ -532,28 +759,45 @@ describe("timeline observe: a 10-minute run with a scale-out, end to end", () =>
             desiredTasks: 1,
             pendingTasks: 0,
             runningTasks: 1,
-            p50Ms: 200,
-            p99Ms: 900,
+            p50Ms: 190,
+            p99Ms: 880,
+            errorRps: 0,
+            queueMax: 24,
         });
-        assert.deepEqual(timeline.rows.map((r) => r.offeredRps), [10, 20, 30, 40, 40, 40, 40, 30, 10, 0], "the last minute had no request: 0");
+        assert.deepEqual(timeline.rows.map((r) => r.offeredRps), [15, 20, 30, 40, 40, 40, 40, 30, 10, 0], "the first minute's 600 over its 40 s; the last had no request: 0");
+        assert.deepEqual(timeline.rows.map((r) => r.seconds), [40, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, 40]);
         assert.deepEqual(timeline.rows.map((r) => r.shedRps), [0, 0, 0.5, 1, 0, 0, 0, 0, 0, 0]);
         assert.equal(timeline.rows[9].p99Ms, null, "no request, no latency");
         assert.deepEqual(timeline.rows.map((r) => r.desiredTasks), METRICS.desiredTasks);
     });
 
-    it("events: the alarm, the scale-out it triggered, the task it added, the alarm's return; in order", () => {
+    it("events: the alarm, the scale-out it triggered, ECS starting and registering the task, the alarm's return; in order", () => {
         assert.deepEqual(timeline.events, [
             { t: 185, kind: "alarm", detail: "cpu-scale-out: OK → ALARM" },
             { t: 190, kind: "scaling", detail: "desired 1 → 2 (alarm cpu-scale-out in ALARM, policy scale-out)" },
+            { t: 205, kind: "service", detail: "has started 1 tasks: (task 0b6e3f2a9c1d4e7f8a5b6c7d8e9f0a1b)." },
             { t: 240, kind: "task", detail: "running 1 → 2" },
+            { t: 242, kind: "service", detail: `registered 1 targets in (target-group ${TARGET_GROUP_ARN})` },
             { t: 307, kind: "alarm", detail: "cpu-scale-out: ALARM → OK" },
+            { t: 310, kind: "service", detail: "has reached a steady state." },
         ]);
     });
 
-    it("reads every page of the scaling activities and of each alarm's history, for the stack's names and window", () => {
+    it("asks ECS for the stack's service in its cluster, once", () => {
+        assert.deepEqual(serviceCalls, [{ cluster: "ecs-loadlab-dev", services: ["prime-counter"] }]);
+    });
+
+    it("reads every page of the scaling activities (not scaled ones included) and of each alarm's history, for the stack's names and window", () => {
+        const activityQuery = {
+            ServiceNamespace: "ecs",
+            ResourceId: "service/ecs-loadlab-dev/prime-counter",
+            ScalableDimension: "ecs:service:DesiredCount",
+            IncludeNotScaledActivities: true,
+            MaxResults: 50,
+        };
         assert.deepEqual(activityCalls, [
-            { ServiceNamespace: "ecs", ResourceId: "service/ecs-loadlab-dev/prime-counter", ScalableDimension: "ecs:service:DesiredCount", MaxResults: 50, NextToken: undefined },
-            { ServiceNamespace: "ecs", ResourceId: "service/ecs-loadlab-dev/prime-counter", ScalableDimension: "ecs:service:DesiredCount", MaxResults: 50, NextToken: "activities-page-1" },
+            { ...activityQuery, NextToken: undefined },
+            { ...activityQuery, NextToken: "activities-page-1" },
         ]);
         assert.deepEqual([...new Set(historyCalls.map((c) => c.AlarmName))].sort(), [...DEV_OUTPUTS.alarmNames].sort());
         assert.equal(historyCalls.length, DEV_OUTPUTS.alarmNames.length + 1, "one more page for the scale-out alarm");
@@ -570,11 +814,11 @@ describe("timeline observe: a 10-minute run with a scale-out, end to end", () =>
         assert.equal(timeline.summary.firstScaleOutSeconds, 190);
         assert.equal(timeline.summary.firstNewTaskServingSeconds, 240);
         assert.deepEqual([timeline.summary.scaleOuts, timeline.summary.scaleIns, timeline.summary.reversals], [1, 0, 0]);
-        assert.equal(timeline.summary.requests, 15_600);
+        assert.equal(timeline.summary.requests, 15_600, "the partial minutes' rates times their own seconds");
         assert.equal(timeline.summary.shedRequests, 90);
-        assert.equal(timeline.summary.p99Ms, 1600);
+        assert.equal(timeline.summary.p99Ms, 1550);
         assert.equal(timeline.summary.peakTasks, 2);
-        assert.equal(timeline.summary.durationSeconds, 600);
+        assert.equal(timeline.summary.durationSeconds, 560, "the run's length, not the window's");
     });
 
     it("scaling: the stack's mode, capacity and CPU thresholds; assumptions: where it read, and how", () => {
@@ -600,7 +844,7 @@ describe("timeline observe: a 10-minute run with a scale-out, end to end", () =>
                 windowStart: "2026-03-02T12:00:00.000Z",
                 windowEnd: "2026-03-02T12:10:00.000Z",
                 metricPeriodSeconds: 60,
-                seriesWithoutData: "none",
+                seriesWithoutData: "elb500, elb502, elb503, elb504",
             },
         );
     });
@@ -657,6 +901,7 @@ describe("timeline observe: options and the other scaling mode", () => {
         mockMetricPages({ cpuAverage: METRICS.cpuAverage, cpuMaximum: METRICS.cpuMaximum });
         mockActivityPages([[]]);
         mockAlarmHistory();
+        mockServiceEvents();
         const h = harness();
         const timeline = await observeTimeline(REQUEST, { ...h.deps, now: () => at(660) });
         assert.ok(h.progress.some((l) => /Container Insights/.test(l)), h.progress.join("\n"));
@@ -664,6 +909,227 @@ describe("timeline observe: options and the other scaling mode", () => {
         assert.ok(h.progress.some((l) => /ended 60 s ago/.test(l)));
         assert.ok(timeline.rows.every((r) => r.offeredRps === null && r.runningTasks === null));
         assert.match(String(timeline.assumptions.seriesWithoutData), /^runningTasks, desiredTasks, pendingTasks, requests/);
+    });
+});
+
+describe("timeline observe: where the request columns come from, end to end", () => {
+    it("an image without the service's metrics: the load balancer's figures, and the timeline's notes name the fallback", async () => {
+        mockAws();
+        mockMetricPages(WITHOUT_SERVICE_METRICS);
+        const timeline = await observeTimeline(REQUEST, harness().deps);
+        assert.equal(timeline.notes?.length, 1);
+        assert.match(timeline.notes?.[0] ?? "", /^the service's own metrics \(Answered, Shed, Errors\) have no datapoint in the window/);
+        assert.deepEqual(timeline.rows.map((r) => r.shedRps), [0, 0, 0.5, 1, 0, 0, 0, 0, 0, 0], "shed: the target 5xx");
+        assert.deepEqual([timeline.rows[2].p99Ms, timeline.rows[2].queueMax], [900, null], "TargetResponseTime's p99; no queue");
+        assert.match(String(timeline.assumptions.requestColumns), /^fallback: served = RequestCount − target 5xx/);
+    });
+
+    it("a run aimed elsewhere (wrong BASE_URL): CPU and healthy hosts only; no request column, and a note naming both URLs", async () => {
+        mockAws();
+        const { cpuAverage, cpuMaximum, runningTasks, desiredTasks, pendingTasks, healthyHosts } = METRICS;
+        const zeros = METRICS.answered.map(() => 0);
+        mockMetricPages({ cpuAverage, cpuMaximum, runningTasks, desiredTasks, pendingTasks, healthyHosts, answered: zeros, shed: zeros, errors: zeros, queueMax: zeros });
+        const h = harness(DEV_OUTPUTS, { [SUMMARY_FILE]: summaryText({ baseUrl: "https://prime-counter.other.example.com" }) });
+        const timeline = await observeTimeline(REQUEST, h.deps);
+        assert.ok(timeline.rows.every((r) => r.offeredRps === null && r.servedRps === null && r.shedRps === null && r.errorRps === null));
+        assert.equal(timeline.summary.requests, 0);
+        assert.deepEqual(timeline.notes?.length, 1);
+        assert.match(timeline.notes?.[0] ?? "", new RegExp(`the run sent its requests to https://prime-counter\\.other\\.example\\.com, and this stack serves ${re(DEV_OUTPUTS.url)}; was BASE_URL right\\?`));
+    });
+
+    it("ECS not finding the service: a note, its events missing; the rest read", async () => {
+        mockAws();
+        ecsMock.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: "arn:aws:ecs:eu-west-1:222222222222:service/ecs-loadlab-dev/prime-counter", reason: "MISSING" }] });
+        const timeline = await observeTimeline(REQUEST, harness().deps);
+        assert.deepEqual(timeline.notes, ["ECS DescribeServices did not find the service ecs-loadlab-dev/prime-counter (MISSING): its service events are missing"]);
+        assert.ok(!timeline.events.some((e) => e.kind === "service"));
+    });
+});
+
+// ------------------------------------------------------------------------------------------------ a recorded run
+
+/** What AWS answered for a stress run on dev that shed, errored and hit max capacity, as the AWS CLI prints it. */
+interface Recorded {
+    stack: { file: string; maxCapacity: number };
+    run: { script: string; baseUrl: string; startedAt: string; finishedAt: string };
+    observedAt: string;
+    GetMetricData: GetMetricDataCommandOutput[];
+    DescribeScalingActivities: DescribeScalingActivitiesCommandOutput[];
+    DescribeAlarmHistory: Record<string, DescribeAlarmHistoryCommandOutput[]>;
+    DescribeServices: DescribeServicesCommandOutput;
+}
+
+/** The fields the CLI prints as ISO times and the SDK gives as Dates. */
+const TIME_FIELDS = new Set(["Timestamps", "Timestamp", "StartTime", "EndTime", "createdAt"]);
+
+function readRecorded(): Recorded {
+    const text = readFileSync(join(__dirname, "fixtures", "timeline-observe-recorded.json"), "utf8");
+    return JSON.parse(text, (key: string, value: unknown) => {
+        if (!TIME_FIELDS.has(key)) return value;
+        return Array.isArray(value) ? value.map((time: string) => new Date(time)) : new Date(value as string);
+    }) as Recorded;
+}
+
+describe("timeline observe: a recorded stress run that shed, errored and hit max capacity (tests/fixtures/timeline-observe-recorded.json)", () => {
+    const recorded = readRecorded();
+    const start = Date.parse("2026-03-02T14:00:00Z");
+    const t = (iso: string) => (Date.parse(iso) - start) / 1000;
+    /** A recorded series' value per minute of the window (0 where CloudWatch had no datapoint, as for a count). */
+    const recordedCounts = (id: SeriesId): number[] => {
+        const result = recorded.GetMetricData[0].MetricDataResults?.find((r) => r.Id === id);
+        const values = new Array<number>(12).fill(0);
+        result?.Timestamps?.forEach((time, i) => (values[(time.getTime() - start) / 60_000] = result.Values?.[i] ?? 0));
+        return values;
+    };
+    let dir: string;
+    let timeline: Timeline;
+    let queriedIds: (string | undefined)[];
+
+    before(async () => {
+        stsMock.reset();
+        cloudWatchMock.reset();
+        autoScalingMock.reset();
+        mockCaller();
+        cloudWatchMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({ ...recorded.GetMetricData[Number(input.NextToken ?? 0)], $metadata: {} }));
+        cloudWatchMock
+            .on(DescribeAlarmHistoryCommand)
+            .callsFake((input: DescribeAlarmHistoryCommandInput) => ({ ...recorded.DescribeAlarmHistory[input.AlarmName ?? ""][Number(input.NextToken ?? 0)], $metadata: {} }));
+        autoScalingMock.on(DescribeScalingActivitiesCommand).callsFake((input: { NextToken?: string }) => ({ ...recorded.DescribeScalingActivities[Number(input.NextToken ?? 0)], $metadata: {} }));
+        ecsMock.reset();
+        ecsMock.on(DescribeServicesCommand).resolves(recorded.DescribeServices);
+
+        // The recording's capacity, whatever the shipped stack file says now.
+        dir = mkdtempSync(join(tmpdir(), "timeline-recorded-"));
+        const stackFile = join(dir, recorded.stack.file);
+        writeFileSync(stackFile, readFileSync(DEV_STACK_FILE, "utf8").replace(/^( +maxCapacity:) *\d+ *$/m, `$1 ${recorded.stack.maxCapacity}`));
+        const summaryFile = "k6/results/stress-20260302T141147Z.json";
+        const h = harness(DEV_OUTPUTS, { [summaryFile]: JSON.stringify({ run: recorded.run, k6: { metrics: {} } }) });
+        timeline = await observeTimeline({ stackFile, summaryFile }, { ...h.deps, now: () => new Date(recorded.observedAt) });
+        queriedIds = cloudWatchMock.commandCalls(GetMetricDataCommand)[0].args[0].input.MetricDataQueries?.map((q) => q.Id) ?? [];
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("was recorded with this observe's queries, and reads as a whole timeline with nothing to note", () => {
+        assert.deepEqual(recorded.GetMetricData[0].MetricDataResults?.map((r) => r.Id), queriedIds);
+        assert.deepEqual(timeline.rows.map((r) => r.t), Array.from({ length: 12 }, (_, i) => i * 60));
+        assert.equal(timeline.notes, undefined);
+        assert.equal(timeline.scaling.maxCapacity, recorded.stack.maxCapacity);
+    });
+
+    it("each figure in its column: offered from RequestCount, served, shed and errors from the service and the load balancer's 502s", () => {
+        const [requests, answered, shed, errors, elb502] = (["requests", "answered", "shed", "errors", "elb502"] as const).map(recordedCounts);
+        const seconds = timeline.rows.map((r) => r.seconds ?? 60);
+        const perSecond = (counts: number[]) => counts.map((count, i) => count / seconds[i]);
+        assert.deepEqual(timeline.rows.map((r) => r.offeredRps), perSecond(requests));
+        assert.deepEqual(timeline.rows.map((r) => r.servedRps), perSecond(answered));
+        assert.deepEqual(timeline.rows.map((r) => r.shedRps), perSecond(shed), "the service's 503s, in shed only");
+        assert.deepEqual(timeline.rows.map((r) => r.errorRps), perSecond(errors.map((count, i) => count + elb502[i])), "its other 5xx and the load balancer's 502s");
+        assert.deepEqual(timeline.rows[3], {
+            t: 180,
+            offeredRps: 3602 / 60,
+            servedRps: 1980 / 60,
+            shedRps: 1616 / 60,
+            cpuAverage: 97.6,
+            cpuMaximum: 99.3,
+            desiredTasks: 4,
+            pendingTasks: 1,
+            runningTasks: 3,
+            p50Ms: 1510,
+            p99Ms: 1960,
+            errorRps: (4 + 2) / 60,
+            queueMax: 32,
+        });
+    });
+
+    it("the first and last minute: rates over the 36.582 s and 47.902 s the run covers", () => {
+        assert.deepEqual([timeline.rows[0].seconds, timeline.rows[11].seconds], [36.582, 47.902]);
+        assert.equal(timeline.rows[0].offeredRps, 366 / 36.582);
+        assert.equal(timeline.summary.durationSeconds, 684.484);
+        assert.equal(timeline.summary.requests, recordedCounts("requests").reduce((a, b) => a + b, 0));
+        assert.equal(timeline.summary.shedRequests, recordedCounts("shed").reduce((a, b) => a + b, 0));
+    });
+
+    it("capped scaling: two scale-outs, then every minute's scale-out refused at max capacity, as events that are not scale-outs", () => {
+        const scaling = timeline.events.filter((e) => e.kind === "scaling");
+        assert.deepEqual(scaling.slice(0, 3), [
+            { t: 126, kind: "scaling", detail: "desired 1 → 3 (alarm cpu-scale-out in ALARM, policy scale-out)" },
+            { t: 186, kind: "scaling", detail: "desired 3 → 4 (alarm cpu-scale-out in ALARM, policy scale-out)" },
+            { t: 246, kind: "scaling", detail: "not scaled: at max capacity 4 (alarm cpu-scale-out in ALARM, policy scale-out)" },
+        ]);
+        assert.deepEqual(
+            scaling.slice(2).map((e) => e.t),
+            [246, 306, 366, 426, 486, 546, 606],
+        );
+        assert.ok(scaling.slice(2).every((e) => e.detail.startsWith("not scaled: at max capacity 4 ")));
+        assert.deepEqual([timeline.summary.scaleOuts, timeline.summary.scaleIns], [2, 0], "the scale-in at 14:15 is after the window");
+        assert.equal(timeline.summary.peakTasks, 4);
+        assert.equal(timeline.summary.minutesAtMaxCapacity, 7.8, "minutes 4–10 and the last minute's 47.9 s");
+    });
+
+    it("ECS's events of the window, in its words; those before and after it left out", () => {
+        const target = `(target-group arn:aws:elasticloadbalancing:eu-west-1:222222222222:${DEV_OUTPUTS.targetGroupArnSuffix})`;
+        assert.deepEqual(
+            timeline.events.filter((e) => e.kind === "service"),
+            [
+                { t: t("2026-03-02T14:02:21.532Z"), kind: "service", detail: "has started 2 tasks: (task 5e8f0c3b6a2d4e1f9b7c8d6e5f4a3b2c) (task 7a1b2c3d4e5f60718293a4b5c6d7e8f9)." },
+                { t: t("2026-03-02T14:03:18.306Z"), kind: "service", detail: "has started 1 tasks: (task 9d3e8f1a2b4c4d6e8f0a1b2c3d4e5f67)." },
+                { t: t("2026-03-02T14:03:29.957Z"), kind: "service", detail: `registered 2 targets in ${target}` },
+                { t: t("2026-03-02T14:04:26.415Z"), kind: "service", detail: `registered 1 targets in ${target}` },
+                { t: t("2026-03-02T14:05:33.879Z"), kind: "service", detail: "has reached a steady state." },
+            ].map((e) => ({ ...e, t: Math.floor(e.t) })),
+        );
+    });
+
+    it("the alarms' state changes within the window", () => {
+        assert.deepEqual(
+            timeline.events.filter((e) => e.kind === "alarm").map((e) => [e.t, e.detail]),
+            [
+                [125, "cpu-scale-out: OK → ALARM"],
+                [305, "target-5xx: OK → ALARM"],
+                [424, "max-capacity: OK → ALARM"],
+                [485, "cpu-critical-at-max: OK → ALARM"],
+                [665, "target-5xx: ALARM → OK"],
+                [665, "cpu-scale-out: ALARM → OK"],
+            ],
+        );
+    });
+});
+
+describe("timeline observe: timelines written before rows had seconds, errorRps and queueMax still load", () => {
+    const row = { t: 0, offeredRps: 10, servedRps: 10, shedRps: 0, cpuAverage: 30, cpuMaximum: 31, desiredTasks: 1, pendingTasks: 0, runningTasks: 1, p50Ms: 40, p99Ms: 90 };
+    const older = {
+        kind: "observed",
+        stack: "Pulumi.dev.yaml",
+        script: "load",
+        stepSeconds: 60,
+        rows: [row],
+        events: [{ t: 0, kind: "task", detail: "running 1 → 2" }],
+        assumptions: { region: "eu-west-1" },
+        summary: {
+            durationSeconds: 60,
+            requests: 600,
+            shedRequests: 0,
+            shedPercent: 0,
+            p99Ms: 90,
+            peakTasks: 1,
+            minutesAtMaxCapacity: 0,
+            firstBreachSeconds: null,
+            firstScaleOutSeconds: null,
+            firstNewTaskServingSeconds: null,
+            scaleOuts: 0,
+            scaleIns: 0,
+            reversals: 0,
+            taskHours: 0.017,
+            costUsd: 0.0002,
+            pricesAsOf: "2026-01-01",
+        },
+        scaling: { mode: "step", minCapacity: 1, maxCapacity: 4, cpuThresholds: [] },
+    };
+
+    it("without the new fields, and with them", () => {
+        assert.deepEqual(parseTimeline(JSON.stringify(older), "old.json").rows, [row]);
+        const newer = { ...older, rows: [{ ...row, seconds: 36.582, errorRps: 0.1, queueMax: 3 }], events: [{ t: 5, kind: "service", detail: "has reached a steady state." }] };
+        assert.equal(parseTimeline(JSON.stringify(newer), "new.json").rows[0].seconds, 36.582);
     });
 });
 
@@ -675,6 +1141,27 @@ describe("timeline observe: AWS failing is exit 1, naming the call, account and 
         cloudWatchMock.on(GetMetricDataCommand).rejects(awsError("ThrottlingException", "Rate exceeded"));
         const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
         assert.match(error.message, new RegExp(`^CloudWatch GetMetricData failed ${re(WHERE)}: ThrottlingException: Rate exceeded\n {2}AWS kept throttling`));
+    });
+
+    it("ECS DescribeServices throttled after the SDK's retries, or denied", async () => {
+        mockAws();
+        ecsMock.on(DescribeServicesCommand).rejects(awsError("ThrottlingException", "Rate exceeded"));
+        const throttled = await awsFailure(observeTimeline(REQUEST, harness().deps));
+        assert.match(throttled.message, new RegExp(`^ECS DescribeServices failed ${re(WHERE)}: ThrottlingException: Rate exceeded\n {2}AWS kept throttling`));
+        ecsMock.on(DescribeServicesCommand).rejects(awsError("AccessDeniedException", "User is not authorized to perform: ecs:DescribeServices"));
+        const denied = await awsFailure(observeTimeline(REQUEST, harness().deps));
+        assert.match(denied.message, /\n {2}the credentials may not call ecs:DescribeServices there: .*Application Auto Scaling and ECS read access/);
+    });
+
+    it("throttling of a later page of the scaling activities", async () => {
+        mockAws();
+        autoScalingMock.on(DescribeScalingActivitiesCommand).callsFake((input: { NextToken?: string }) => {
+            if (input.NextToken !== undefined) return Promise.reject(awsError("ThrottlingException", "Rate exceeded"));
+            return { ScalingActivities: [ACTIVITY_IN_WINDOW], NextToken: "activities-page-1", $metadata: {} };
+        });
+        const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
+        assert.match(error.message, /^Application Auto Scaling DescribeScalingActivities failed .*ThrottlingException/);
+        assert.equal(autoScalingMock.commandCalls(DescribeScalingActivitiesCommand).length, 2);
     });
 
     it("access denied, for each call", async () => {
@@ -767,6 +1254,7 @@ describe("timeline observe: bad input is exit 2, saying what to change", () => {
         mockMetricPages({});
         mockActivityPages([[]]);
         mockAlarmHistory();
+        mockServiceEvents();
         const message = await refused({});
         assert.match(message, new RegExp(`^CloudWatch has no datapoints at all for 2026-03-02 12:00–12:10 UTC \\(10 minute\\(s\\)\\) ${re(WHERE)}:`));
         for (const metric of ["AWS/ECS CPUUtilization (Average)", "ECS/ContainerInsights RunningTaskCount", "AWS/ApplicationELB RequestCount (Sum)", "TargetResponseTime (p99)"]) {
@@ -812,6 +1300,7 @@ describe("timeline observe: the credentials must be in the stack's account (STS 
         assert.equal(stsMock.commandCalls(GetCallerIdentityCommand).length, 1);
         assert.equal(cloudWatchMock.calls().length, 0, "no CloudWatch call");
         assert.equal(autoScalingMock.calls().length, 0, "no Application Auto Scaling call");
+        assert.equal(ecsMock.calls().length, 0, "no ECS call");
         assert.deepEqual(h.stacksRead, [], "not even the stack's outputs");
     });
 
@@ -905,14 +1394,17 @@ describe("timeline observe: an alarm history that cannot be read is a note, not 
         assert.deepEqual(timeline.notes, notes);
         assert.deepEqual(
             timeline.events.map((event) => event.kind),
-            ["scaling", "task"],
-            "the scale-out alarm's transitions are missing; the scaling activity and the task are not",
+            ["scaling", "service", "task", "service", "service"],
+            "the scale-out alarm's transitions are missing; the scaling activity, the task and ECS's events are not",
         );
         assert.deepEqual(
             result.stdout.filter((line) => line.startsWith("warning: ")),
             notes.map((note) => `warning: ${note}`),
         );
-        assert.ok(result.stdout.some((line) => /^read: 10 of 10 metrics with data, 1 scaling activities, 0 alarm state changes \(2 of 6 alarm histories unreadable\)$/.test(line)), result.stdout.join("\n"));
+        assert.ok(
+            result.stdout.some((line) => /^read: 16 of 20 metrics with data, 1 scaling activities, 0 alarm state changes \(2 of 6 alarm histories unreadable\), 3 service events$/.test(line)),
+            result.stdout.join("\n"),
+        );
         const page = readFileSync(html, "utf8");
         assert.ok(page.indexOf(`<section id="notes">`) < page.indexOf(`<section id="charts">`), "the notes come before the charts");
         for (const note of notes) assert.ok(page.includes(`<li class="observed">${note}</li>`), note);

@@ -87,11 +87,16 @@ function countReversals(activities: readonly ScalingActivity[]): number {
     return reversals;
 }
 
+/**
+ * The run's numbers from its rows. Each row lasts its own `seconds` (an observed run's first and last minute, which
+ * it covers only partly) or else `stepSeconds`: its rates times that are its counts, and the run's length, time at max
+ * capacity and task time add up those durations.
+ */
 export function summarize(rows: readonly TimelineRow[], context: SummaryContext): TimelineSummary {
-    const { stepSeconds } = context;
-    const sum = (pick: (row: TimelineRow) => number | null) => rows.reduce((total, row) => total + (pick(row) ?? 0), 0);
-    const requests = sum((row) => row.offeredRps) * stepSeconds;
-    const shedRequests = sum((row) => row.shedRps) * stepSeconds;
+    const rowSeconds = (row: TimelineRow) => row.seconds ?? context.stepSeconds;
+    const total = (pick: (row: TimelineRow) => number | null) => rows.reduce((sum, row) => sum + (pick(row) ?? 0) * rowSeconds(row), 0);
+    const requests = total((row) => row.offeredRps);
+    const shedRequests = total((row) => row.shedRps);
 
     const breach = rows.find((row) => {
         const cpu = context.cpuStatistic === "Average" ? row.cpuAverage : row.cpuMaximum;
@@ -109,20 +114,20 @@ export function summarize(rows: readonly TimelineRow[], context: SummaryContext)
         p99Ms = p99s.length === 0 ? null : Math.max(...p99s);
     }
 
-    const taskSeconds = context.taskSeconds ?? [sum((row) => (row.runningTasks ?? 0) + (row.pendingTasks ?? 0)) * stepSeconds];
+    const taskSeconds = context.taskSeconds ?? [total((row) => (row.runningTasks ?? 0) + (row.pendingTasks ?? 0))];
     const price = (seconds: number) =>
         seconds <= 0
             ? 0
             : estimateFargateCost({ region: context.region, cpuUnits: context.cpuUnits, memoryMiB: context.memoryMiB, tasks: 1, seconds, spot: false }).usd;
 
     return {
-        durationSeconds: rows.length * stepSeconds,
+        durationSeconds: round(total(() => 1), 3),
         requests: Math.round(requests),
         shedRequests: Math.round(shedRequests),
         shedPercent: requests > 0 ? round((100 * shedRequests) / requests) : 0,
         p99Ms: p99Ms === null ? null : round(p99Ms, 1),
         peakTasks: Math.max(0, ...rows.map((row) => row.runningTasks ?? 0)),
-        minutesAtMaxCapacity: round((rows.filter((row) => (row.runningTasks ?? 0) >= context.maxCapacity).length * stepSeconds) / 60, 1),
+        minutesAtMaxCapacity: round(total((row) => ((row.runningTasks ?? 0) >= context.maxCapacity ? 1 : 0)) / 60, 1),
         firstBreachSeconds: breach?.t ?? null,
         firstScaleOutSeconds: firstScaleOut?.t ?? null,
         firstNewTaskServingSeconds: firstServing ?? null,

@@ -9,6 +9,7 @@ import {
     type ScalingActivity as AasScalingActivity,
 } from "@aws-sdk/client-application-auto-scaling";
 import { type AlarmHistoryItem, CloudWatchClient, DescribeAlarmHistoryCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeServicesCommand, ECSClient, type ServiceEvent } from "@aws-sdk/client-ecs";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { IAM_NAMES } from "../../../config";
 import { type SeriesQuery, describeQuery, metricDataQueries } from "./queries";
@@ -19,6 +20,7 @@ export interface ObserveClients {
     sts: STSClient;
     cloudWatch: CloudWatchClient;
     autoScaling: ApplicationAutoScalingClient;
+    ecs: ECSClient;
 }
 
 /** Where the calls go, for messages. */
@@ -61,7 +63,7 @@ const ERROR_HINTS: { names: RegExp; hint: (action: string) => string }[] = [
     {
         names: ACCESS_DENIED,
         hint: (action) =>
-            `the credentials may not call ${action} there: use credentials or a --role-arn that may (the account's read-only role ${IAM_NAMES.readOnlyRole}, or any role with CloudWatch and Application Auto Scaling read access)`,
+            `the credentials may not call ${action} there: use credentials or a --role-arn that may (the account's read-only role ${IAM_NAMES.readOnlyRole}, or any role with CloudWatch, Application Auto Scaling and ECS read access)`,
     },
     {
         names: /^(Throttling(Exception)?|TooManyRequestsException|RequestLimitExceeded|LimitExceededException|RateExceeded)$/,
@@ -175,6 +177,7 @@ export async function readMetricSeries(
 /**
  * The scalable target's scaling activities, every page: Application Auto Scaling keeps six weeks of them and takes
  * no time range, and its order is not documented, so all are read (a few pages at most) and sorted by start time.
+ * Not scaled activities included (IncludeNotScaledActivities): a scale-out blocked at max capacity is one of them.
  */
 export async function readScalingActivities(client: ApplicationAutoScalingClient, resourceId: string, target: AwsTarget): Promise<AasScalingActivity[]> {
     const call = "Application Auto Scaling DescribeScalingActivities";
@@ -185,6 +188,7 @@ export async function readScalingActivities(client: ApplicationAutoScalingClient
                     ServiceNamespace: "ecs",
                     ResourceId: resourceId,
                     ScalableDimension: "ecs:service:DesiredCount",
+                    IncludeNotScaledActivities: true,
                     MaxResults: SCALING_ACTIVITIES_PAGE,
                     NextToken: token,
                 }),
@@ -194,6 +198,25 @@ export async function readScalingActivities(client: ApplicationAutoScalingClient
     return pages
         .flatMap((page) => page.ScalingActivities ?? [])
         .sort((a, b) => (a.StartTime?.getTime() ?? 0) - (b.StartTime?.getTime() ?? 0));
+}
+
+/** What ECS DescribeServices says of the service: its latest events, or why it has none for it. */
+export interface ServiceEventsRead {
+    events: ServiceEvent[];
+    /** ECS's failure reason for the service (MISSING: no such service in the cluster). */
+    failure?: string;
+}
+
+/**
+ * The service's latest events (ECS keeps the 100 latest: events.ts ECS_SERVICE_EVENTS_KEPT). DescribeServices has
+ * no pages; a service it cannot find comes back as a failure, not an error.
+ */
+export async function readServiceEvents(client: ECSClient, cluster: string, service: string, target: AwsTarget): Promise<ServiceEventsRead> {
+    const call = "ECS DescribeServices";
+    const answer = await calling(call, "ecs:DescribeServices", target, () => client.send(new DescribeServicesCommand({ cluster, services: [service] })));
+    const found = answer.services?.find((candidate) => candidate.serviceName === service);
+    if (found === undefined) return { events: [], failure: answer.failures?.[0]?.reason ?? "not in the answer" };
+    return { events: found.events ?? [] };
 }
 
 /** An alarm whose history could not be read, and why (the error's name and message). */

@@ -1,9 +1,10 @@
 /**
- * Application Auto Scaling's activities and CloudWatch's alarm history → the timeline's events, and the scaling
- * activities (t, from, to) summarize() counts. Pure: no AWS here.
+ * Application Auto Scaling's activities, CloudWatch's alarm history and ECS's service events → the timeline's events,
+ * and the scaling activities (t, from, to) summarize() counts. Pure: no AWS here.
  */
-import type { ScalingActivity as AasScalingActivity } from "@aws-sdk/client-application-auto-scaling";
+import type { NotScaledReason, ScalingActivity as AasScalingActivity } from "@aws-sdk/client-application-auto-scaling";
 import type { AlarmHistoryItem } from "@aws-sdk/client-cloudwatch";
+import type { ServiceEvent } from "@aws-sdk/client-ecs";
 import type { ScalingActivity } from "../summary";
 import { EVENT_KINDS, type TimelineEvent } from "../timeline";
 import { type MetricWindow, isInWindow, periodStart, secondsIntoWindow } from "./window";
@@ -66,6 +67,35 @@ export function desiredCountBefore(at: Date, window: MetricWindow, desired: read
     return latest === undefined ? undefined : Math.round(desired[latest] as number);
 }
 
+/**
+ * Why Application Auto Scaling did not scale, from a reason's code and the capacities it gives ("at max capacity 4"):
+ * https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scaling-activities.html
+ * (Understanding not scaled reason codes), https://docs.aws.amazon.com/autoscaling/application/APIReference/API_NotScaledReason.html
+ */
+export function notScaledReason(reason: NotScaledReason): string {
+    const capacity = (value: number | undefined) => (value === undefined ? "" : ` ${value}`);
+    switch (reason.Code) {
+        case "AlreadyAtMaxCapacity":
+            return `at max capacity${capacity(reason.MaxCapacity)}`;
+        case "AlreadyAtMinCapacity":
+            return `at min capacity${capacity(reason.MinCapacity)}`;
+        case "AlreadyAtDesiredCapacity":
+            return `already at the capacity it computed${capacity(reason.CurrentCapacity)}`;
+        case "AutoScalingAnticipatedFlapping":
+            return "scaling would flap";
+        case "TargetServicePutResourceAsUnscalable":
+            return "ECS had put the service in an unscalable state";
+        default:
+            return reason.Code ?? "no reason given";
+    }
+}
+
+/** "not scaled: at max capacity 4 (alarm cpu-scale-out in ALARM, policy scale-out)", with ", wanted 6" when the description names a count. */
+function notScaledDetail(activity: AasScalingActivity, reasons: readonly NotScaledReason[], monitoringName: string): string {
+    const wanted = desiredCountSetBy(activity.Description);
+    return `not scaled: ${reasons.map(notScaledReason).join("; ")}${wanted === undefined ? "" : `, wanted ${wanted}`} (${describeCause(activity.Cause, monitoringName)})`;
+}
+
 function scalingDetail(activity: AasScalingActivity, from: number | undefined, to: number | undefined, monitoringName: string): string {
     const change = to === undefined ? shorten(activity.Description ?? "scaling activity", CAUSE_LENGTH) : `desired ${from ?? "?"} → ${to}`;
     const status = activity.StatusCode ?? "unknown status";
@@ -76,7 +106,9 @@ function scalingDetail(activity: AasScalingActivity, from: number | undefined, t
 /**
  * One "scaling" event per activity that started within the window, and the activities that changed the desired
  * count (from ≠ to, and effective) for summarize(). `activities` may reach back before the window (Application Auto
- * Scaling keeps six weeks): those only tell the desired count the first activity in the window started from.
+ * Scaling keeps six weeks): those only tell the desired count the first activity in the window started from. A not
+ * scaled activity (one with NotScaledReasons, listed with IncludeNotScaledActivities) is an event that says why, and
+ * never a change of the count.
  */
 export function scalingEvents(
     window: MetricWindow,
@@ -90,6 +122,11 @@ export function scalingEvents(
     const sorted = activities.filter((a) => a.StartTime !== undefined).sort((a, b) => a.StartTime!.getTime() - b.StartTime!.getTime());
     for (const activity of sorted) {
         const start = activity.StartTime as Date;
+        const reasons = activity.NotScaledReasons ?? [];
+        if (reasons.length > 0) {
+            if (isInWindow(window, start)) events.push({ t: secondsIntoWindow(window, start), kind: "scaling", detail: notScaledDetail(activity, reasons, monitoringName) });
+            continue;
+        }
         const to = desiredCountSetBy(activity.Description);
         const from = desiredCountBefore(start, window, desired, previous);
         const effective = EFFECTIVE_STATUSES.has(activity.StatusCode ?? "");
@@ -127,6 +164,50 @@ export function alarmEvents(window: MetricWindow, items: readonly AlarmHistoryIt
             const detail = change ? `${name}: ${change.from} → ${change.to}` : `${name}: ${shorten(item.HistorySummary ?? "state changed", CAUSE_LENGTH)}`;
             return { t: secondsIntoWindow(window, item.Timestamp as Date), kind: "alarm" as const, detail };
         });
+}
+
+/** The "(service prime-counter) " ECS puts before every message of a service's events. */
+function servicePrefix(serviceName: string): string {
+    return `(service ${serviceName}) `;
+}
+
+/**
+ * An ECS service event's message as a timeline event's detail: the message with the leading "(service <name>) "
+ * dropped, the rest verbatim ("has started 2 tasks: (task 5e8f…).", "registered 1 targets in (target-group arn:…)",
+ * "has reached a steady state."), so a reader, or a tool, finds ECS's own phrases in it.
+ */
+export function serviceEventDetail(message: string, serviceName: string): string {
+    const prefix = servicePrefix(serviceName);
+    return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
+
+/** One "service" event per ECS service event within the window. */
+export function serviceEvents(window: MetricWindow, events: readonly ServiceEvent[], serviceName: string): TimelineEvent[] {
+    return events
+        .filter((event): event is ServiceEvent & { createdAt: Date } => event.createdAt !== undefined && isInWindow(window, event.createdAt))
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        .map((event) => ({ t: secondsIntoWindow(window, event.createdAt), kind: "service" as const, detail: serviceEventDetail(event.message ?? "", serviceName) }));
+}
+
+/**
+ * DescribeServices returns a service's latest events only, at most 100 ("A maximum of 100 of the latest events are
+ * displayed": https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html, events).
+ */
+export const ECS_SERVICE_EVENTS_KEPT = 100;
+
+/**
+ * The note for a truncated list: ECS returned as many events as it keeps, and the oldest is newer than the window's
+ * start, so the window's earlier events are missing. Fewer than that many is the whole list.
+ */
+export function truncatedServiceEventsNote(window: MetricWindow, events: readonly ServiceEvent[]): string | undefined {
+    const times = events.flatMap((event) => (event.createdAt === undefined ? [] : [event.createdAt.getTime()]));
+    if (times.length < ECS_SERVICE_EVENTS_KEPT) return undefined;
+    const oldest = Math.min(...times);
+    if (oldest <= window.start.getTime()) return undefined;
+    return (
+        `ECS returned only the service's latest ${times.length} events, the oldest at ${new Date(oldest).toISOString()}, after the window's start: ` +
+        "its service events before then are missing"
+    );
 }
 
 /** Events by time; at the same second an alarm comes before the scaling it triggers, and that before tasks change. */

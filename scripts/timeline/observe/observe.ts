@@ -6,8 +6,9 @@
  *   summary file ─► the run's window (./window.ts), aligned to whole minutes
  *   AWS (./cloudwatch.ts): GetCallerIdentity first: the credentials must be in the stack's account
  *   stack outputs ► load balancer and target group ARN suffixes, alarm names
- *   AWS (./cloudwatch.ts): GetMetricData, DescribeScalingActivities, DescribeAlarmHistory
- *   ──► rows (./rows.ts), events (./events.ts), summary (../summary.ts), notes (an alarm history it could not read)
+ *   AWS (./cloudwatch.ts): GetMetricData, DescribeScalingActivities, DescribeAlarmHistory, ECS DescribeServices
+ *   ──► rows (./rows.ts), events (./events.ts), summary (../summary.ts), notes (what the timeline lacks: an alarm
+ *       history it could not read, the service's own metrics, traffic, service events)
  *
  * Bad input (a stack file, summary file or outputs that cannot be used; credentials of another account; a window
  * CloudWatch has nothing for) throws InputError (exit 2); AWS refusing or failing throws Error naming the call, the
@@ -17,6 +18,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { STSClient } from "@aws-sdk/client-sts";
 import { PERIOD_SECONDS } from "../../../components/metrics";
 import { type EnvironmentStackConfig, IAM_NAMES } from "../../../config";
@@ -41,11 +43,12 @@ import {
     readCallerIdentity,
     readMetricSeries,
     readScalingActivities,
+    readServiceEvents,
 } from "./cloudwatch";
-import { alarmEvents, scalingEvents, sortEvents } from "./events";
+import { alarmEvents, scalingEvents, serviceEvents, sortEvents, truncatedServiceEventsNote } from "./events";
 import { SERIES_IDS, type SeriesId, type SeriesQuery, describeQuery, seriesQueries } from "./queries";
-import { emptySeries, seriesByPeriod, servingTimes, taskEvents, timelineRows } from "./rows";
-import { type MetricWindow, type RunRecord, alignWindow, parseRunRecord, utcMinute } from "./window";
+import { emptySeries, requestSource, requestSourceNote, seriesByPeriod, servingTimes, taskEvents, timelineRows } from "./rows";
+import { type MetricWindow, type RunRecord, alignWindow, parseRunRecord, periodCoverage, utcMinute } from "./window";
 
 export type { ObserveClients } from "./cloudwatch";
 
@@ -91,7 +94,12 @@ export function defaultObserveDeps(): ObserveDeps {
     return {
         clients: (connection) => {
             const config = { ...clientConfig(connection, ROLE_SESSION_NAME), maxAttempts: AWS_MAX_ATTEMPTS };
-            return { sts: new STSClient(config), cloudWatch: new CloudWatchClient(config), autoScaling: new ApplicationAutoScalingClient(config) };
+            return {
+                sts: new STSClient(config),
+                cloudWatch: new CloudWatchClient(config),
+                autoScaling: new ApplicationAutoScalingClient(config),
+                ecs: new ECSClient(config),
+            };
         },
         readStackOutputs: automationApiOutputs,
         readFile: (file) => fs.readFile(file, "utf8"),
@@ -248,13 +256,18 @@ export function alarmHistoryNote({ alarmName, error }: UnreadableAlarmHistory): 
     return `the history of alarm ${alarmName} could not be read (${error}): its state changes are missing from the events`;
 }
 
-/** Notes for a source that had nothing while others had data. */
+/** The note for a service DescribeServices did not find: its events are missing. */
+export function serviceEventsNote(service: string, failure: string): string {
+    return `ECS DescribeServices did not find the service ${service} (${failure}): its service events are missing`;
+}
+
+/** Progress notes for a source that had nothing while others had data (the service's own metrics: a timeline note, rows.ts). */
 function missingSourceNotes(empty: readonly SeriesId[], queries: readonly SeriesQuery[], service: string, targetGroup: string): string[] {
     const emptyOf = (source: SeriesQuery["source"]) => queries.filter((q) => q.source === source).every((q) => empty.includes(q.id));
     const notes: string[] = [];
     if (emptyOf("ecs")) notes.push(`no CPUUtilization datapoints for ${service}: did a task run during the window? CPU columns are empty`);
     if (emptyOf("containerInsights")) notes.push("no Container Insights task counts: is Container Insights enabled on the cluster? task columns are empty");
-    if (emptyOf("loadBalancer")) notes.push(`no load balancer datapoints for ${targetGroup}: did the run's requests go through this stack's load balancer? request and latency columns are empty`);
+    if (emptyOf("loadBalancer")) notes.push(`no load balancer datapoints for ${targetGroup}: did the run's requests go through this stack's load balancer? request columns are empty`);
     return notes;
 }
 
@@ -300,10 +313,11 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
     }
 
     const queries = seriesQueries(outputs);
-    const [datapoints, activities, alarmHistory] = await Promise.all([
+    const [datapoints, activities, alarmHistory, ecsService] = await Promise.all([
         readMetricSeries(clients.cloudWatch, queries, window, target),
         readScalingActivities(clients.autoScaling, names.scalableResourceId, target),
         readAlarmHistory(clients.cloudWatch, outputs.alarmNames, window),
+        readServiceEvents(clients.ecs, names.clusterName, names.serviceName, target),
     ]);
 
     const series = seriesByPeriod(window, datapoints);
@@ -312,19 +326,27 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
     if (empty.length === SERIES_IDS.length) throw noDatapointsError(queries, window, where, now);
     for (const note of missingSourceNotes(empty, queries, where.service, where.targetGroup)) deps.progress(`note: ${note}`);
 
-    const rows = timelineRows(window, series);
+    const rows = timelineRows(window, series, periodCoverage(window, run));
+    const source = requestSource(series);
     const scaling = scalingEvents(window, activities, series.desiredTasks, names.monitoringName);
-    const events = sortEvents([...alarmEvents(window, alarmHistory.items, names.monitoringName), ...scaling.events, ...taskEvents(rows)]);
-    const notes = alarmHistory.unreadable.map(alarmHistoryNote);
+    const ownEvents = serviceEvents(window, ecsService.events, names.serviceName);
+    const events = sortEvents([...alarmEvents(window, alarmHistory.items, names.monitoringName), ...scaling.events, ...taskEvents(rows), ...ownEvents]);
+    const notes = [
+        requestSourceNote(source, { targetGroup: outputs.targetGroupArnSuffix, baseUrl: run.baseUrl, stackUrl: `https://${config.domain.name}` }),
+        ecsService.failure === undefined ? truncatedServiceEventsNote(window, ecsService.events) : serviceEventsNote(where.service, ecsService.failure),
+        ...alarmHistory.unreadable.map(alarmHistoryNote),
+    ].filter((note): note is string => note !== undefined);
     const context: SummaryContext = {
         ...stackSummaryContext(config, config.scaling),
         stepSeconds: window.periodSeconds,
         activities: scaling.activities,
         taskServingTimes: servingTimes(window, series),
     };
-    const unreadable = notes.length > 0 ? ` (${notes.length} of ${outputs.alarmNames.length} alarm histories unreadable)` : "";
+    const unreadableCount = alarmHistory.unreadable.length;
+    const unreadable = unreadableCount > 0 ? ` (${unreadableCount} of ${outputs.alarmNames.length} alarm histories unreadable)` : "";
     deps.progress(
-        `read: ${SERIES_IDS.length - empty.length} of ${SERIES_IDS.length} metrics with data, ${scaling.events.length} scaling activities, ${events.filter((e) => e.kind === "alarm").length} alarm state changes${unreadable}`,
+        `read: ${SERIES_IDS.length - empty.length} of ${SERIES_IDS.length} metrics with data, ${scaling.events.length} scaling activities, ` +
+            `${events.filter((e) => e.kind === "alarm").length} alarm state changes${unreadable}, ${ownEvents.length} service events`,
     );
 
     return timelineSchema.parse({
@@ -336,7 +358,7 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
         events,
         ...(notes.length > 0 ? { notes } : {}),
         assumptions: {
-            source: "CloudWatch GetMetricData, Application Auto Scaling DescribeScalingActivities, CloudWatch DescribeAlarmHistory",
+            source: "CloudWatch GetMetricData, Application Auto Scaling DescribeScalingActivities, CloudWatch DescribeAlarmHistory, ECS DescribeServices",
             region: target.region,
             accountId: target.accountId,
             credentials,
@@ -350,8 +372,15 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
             windowEnd: window.end.toISOString(),
             metricPeriodSeconds: window.periodSeconds,
             seriesWithoutData: empty.length === 0 ? "none" : empty.join(", "),
+            offered: "RequestCount + HTTPCode_ELB_500_Count + HTTPCode_ELB_503_Count (the load balancer's own 5xx per load balancer, not per target group)",
+            requestColumns: {
+                service: "served, shed, errors: the service's Answered, Shed, Errors (Sum over tasks) + the load balancer's own 5xx; latency: its LatencyP50/P99 (Maximum over tasks)",
+                loadBalancer: "fallback: served = RequestCount − target 5xx − ELB 502 − ELB 504, shed = target 5xx (upper bound), errors = ELB 5xx; latency: TargetResponseTime",
+                none: "no traffic reached the stack: request columns empty",
+            }[source],
             missingCountsMean:
-                "RequestCount and HTTPCode_Target_5XX_Count missing = 0 between the first and last minute with any datapoint, when the target group has any; other gaps null",
+                "load balancer counts missing = 0 between the first and last minute with any load-balancer or service datapoint, once any request reached the stack; service counts missing = no task logged (null); other gaps null",
+            partialMinutes: "the first and last row's rates are over the seconds the run covers (the row's seconds)",
             scaleOutCpu: scaleOutCpu(config.scaling).label,
             newTaskServing: "a rise of the target group's HealthyHostCount (Maximum), to the minute",
         },

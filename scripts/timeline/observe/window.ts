@@ -6,11 +6,13 @@
 import { z } from "zod";
 import { InputError } from "../timeline";
 
-/** What observe takes from a summary file: the script and its window. */
+/** What observe takes from a summary file: the script, its window, and where it sent its requests. */
 export interface RunRecord {
     script: string;
     startedAt: Date;
     finishedAt: Date;
+    /** The run's BASE_URL, when the file names it. */
+    baseUrl?: string;
 }
 
 /** The run's window widened to whole periods: rows start at `start`, one per period, `end` exclusive. */
@@ -30,6 +32,7 @@ const summarySchema = z.object({
             script: z.string({ error: 'must be the k6 script\'s name, e.g. "load"' }).min(1, 'must be the k6 script\'s name, e.g. "load"'),
             startedAt: isoTime,
             finishedAt: isoTime,
+            baseUrl: z.string().optional(),
         },
         { error: "is missing: this project's k6 scripts write { run: { script, startedAt, finishedAt, ... }, k6: { ... } }" },
     ),
@@ -50,8 +53,8 @@ export function parseRunRecord(text: string, source: string): RunRecord {
         const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
         throw new InputError(`${source} is not a k6 summary of this project:\n  - ${problems.join("\n  - ")}\n${SUMMARY_HINT}`);
     }
-    const { script, startedAt, finishedAt } = parsed.data.run;
-    const run = { script, startedAt: new Date(startedAt), finishedAt: new Date(finishedAt) };
+    const { script, startedAt, finishedAt, baseUrl } = parsed.data.run;
+    const run: RunRecord = { script, startedAt: new Date(startedAt), finishedAt: new Date(finishedAt), ...(baseUrl === undefined ? {} : { baseUrl }) };
     if (!(run.finishedAt.getTime() > run.startedAt.getTime())) {
         throw new InputError(`${source}: run.finishedAt (${finishedAt}) is not after run.startedAt (${startedAt}): the run has no window to observe`);
     }
@@ -68,6 +71,18 @@ export function alignWindow(run: Pick<RunRecord, "startedAt" | "finishedAt">, pe
     const start = Math.floor(run.startedAt.getTime() / period) * period;
     const end = Math.max(start + period, Math.ceil(run.finishedAt.getTime() / period) * period);
     return { start: new Date(start), end: new Date(end), periodSeconds, periods: (end - start) / period };
+}
+
+/**
+ * The seconds of each row the run covers: all of the row's period but in the first and last minute, which the run
+ * starts and ends inside. A rate over a row is its count over these seconds, not over the whole minute.
+ */
+export function periodCoverage(window: MetricWindow, run: Pick<RunRecord, "startedAt" | "finishedAt">): number[] {
+    return Array.from({ length: window.periods }, (_, index) => {
+        const from = Math.max(periodStart(window, index).getTime(), run.startedAt.getTime());
+        const to = Math.min(periodStart(window, index + 1).getTime(), run.finishedAt.getTime());
+        return Math.max(0, to - from) / 1000;
+    });
 }
 
 /** Seconds from the window's start, whole (a scaling activity or alarm change at 12:03:07.9 is t = 187). */
