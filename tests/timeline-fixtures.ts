@@ -1,10 +1,12 @@
 /**
  * Timelines for the report's tests: a 30-minute run of a dev-sized stack (step scaling, 1–4 tasks of 0.25 vCPU)
- * under a ramp to 40 req/s, predicted and observed. Both are built from the same small model so they look like the
- * real thing: the load outgrows one task, CPU crosses the threshold, an alarm fires, scaling adds tasks that serve a
- * minute later, requests are shed meanwhile, and the run ramps down and scales in. The observed run reacts a minute
- * later, is noisier, and has the gaps CloudWatch leaves (a missing CPU datapoint, no latency without requests).
+ * under a ramp to 40 req/s, predicted, observed and calibrated. All are built from the same small model so they look
+ * like the real thing: the load outgrows one task, CPU crosses the threshold, an alarm fires, scaling adds tasks that
+ * serve a minute later, requests are shed meanwhile, and the run ramps down and scales in. The observed run reacts a
+ * minute later, is noisier, and has the gaps CloudWatch leaves (a missing CPU datapoint, no latency without
+ * requests); the calibrated prediction reacts as late as the observed run, without its noise.
  */
+import { type Band, bandRow } from "../scripts/timeline/band";
 import { summarize, type ScalingActivity } from "../scripts/timeline/summary";
 import { timelineSchema, type Timeline, type TimelineEvent, type TimelineKind, type TimelineRow } from "../scripts/timeline/timeline";
 
@@ -148,6 +150,29 @@ export function fixtureTimeline(kind: TimelineKind, extraEvents: TimelineEvent[]
         return build({ kind, desired: [[3, 2], [5, 4], [27, 3], [28, 2], [29, 1]], pendingMinutes: 1, jitter: 0, cpuGaps: [] }, extraEvents);
     }
     return build({ kind, desired: [[4, 2], [6, 4], [28, 2]], pendingMinutes: 2, jitter: 0.12, cpuGaps: [12, 13] }, extraEvents);
+}
+
+/** A prediction made with a calibration (simulate --calibration): it reacts as late as the observed run. */
+export function fixtureCalibrated(): Timeline {
+    const timeline = build({ kind: "predicted", desired: [[4, 2], [6, 4], [28, 2]], pendingMinutes: 2, jitter: 0, cpuGaps: [] });
+    return { ...timeline, assumptions: { ...timeline.assumptions, calibration: "calibration.json", cpuMsSource: "calibration calibration.json (observed observed.json, 24 rows)" } };
+}
+
+/**
+ * The predicted fixture with a band by hand: the low end runs a task fewer while it scales out and sheds half as
+ * much, the high end sheds more; p99 × 0.7 and × 1.4. Every banded series has width somewhere.
+ */
+export function fixtureBanded(): Timeline & { band: Band } {
+    const timeline = fixtureTimeline("predicted");
+    const scaled = (value: number | null, factor: number, plus = 0) => (value === null ? null : Math.round((value * factor + plus) * 10) / 10);
+    const low = timeline.rows.map((row) => ({
+        ...bandRow(row),
+        runningTasks: row.t < 600 && (row.runningTasks ?? 0) > 1 ? (row.runningTasks ?? 0) - 1 : row.runningTasks,
+        shedRps: scaled(row.shedRps, 0.5),
+        p99Ms: scaled(row.p99Ms, 0.7),
+    }));
+    const high = timeline.rows.map((row) => ({ ...bandRow(row), shedRps: scaled(row.shedRps, 1.5, row.t < 600 ? 2 : 0), p99Ms: scaled(row.p99Ms, 1.4) }));
+    return { ...timeline, band: { cpuMsPerRequest: { low: 15, high: 18.4 }, source: "±10 % of the calibration table", low, high } };
 }
 
 /** The predicted and observed timelines of one run, for a report of both. */

@@ -4,13 +4,15 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { CHARTS, type ChartSpec } from "../scripts/timeline/report/charts";
+import { bandEdges, edgeText } from "../scripts/timeline/band";
+import { PREDICTION_ERROR_FIGURES, predictionError } from "../scripts/timeline/compare";
+import { BAND_OPACITY, CHARTS, ROLES, type ChartSpec, type ReportRole } from "../scripts/timeline/report/charts";
 import { clock, jsonForScript, renderReport, type ReportTimelines } from "../scripts/timeline/report/report";
 import { predict } from "../scripts/timeline/simulate/simulate";
 import { readEnvironmentStack } from "../scripts/timeline/stack-file";
 import { type Timeline, type TimelineEventKind, parseTimeline } from "../scripts/timeline/timeline";
 import { stackFilePath } from "./environment-fixtures";
-import { FIXTURE_MINUTES, FIXTURE_SCALING, HOSTILE_DETAIL, emptyTimeline, fixturePair, fixtureTimeline } from "./timeline-fixtures";
+import { FIXTURE_MINUTES, FIXTURE_SCALING, HOSTILE_DETAIL, emptyTimeline, fixtureBanded, fixtureCalibrated, fixturePair, fixtureTimeline } from "./timeline-fixtures";
 
 /**
  * `timeline report`, tested where it is read: the HTML file opened from disk in headless Chromium (Debian's package,
@@ -29,17 +31,22 @@ const MIN_SERIES_PIXELS = 100;
 /** How far (per RGB channel) a pixel may be from a series' colour and still count as that series. */
 const COLOR_TOLERANCE = 10;
 
+/** Opaque pixels are lines; a band's shading has its opacity (give or take the canvas's rounding). */
+const OPAQUE: [number, number] = [250, 255];
+const BAND_ALPHA: [number, number] = [Math.round(BAND_OPACITY * 255) - 8, Math.round(BAND_OPACITY * 255) + 8];
+
 /**
- * Runs in the page: for each colour, the opaque pixels in a chart's canvas within the tolerance of it. Written as
- * JavaScript text: tsx compiles a TypeScript function's inner names with a helper (__name) the page does not have.
+ * Runs in the page: for each colour, the pixels in a chart's canvas within the tolerance of it whose alpha is in the
+ * range. Written as JavaScript text: tsx compiles a TypeScript function's inner names with a helper (__name) the page
+ * does not have.
  */
-const COUNT_PIXELS = `({ chartId, colors, tolerance }) => {
+const COUNT_PIXELS = `({ chartId, colors, tolerance, alpha }) => {
     const canvas = document.querySelector("#chart-" + chartId + " canvas");
     if (canvas === null) return null;
     const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
     const counts = colors.map(() => 0);
     for (let i = 0; i < pixels.length; i += 4) {
-        if (pixels[i + 3] < 250) continue;
+        if (pixels[i + 3] < alpha[0] || pixels[i + 3] > alpha[1]) continue;
         for (let c = 0; c < colors.length; c++) {
             const [r, g, b] = colors[c];
             if (Math.abs(pixels[i] - r) <= tolerance && Math.abs(pixels[i + 1] - g) <= tolerance && Math.abs(pixels[i + 2] - b) <= tolerance) counts[c]++;
@@ -64,14 +71,24 @@ interface OpenedReport {
     requests: string[];
 }
 
-const timelinesOf = (input: ReportTimelines): Timeline[] => [input.predicted, input.observed].filter((timeline): timeline is Timeline => timeline !== undefined);
+/** A timeline as the report draws it: in its role. */
+interface Drawn {
+    role: ReportRole;
+    timeline: Timeline;
+}
+
+const drawnOf = (input: ReportTimelines): Drawn[] =>
+    ROLES.flatMap((role) => {
+        const timeline = input[role];
+        return timeline === undefined ? [] : [{ role, timeline }];
+    });
 
 /** The series a chart must draw for these timelines: the ones with at least one value, in legend order. */
-function expectedSeries(chart: ChartSpec, timelines: Timeline[]) {
-    return timelines.flatMap((timeline) =>
+function expectedSeries(chart: ChartSpec, drawn: Drawn[]) {
+    return drawn.flatMap(({ role, timeline }) =>
         chart.series.map((series) => ({
-            label: `${timeline.kind} ${series.name}`,
-            color: series.colors[timeline.kind],
+            label: `${role} ${series.name}`,
+            color: series.colors[role],
             hasData: timeline.rows.some((row) => row[series.field] !== null),
         })),
     );
@@ -125,48 +142,60 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         assert.deepEqual(requests, [url], "the page requests nothing but itself");
     }
 
-    async function pixelCounts(page: Page, chartId: string, colors: string[]): Promise<number[]> {
+    async function pixelCounts(page: Page, chartId: string, colors: string[], alpha = OPAQUE): Promise<number[]> {
         const counts = await page.evaluate<number[] | null>(
-            `(${COUNT_PIXELS})(${JSON.stringify({ chartId, colors: colors.map(rgb), tolerance: COLOR_TOLERANCE })})`,
+            `(${COUNT_PIXELS})(${JSON.stringify({ chartId, colors: colors.map(rgb), tolerance: COLOR_TOLERANCE, alpha })})`,
         );
         assert.ok(counts, `chart ${chartId} has no canvas`);
         return counts;
     }
 
     /** Every series with data is drawn in every chart: pixels of its own colour in that chart's canvas. */
-    async function assertSeriesDrawn(page: Page, timelines: Timeline[]): Promise<void> {
+    async function assertSeriesDrawn(page: Page, drawn: Drawn[]): Promise<void> {
         for (const chart of CHARTS) {
-            const series = expectedSeries(chart, timelines);
+            const series = expectedSeries(chart, drawn);
             const counts = await pixelCounts(
                 page,
                 chart.id,
                 series.map((entry) => entry.color),
             );
-            const drawn = series.map((entry, i) => `${entry.label}: ${entry.hasData ? counts[i] >= MIN_SERIES_PIXELS : "no data"}`);
+            const seen = series.map((entry, i) => `${entry.label}: ${entry.hasData ? counts[i] >= MIN_SERIES_PIXELS : "no data"}`);
             assert.deepEqual(
-                drawn,
+                seen,
                 series.map((entry) => `${entry.label}: ${entry.hasData ? true : "no data"}`),
                 `chart ${chart.id}: pixels per series ${JSON.stringify(counts)}`,
             );
         }
     }
 
+    /** The legend's entries, but the time and a band's ends (shading only, hidden from the legend). */
     async function legendLabels(page: Page, chartId: string): Promise<string[]> {
-        const labels = await page.locator(`#chart-${chartId} .u-legend .u-series .u-label`).allTextContents();
+        const labels = await page.locator(`#chart-${chartId} .u-legend .u-series:not(.band) .u-label`).allTextContents();
         return labels.filter((label) => label !== "time");
     }
 
-    async function assertMarkers(page: Page, timelines: Timeline[]): Promise<void> {
+    /** Each banded series of each chart is shaded, in its colour at the band's opacity, for the roles given. */
+    async function assertBandsDrawn(page: Page, roles: ReportRole[]): Promise<void> {
         for (const chart of CHARTS) {
-            for (const timeline of timelines) {
+            const banded = chart.series.filter((series) => series.band);
+            for (const role of roles) {
+                const counts = await pixelCounts(page, chart.id, banded.map((series) => series.colors[role]), BAND_ALPHA);
+                assert.ok(counts.every((count) => count >= MIN_SERIES_PIXELS), `chart ${chart.id}: ${role} band pixels ${JSON.stringify(counts)}`);
+            }
+        }
+    }
+
+    async function assertMarkers(page: Page, drawn: Drawn[]): Promise<void> {
+        for (const chart of CHARTS) {
+            for (const { role, timeline } of drawn) {
                 for (const kind of ["alarm", "scaling", "task"] as const) {
-                    const markers = page.locator(`#chart-${chart.id} .marker[data-kind="${kind}"][data-timeline="${timeline.kind}"]`);
+                    const markers = page.locator(`#chart-${chart.id} .marker[data-kind="${kind}"][data-timeline="${role}"]`);
                     const expected = chart.events.includes(kind) ? eventsOf(timeline, kind) : [];
-                    assert.equal(await markers.count(), expected.length, `chart ${chart.id}: ${timeline.kind} ${kind} markers`);
+                    assert.equal(await markers.count(), expected.length, `chart ${chart.id}: ${role} ${kind} markers`);
                     const titles = await Promise.all(expected.map((_, i) => markers.nth(i).getAttribute("title")));
                     assert.deepEqual(
                         titles,
-                        expected.map((event) => `${timeline.kind} ${clock(event.t)} ${kind}: ${event.detail}`),
+                        expected.map((event) => `${role} ${clock(event.t)} ${kind}: ${event.detail}`),
                     );
                 }
             }
@@ -188,7 +217,7 @@ describe("timeline report (HTML, in headless Chromium)", function () {
 
     it("draws a predicted and an observed timeline on the same axes, from disk, with no network", async () => {
         const input = fixturePair();
-        const timelines = timelinesOf(input);
+        const timelines = drawnOf(input);
         const report = await openReport("both", input);
         const { page } = report;
         assertSelfContained(report);
@@ -247,6 +276,54 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         assert.equal(await page.locator("#events tbody tr").count(), input.predicted.events.length + input.observed.events.length);
         const assumptions = await page.locator(".assumptions.predicted li").allTextContents();
         assert.ok(assumptions.includes("taskStartupSeconds = 45"), assumptions.join("; "));
+
+        // Timelines written before bands: nothing shaded, no band section; the prediction's error has its column.
+        assert.equal(await page.locator(".u-legend .u-series.band").count(), 0);
+        assert.equal(await page.locator("#band-edges").count(), 0);
+        assert.equal(await page.locator("#prediction-error thead th").count(), 2);
+    });
+
+    it("draws predicted, observed and calibrated on the same axes, a prediction's band, and each prediction's error", async () => {
+        const input = { predicted: fixtureBanded(), observed: fixtureTimeline("observed"), calibrated: fixtureCalibrated() };
+        const drawn = drawnOf(input);
+        const report = await openReport("three", input);
+        const { page } = report;
+        assertSelfContained(report);
+
+        await assertSeriesDrawn(page, drawn);
+        for (const chart of CHARTS) {
+            assert.deepEqual(await legendLabels(page, chart.id), expectedSeries(chart, drawn).map((series) => series.label), `legend of ${chart.id}`);
+        }
+        const legendStyles = await page.locator("#chart-cpu .u-legend .u-series .u-marker").evaluateAll((markers) => markers.map((marker) => marker.getAttribute("style") ?? ""));
+        assert.deepEqual(
+            legendStyles.slice(1).map((style) => /dotted|dashed|solid/.exec(style)?.[0]),
+            ["solid", "solid", "dashed", "dashed", "dotted", "dotted"],
+            "the legend shows predicted solid, observed dashed, calibrated dotted",
+        );
+        await assertMarkers(page, drawn);
+        await assertBandsDrawn(page, ["predicted"]);
+        assert.equal(await page.locator(".u-legend .u-series.band").count(), 2 * CHARTS.flatMap((chart) => chart.series.filter((series) => series.band)).length);
+
+        assert.deepEqual(
+            (await page.locator("#summary thead th").allTextContents()).map((heading) => heading.split(/(?=simulated|read)/)[0]),
+            ["", "predicted", "observed", "calibrated"],
+        );
+        assert.equal(await page.locator("#summary tbody td").count(), (await page.locator("#summary tbody tr").count()) * 3);
+
+        // The error table: one column per prediction, its figures as compare.ts computes them; the calibrated
+        // prediction scales when the observed run did.
+        const errorCells = async (role: ReportRole) => page.locator(`#prediction-error tbody td:nth-child(${role === "predicted" ? 2 : 3})`).allTextContents();
+        for (const role of ["predicted", "calibrated"] as const) {
+            const error = predictionError(input[role], input.observed);
+            assert.deepEqual(await errorCells(role), PREDICTION_ERROR_FIGURES.map(([, text]) => text(error)), role);
+        }
+        assert.equal((await errorCells("calibrated"))[0], `0 of ${FIXTURE_MINUTES}`);
+        assert.notEqual((await errorCells("predicted"))[0], `0 of ${FIXTURE_MINUTES}`);
+
+        const edges = bandEdges(input.predicted.band, input.predicted.stepSeconds).map(edgeText);
+        assert.ok(edges.length > 0);
+        const bandItems = await page.locator("#band-edges li").allTextContents();
+        assert.deepEqual(bandItems.slice(1), edges.map((edge) => `predicted: ${edge}`));
     });
 
     it("draws what simulate predicts for the shipped dev stack under the load profile (the README's picture)", async () => {
@@ -255,8 +332,10 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         const { page } = report;
         assertSelfContained(report);
         assert.equal(await page.title(), "Scaling timeline: Pulumi.dev.yaml under the load profile");
-        await assertSeriesDrawn(page, [timeline]);
-        await assertMarkers(page, [timeline]);
+        await assertSeriesDrawn(page, [{ role: "predicted", timeline }]);
+        await assertMarkers(page, [{ role: "predicted", timeline }]);
+        assert.equal(await page.locator(".u-legend .u-series.band").count(), 6, "a band around running tasks, shed and p99");
+        assert.match(String(await page.locator("#band-edges li").first().textContent()), /^predicted: per-request CPU [\d.]+–[\d.]+ ms \(±10 % of the calibration table/);
         assert.deepEqual(
             await page.locator("#chart-cpu .rule.threshold .rule-label").allTextContents(),
             timeline.scaling.cpuThresholds.map((threshold) => threshold.label),
@@ -283,12 +362,12 @@ describe("timeline report (HTML, in headless Chromium)", function () {
             "Average ≥ 70%: +2 task(s) · CPU high: 70 %",
             "CPU critical alarm: 90 %",
         ]);
-        await assertSeriesDrawn(page, [input.predicted]);
+        await assertSeriesDrawn(page, [{ role: "predicted", timeline: input.predicted }]);
         for (const chart of CHARTS) {
             const labels = await legendLabels(page, chart.id);
             assert.deepEqual(labels, chart.series.map((series) => `predicted ${series.name}`), `legend of ${chart.id}`);
         }
-        await assertMarkers(page, [input.predicted]);
+        await assertMarkers(page, [{ role: "predicted", timeline: input.predicted }]);
         assert.equal(await page.locator(`.marker[data-timeline="observed"]`).count(), 0);
         assert.equal(await page.locator("#summary thead th").count(), 2, "a column of labels, then the timeline's");
         assert.equal(await page.locator("#summary thead th.predicted").count(), 1);
@@ -303,7 +382,7 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         const observed = { ...fixture, rows: fixture.rows.map((row, i) => (i === 10 ? { ...row, p50Ms: 0 } : row)) };
         const report = await openReport("observed", { observed });
         assertSelfContained(report);
-        await assertSeriesDrawn(report.page, [observed]);
+        await assertSeriesDrawn(report.page, [{ role: "observed", timeline: observed }]);
         assert.deepEqual(await legendLabels(report.page, "cpu"), ["observed CPU average", "observed CPU maximum"]);
         const marker = await report.page.locator("#chart-cpu .u-legend .u-series").nth(1).locator(".u-marker").getAttribute("style");
         assert.match(String(marker), /dashed/, "the legend shows observed lines dashed");
@@ -323,7 +402,7 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         assert.equal(title, `predicted 10:00 alarm: ${HOSTILE_DETAIL}`);
         const embedded = JSON.parse(String(await page.locator("#report-data").textContent())) as { timelines: Array<{ events: Array<{ detail: string }> }> };
         assert.ok(embedded.timelines[0].events.some((event) => event.detail === HOSTILE_DETAIL), "the JSON reads back to the same text");
-        await assertSeriesDrawn(page, [predicted]);
+        await assertSeriesDrawn(page, [{ role: "predicted", timeline: predicted }]);
     });
 
     it("lists a timeline's notes above the charts, as text, each with its timeline", async () => {
@@ -337,7 +416,7 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         const notesBox = await page.locator("#notes").boundingBox();
         const chartsBox = await page.locator("#charts").boundingBox();
         assert.ok(notesBox && chartsBox && notesBox.y + notesBox.height <= chartsBox.y, "the notes are above the charts");
-        await assertSeriesDrawn(page, [predicted, observed]);
+        await assertSeriesDrawn(page, drawnOf({ predicted, observed }));
     });
 
     it("finds nothing drawn on charts without data (the pixel check is not fooled by axes and grid)", async () => {
@@ -350,7 +429,8 @@ describe("timeline report (HTML, in headless Chromium)", function () {
             assert.deepEqual(counts, chart.series.map(() => 0), `chart ${chart.id}`);
         }
         // The same check on the fixture's colours, as if the timeline had data, fails.
-        await assert.rejects(assertSeriesDrawn(page, [fixtureTimeline("predicted")]), assert.AssertionError);
+        await assert.rejects(assertSeriesDrawn(page, [{ role: "predicted", timeline: fixtureTimeline("predicted") }]), assert.AssertionError);
+        await assert.rejects(assertBandsDrawn(page, ["predicted"]), assert.AssertionError, "nor by a band that is not there");
     });
 });
 
@@ -372,8 +452,9 @@ describe("timeline report (HTML text)", () => {
     });
 
     it("needs a timeline, of the kind it is given as", () => {
-        assert.throws(() => renderReport({}), /needs a predicted or an observed timeline/);
+        assert.throws(() => renderReport({}), /needs a predicted, an observed or a calibrated timeline/);
         assert.throws(() => renderReport({ observed: fixtureTimeline("predicted") }), /observed timeline given has kind "predicted"/);
+        assert.throws(() => renderReport({ calibrated: fixtureTimeline("observed") }), /calibrated timeline given has kind "observed"/);
         assert.throws(() => renderReport({ predicted: { ...fixtureTimeline("predicted"), rows: [] } }), /no rows/);
     });
 

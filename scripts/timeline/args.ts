@@ -6,20 +6,26 @@ import { roleArnProblem } from "../aws-connection";
 import { InputError } from "./timeline";
 
 export const USAGE = `Usage:
-  npm run timeline -- simulate --stack <stack file> --script <load|stress> [-e NAME=VALUE ...] [--cpu-ms <ms>]
-                      [--assume NAME=VALUE ...] [--compare] [--json <file>] [--html <file>]
+  npm run timeline -- simulate --stack <stack file> --script <load|stress> [-e NAME=VALUE ...]
+                      [--cpu-ms <ms> | --calibration <file>] [--assume NAME=VALUE ...] [--compare]
+                      [--json <file>] [--html <file>]
       Predict, offline, what the stack's autoscaling does under the k6 profile (with the same -e overrides as k6).
   npm run timeline -- observe --stack <stack file> --summary <k6 summary file> [--outputs <file>]
                       [--profile <name>] [--role-arn <arn>] [--json <file>] [--html <file>]
       Read from CloudWatch what the stack's service did during the k6 run the summary file records.
-  npm run timeline -- report [--predicted <file>] [--observed <file>] --html <file>
-      Draw one or both timelines (written by --json) on the same axes in one self-contained HTML file.
+  npm run timeline -- calibrate --observed <file> [--stack <stack file>] --out <file>
+      Fit the per-request CPU, the task start-up time and the datapoint delay from an observed timeline.
+  npm run timeline -- report [--predicted <file>] [--observed <file>] [--calibrated <file>] --html <file>
+      Draw up to three timelines (written by --json) on the same axes in one self-contained HTML file, with each
+      prediction's error against the observed run.
 
 Options:
   --stack <file>         an environment stack file, e.g. Pulumi.dev.yaml
   --script <name>        the k6 profile: load (users with think time) or stress (arrival rate); k6/load.ts works too
   -e NAME=VALUE          a k6 -e variable of that profile, as for k6 run (repeatable)
   --cpu-ms <ms>          CPU milliseconds per request (default: from LIMIT_MIN/LIMIT_MAX and the calibration table)
+  --calibration <file>   a file timeline calibrate wrote: its per-request CPU, start-up time and datapoint delay
+                         replace the calibration table and those assumptions
   --assume NAME=VALUE    override one of the printed assumptions, e.g. taskStartupSeconds=60 (repeatable)
   --compare              also simulate the other scaling mode (with its defaults) and print both side by side
   --summary <file>       the JSON file a k6 run of this project wrote (k6/results/<script>-<time>.json)
@@ -28,6 +34,11 @@ Options:
   --profile <name>       AWS profile for credentials (default: the standard chain)
   --role-arn <arn>       role to assume with those credentials, e.g. the stack account's read-only role
                          (arn:aws:iam::<account>:role/${IAM_NAMES.readOnlyRole}); the caller must be in the stack's account
+  --observed <file>      an observed timeline (observe --json); calibrate fits from it, report draws it
+                         (calibrate's --stack defaults to the stack file it names, in the current directory)
+  --out <file>           where calibrate writes the calibration (JSON)
+  --predicted <file>     a predicted timeline (simulate --json) for report
+  --calibrated <file>    a timeline simulated with --calibration, for report
   --json <file>          write the timeline as JSON
   --html <file>          write the timeline as a self-contained HTML report
   -h, --help             this text
@@ -51,6 +62,7 @@ export type Invocation =
           script: TimelineScript;
           env: Record<string, string>;
           cpuMs?: number;
+          calibrationFile?: string;
           assume: Record<string, number>;
           compare: boolean;
           outputs: Outputs;
@@ -64,13 +76,17 @@ export type Invocation =
           roleArn?: string;
           outputs: Outputs;
       }
-    | { kind: "report"; predicted?: string; observed?: string; html: string };
+    | { kind: "calibrate"; observedFile: string; stackFile?: string; out: string }
+    | { kind: "report"; predicted?: string; observed?: string; calibrated?: string; html: string };
+
+const COMMANDS = ["simulate", "observe", "calibrate", "report"] as const;
 
 const OPTIONS = {
     stack: { type: "string" },
     script: { type: "string" },
     env: { type: "string", short: "e", multiple: true },
     "cpu-ms": { type: "string" },
+    calibration: { type: "string" },
     assume: { type: "string", multiple: true },
     compare: { type: "boolean" },
     summary: { type: "string" },
@@ -79,6 +95,8 @@ const OPTIONS = {
     "role-arn": { type: "string" },
     predicted: { type: "string" },
     observed: { type: "string" },
+    calibrated: { type: "string" },
+    out: { type: "string" },
     json: { type: "string" },
     html: { type: "string" },
     help: { type: "boolean", short: "h" },
@@ -86,9 +104,10 @@ const OPTIONS = {
 
 /** Which options each subcommand takes; any other is refused rather than ignored. */
 const ALLOWED: Record<Exclude<Invocation["kind"], "help">, ReadonlyArray<keyof typeof OPTIONS>> = {
-    simulate: ["stack", "script", "env", "cpu-ms", "assume", "compare", "json", "html"],
+    simulate: ["stack", "script", "env", "cpu-ms", "calibration", "assume", "compare", "json", "html"],
     observe: ["stack", "summary", "outputs", "profile", "role-arn", "json", "html"],
-    report: ["predicted", "observed", "html"],
+    calibrate: ["observed", "stack", "out"],
+    report: ["predicted", "observed", "calibrated", "html"],
 };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -131,6 +150,8 @@ function required(values: Record<string, unknown>, flag: string, kind: string): 
     return value;
 }
 
+const isCommand = (word: string): word is (typeof COMMANDS)[number] => (COMMANDS as readonly string[]).includes(word);
+
 export function parseInvocation(argv: readonly string[]): Invocation {
     let parsed;
     try {
@@ -141,10 +162,9 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     const { values, positionals } = parsed;
     if (values.help) return { kind: "help" };
     const [kind, ...extra] = positionals;
-    if (kind === undefined) throw usageError("say what to do: simulate, observe or report");
-    if (kind !== "simulate" && kind !== "observe" && kind !== "report") {
-        throw usageError(`unknown command "${kind}": use simulate, observe or report`);
-    }
+    const commands = `${COMMANDS.slice(0, -1).join(", ")} or ${COMMANDS.at(-1)}`;
+    if (kind === undefined) throw usageError(`say what to do: ${commands}`);
+    if (!isCommand(kind)) throw usageError(`unknown command "${kind}": use ${commands}`);
     if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
     const given = Object.keys(values) as Array<keyof typeof OPTIONS>;
     const refused = given.find((flag) => !ALLOWED[kind].includes(flag));
@@ -157,12 +177,16 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         );
         const badAssumption = Object.entries(assume).find(([, value]) => !Number.isFinite(value));
         if (badAssumption !== undefined) throw usageError(`--assume ${badAssumption[0]} expects a number`);
+        if (values["cpu-ms"] !== undefined && values.calibration !== undefined) {
+            throw usageError("--cpu-ms and --calibration both set the per-request CPU: give one of them");
+        }
         return {
             kind,
             stackFile: required(values, "stack", kind),
             script: scriptName(required(values, "script", kind)),
             env: pairs("-e", values.env),
             cpuMs: values["cpu-ms"] === undefined ? undefined : positiveNumber("--cpu-ms", values["cpu-ms"]),
+            calibrationFile: values.calibration,
             assume,
             compare: values.compare ?? false,
             outputs,
@@ -182,8 +206,11 @@ export function parseInvocation(argv: readonly string[]): Invocation {
             outputs,
         };
     }
-    if (values.predicted === undefined && values.observed === undefined) {
-        throw usageError("report needs --predicted <file>, --observed <file>, or both");
+    if (kind === "calibrate") {
+        return { kind, observedFile: required(values, "observed", kind), stackFile: values.stack, out: required(values, "out", kind) };
     }
-    return { kind, predicted: values.predicted, observed: values.observed, html: required(values, "html", kind) };
+    if (values.predicted === undefined && values.observed === undefined && values.calibrated === undefined) {
+        throw usageError("report needs at least one of --predicted <file>, --observed <file> and --calibrated <file>");
+    }
+    return { kind, predicted: values.predicted, observed: values.observed, calibrated: values.calibrated, html: required(values, "html", kind) };
 }

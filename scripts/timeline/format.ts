@@ -1,4 +1,9 @@
-/** The text `timeline simulate` and `timeline observe` print: what was assumed, the summary side by side, and notes. */
+/**
+ * The text the commands print: what was assumed, the summary side by side, notes, a calibration's figures and a
+ * prediction's error against the observed run.
+ */
+import type { CalibratedFigure, Calibration } from "./calibrate/calibration";
+import { PREDICTION_ERROR_FIGURES, type PredictionError } from "./compare";
 import type { Timeline } from "./timeline";
 
 const minutes = (seconds: number) => `${(seconds / 60).toFixed(seconds % 60 === 0 ? 0 : 1)} min`;
@@ -29,10 +34,45 @@ export function summaryTable(timelines: ReadonlyArray<{ title: string; timeline:
         ["scale-outs / scale-ins / reversals", (t) => `${t.summary.scaleOuts} / ${t.summary.scaleIns} / ${t.summary.reversals}`],
         ["Fargate task-hours, cost", (t) => `${t.summary.taskHours}, $${t.summary.costUsd.toFixed(4)} (list prices of ${t.summary.pricesAsOf})`],
     ];
-    const header = ["", ...timelines.map((column) => column.title)];
-    const body = figures.map(([label, value]) => [label, ...timelines.map((column) => value(column.timeline))]);
+    return figureTable(figures, timelines.map(({ title, timeline }) => ({ title, value: timeline })));
+}
+
+/** One row per figure, one column per value, with aligned columns. */
+function figureTable<T>(figures: ReadonlyArray<readonly [string, (value: T) => string]>, columns: ReadonlyArray<{ title: string; value: T }>): string {
+    const header = ["", ...columns.map((column) => column.title)];
+    const body = figures.map(([label, text]) => [label, ...columns.map((column) => text(column.value))]);
     const widths = header.map((_, index) => Math.max(...[header, ...body].map((row) => row[index].length)));
     return [header, ...body].map((row) => row.map((cell, index) => cell.padEnd(widths[index])).join("   ").trimEnd()).join("\n");
+}
+
+/** Each prediction's error against the observed run, one column per prediction. */
+export function predictionErrorTable(columns: ReadonlyArray<{ title: string; value: PredictionError }>): string {
+    return figureTable(PREDICTION_ERROR_FIGURES, columns);
+}
+
+/** Evidence lines shown per calibrated figure; the rest are counted. */
+const EVIDENCE_LINES = 3;
+
+function figureLines(name: string, figure: CalibratedFigure | null): string[] {
+    if (figure === null) return [`${name}: none (see the notes)`];
+    const rest = figure.from.length - EVIDENCE_LINES;
+    return [
+        `${name}: ${figure.value} (spread ${figure.low}–${figure.high}, ${figure.samples} samples)`,
+        ...figure.from.slice(0, EVIDENCE_LINES).map((line) => `    ${line}`),
+        ...(rest > 0 ? [`    … ${rest} more in the file`] : []),
+    ];
+}
+
+/** What `timeline calibrate` prints: each figure with its spread and first evidence, then the notes. */
+export function calibrationLines(calibration: Calibration): string[] {
+    const { source } = calibration;
+    return [
+        `calibration of ${source.stack} × ${source.script} (${source.vcpusPerTask} vCPU tasks), from ${source.observed}:`,
+        ...figureLines("cpuMsPerRequest", calibration.cpuMsPerRequest),
+        ...figureLines("taskStartupSeconds", calibration.taskStartupSeconds),
+        ...figureLines("datapointDelaySeconds", calibration.datapointDelaySeconds),
+        ...calibration.notes.map((note) => `note: ${note}`),
+    ];
 }
 
 /** The assumptions line: every one by name, so a reader knows what to override. */

@@ -1,15 +1,20 @@
 /**
- * `npm run timeline -- simulate | observe | report`: predict a stack's autoscaling under a k6 profile, read what
- * CloudWatch recorded during a run, and draw both. See USAGE (./args.ts) and docs/scaling-timeline.md.
+ * `npm run timeline -- simulate | observe | calibrate | report`: predict a stack's autoscaling under a k6 profile,
+ * read what CloudWatch recorded during a run, fit the prediction's inputs from it, and draw them all. See USAGE
+ * (./args.ts) and docs/scaling-timeline.md.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Invocation, USAGE, parseInvocation } from "./args";
-import { assumptionsText, notesLines, summaryTable } from "./format";
+import { bandEdges, edgeText } from "./band";
+import { parseCalibration } from "./calibrate/calibration";
+import { predictionError } from "./compare";
+import { assumptionsText, calibrationLines, notesLines, predictionErrorTable, summaryTable } from "./format";
 import type { observeTimeline } from "./observe/observe";
+import { PREDICTIONS } from "./report/charts";
 import { renderReport } from "./report/report";
 import { ASSUMPTIONS } from "./simulate/assumptions";
-import { otherScalingMode, predict } from "./simulate/simulate";
+import { CALIBRATED_ASSUMPTIONS, Prediction, otherScalingMode, predict } from "./simulate/simulate";
 import { readEnvironmentStack } from "./stack-file";
 import { InputError, Timeline, parseTimeline, unreadableInput } from "./timeline";
 
@@ -27,12 +32,47 @@ const defaultContext: CommandContext = {
     observe: async (request, deps) => (await import("./observe/observe")).observeTimeline(request, deps),
 };
 
-function readTimelineFile(file: string): string {
+function readInput(file: string, what: string, hint: string): string {
     try {
         return fs.readFileSync(file, "utf8");
     } catch (error) {
-        throw unreadableInput(error, file, "timeline", "pass a file written by timeline simulate or observe --json");
+        throw unreadableInput(error, file, what, hint);
     }
+}
+
+/** A timeline file, refused unless it holds the kind of timeline expected. */
+function readTimeline(file: string, kind: Timeline["kind"]): Timeline {
+    const timeline = parseTimeline(readInput(file, "timeline", "pass a file written by timeline simulate or observe --json"), file);
+    if (timeline.kind !== kind) throw new InputError(`${file} holds a ${timeline.kind} timeline: pass it as --${timeline.kind}`);
+    return timeline;
+}
+
+/** The stack file calibrate reads: --stack, else the one the observed timeline names, in the current directory. */
+function calibrationStackFile(given: string | undefined, observed: Timeline, observedFile: string): string {
+    if (given !== undefined) return given;
+    if (!fs.existsSync(observed.stack)) {
+        throw new InputError(`${observedFile} was observed on ${observed.stack}, which is not in ${process.cwd()}: pass its stack file with --stack <file>`);
+    }
+    return observed.stack;
+}
+
+/** What simulate prints about its inputs: where each came from, the band and where it is at the edge, and warnings. */
+function inputLines(prediction: Prediction, calibrated: boolean): string[] {
+    const { timeline, cost, sources } = prediction;
+    const { band } = timeline;
+    const { low, high } = band.cpuMsPerRequest;
+    const overridable = Object.keys(ASSUMPTIONS).filter((name) => !(prediction.calibrated as readonly string[]).includes(name));
+    const fromCalibration = CALIBRATED_ASSUMPTIONS.map((name) => `${name}=${prediction.assumptions[name]} from ${sources[name]}`);
+    const edges = bandEdges(band, timeline.stepSeconds).map(edgeText);
+    const verdict = edges.length === 0 ? "both ends make the same scaling and shedding decisions" : `at the edge in ${edges.length} stretch${edges.length === 1 ? "" : "es"}:`;
+    return [
+        `per-request CPU: ${cost.meanCpuMs.toFixed(1)} ms on average, from the ${cost.source}`,
+        ...(calibrated ? [`inputs: ${fromCalibration.join("; ")}`] : []),
+        assumptionsText(timeline.assumptions, overridable),
+        `band: per-request CPU ${low}–${high} ms (${band.source}), same seed: ${verdict}`,
+        ...edges,
+        ...prediction.warnings.map((warning) => `warning: ${warning}`),
+    ];
 }
 
 /** Writes every output file, or none: each is written next to its target first, then renamed into place. */
@@ -68,23 +108,39 @@ async function run(invocation: Invocation, context: CommandContext): Promise<voi
             return;
         case "simulate": {
             const config = readEnvironmentStack(invocation.stackFile);
-            const own = predict(invocation, config);
-            const { timeline, cost, service } = own;
+            const calibrationFile = invocation.calibrationFile;
+            const calibration =
+                calibrationFile === undefined
+                    ? undefined
+                    : { file: calibrationFile, calibration: parseCalibration(readInput(calibrationFile, "calibration", "pass a file written by timeline calibrate --out"), calibrationFile) };
+            const request = { ...invocation, calibration };
+            const own = predict(request, config);
+            const { timeline, service } = own;
             context.print(
                 `${timeline.stack} × ${invocation.script}: ${config.service.cpu / 1024} vCPU tasks, WORKERS ${service.workers}, ` +
                     `up to ${service.workers + service.maxQueue} requests per task (WORKERS + MAX_QUEUE)`,
             );
-            context.print(`per-request CPU: ${cost.meanCpuMs.toFixed(1)} ms on average, from the ${cost.source}`);
-            context.print(assumptionsText(timeline.assumptions, Object.keys(ASSUMPTIONS)));
+            for (const line of inputLines(own, calibration !== undefined)) context.print(line);
             const columns = [{ title: `${timeline.stack} (${timeline.scaling.mode})`, timeline }];
             if (invocation.compare) {
-                const other = predict(invocation, config, otherScalingMode(config)).timeline;
+                const other = predict(request, config, otherScalingMode(config)).timeline;
                 columns.push({ title: `${other.scaling.mode}, its defaults`, timeline: other });
             }
             context.print("");
             context.print(summaryTable(columns));
             for (const line of notesLines(columns)) context.print(line);
-            writeOutputs(timelineOutputs(timeline, invocation.outputs, () => renderReport({ predicted: timeline })), context);
+            const role = calibration === undefined ? "predicted" : "calibrated";
+            writeOutputs(timelineOutputs(timeline, invocation.outputs, () => renderReport({ [role]: timeline })), context);
+            return;
+        }
+        case "calibrate": {
+            const observed = readTimeline(invocation.observedFile, "observed");
+            const stackFile = calibrationStackFile(invocation.stackFile, observed, invocation.observedFile);
+            // Loaded on use, as observe is: the fit reads names through observe's module, which loads the AWS SDK.
+            const { calibrate } = await import("./calibrate/fit");
+            const calibration = calibrate(observed, readEnvironmentStack(stackFile), invocation.observedFile);
+            for (const line of calibrationLines(calibration)) context.print(line);
+            writeOutputs([{ file: invocation.out, content: `${JSON.stringify(calibration, null, 2)}\n` }], context);
             return;
         }
         case "observe": {
@@ -98,15 +154,25 @@ async function run(invocation: Invocation, context: CommandContext): Promise<voi
             return;
         }
         case "report": {
-            const read = (file: string | undefined, kind: Timeline["kind"]) => {
-                if (file === undefined) return undefined;
-                const timeline = parseTimeline(readTimelineFile(file), file);
-                if (timeline.kind !== kind) throw new InputError(`${file} holds a ${timeline.kind} timeline: pass it as --${timeline.kind}`);
-                return timeline;
+            const read = (file: string | undefined, kind: Timeline["kind"]) => (file === undefined ? undefined : readTimeline(file, kind));
+            const timelines = {
+                predicted: read(invocation.predicted, "predicted"),
+                observed: read(invocation.observed, "observed"),
+                calibrated: read(invocation.calibrated, "predicted"),
             };
-            const predicted = read(invocation.predicted, "predicted");
-            const observed = read(invocation.observed, "observed");
-            writeOutputs([{ file: invocation.html, content: renderReport({ predicted, observed }) }], context);
+            if (timelines.calibrated !== undefined && typeof timelines.calibrated.assumptions.calibration !== "string") {
+                throw new InputError(`${invocation.calibrated} was not simulated with --calibration (its assumptions name no calibration): pass it as --predicted`);
+            }
+            const { observed } = timelines;
+            const errors = PREDICTIONS.flatMap((role) => {
+                const timeline = timelines[role];
+                return timeline === undefined || observed === undefined ? [] : [{ title: role, value: predictionError(timeline, observed) }];
+            });
+            if (errors.length > 0) {
+                context.print("prediction error against the observed run:");
+                context.print(predictionErrorTable(errors));
+            }
+            writeOutputs([{ file: invocation.html, content: renderReport(timelines) }], context);
             return;
         }
     }

@@ -11,6 +11,7 @@
  * only when there is something to say, so files written before it still read.
  */
 import { z } from "zod";
+import { bandSchema } from "./band";
 
 export const TIMELINE_KINDS = ["predicted", "observed"] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
@@ -97,6 +98,8 @@ export const timelineSchema = z.strictObject({
     assumptions: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
     summary: summarySchema,
     scaling: scalingSchema,
+    /** A prediction's band (./band.ts): the same run at the low and high per-request CPU; optional, predicted only. */
+    band: bandSchema.optional(),
 });
 
 export type Timeline = z.infer<typeof timelineSchema>;

@@ -3,21 +3,34 @@
  * fields. The page script (./page.js) draws whatever these specs say; the browser test reads the same specs to know
  * which series, colours, lines and markers each chart must show.
  */
-import type { TimelineEventKind, TimelineKind, TimelineRow } from "../timeline";
+import type { BandField } from "../band";
+import type { TimelineEventKind, TimelineRow } from "../timeline";
 
 export type SeriesField = Exclude<keyof TimelineRow, "t">;
 
-export interface SeriesSpec {
-    field: SeriesField;
-    /** The legend's name, after the timeline's kind: "predicted served". */
+/**
+ * The three ways a timeline is drawn: predicted before a run (simulate), observed (observe), and calibrated: predicted
+ * again with what the run showed (simulate --calibration). Predicted and calibrated timelines both have kind
+ * "predicted"; the report is told which is which.
+ */
+export const ROLES = ["predicted", "observed", "calibrated"] as const;
+export type ReportRole = (typeof ROLES)[number];
+/** The roles that are predictions, whose error against the observed run the report shows. */
+export const PREDICTIONS = ["predicted", "calibrated"] as const satisfies readonly ReportRole[];
+
+interface SeriesLook {
+    /** The legend's name, after the timeline's role: "predicted served". */
     name: string;
-    /** One colour per timeline: a lighter shade predicted (solid), a darker one observed (dashed). */
-    colors: Record<TimelineKind, string>;
-    /** Line width in CSS px (observed lines, dashed, at most 3). */
+    /** One colour per role: a lighter shade predicted (solid), a darker one observed (dashed), one between calibrated (dash-dot). */
+    colors: Record<ReportRole, string>;
+    /** Line width in CSS px (dashed lines at most 3). */
     width: number;
-    /** Area fill under the line, per timeline; none when absent. */
-    fill?: Record<TimelineKind, string>;
+    /** Area fill under the line, per role; none when absent. */
+    fill?: Record<ReportRole, string>;
 }
+
+/** A series; `band`: a prediction's band (low..high per-request CPU) is shaded around it, for a field the band keeps. */
+export type SeriesSpec = SeriesLook & ({ field: SeriesField; band?: undefined } | { field: BandField; band: true });
 
 /**
  * The y scale: from 0 up to the data ("zero"); 0–100 % or more ("percent"); logarithmic ("log", for latency,
@@ -43,12 +56,15 @@ export interface ChartSpec {
     events: TimelineEventKind[];
 }
 
-const pair = (predicted: string, observed: string): Record<TimelineKind, string> => ({ predicted, observed });
+const trio = (predicted: string, observed: string, calibrated: string): Record<ReportRole, string> => ({ predicted, observed, calibrated });
 
-/** Observed lines are dashed: [dash, gap] in CSS px. */
-export const OBSERVED_DASH = [7, 4];
+/** Predicted lines are solid, observed dashed, calibrated dash-dotted: [dash, gap, ...] in CSS px. */
+export const ROLE_DASHES: Record<ReportRole, number[] | null> = { predicted: null, observed: [7, 4], calibrated: [12, 3, 2, 3] };
 
-/** Marker colours by event kind (CSS); predicted markers are solid, observed dashed, like the series. */
+/** Opacity of a band's shading, in its series' colour. */
+export const BAND_OPACITY = 0.25;
+
+/** Marker colours by event kind (CSS); markers are solid, dashed or dotted by role, like the series. */
 export const EVENT_COLORS: Record<TimelineEventKind, string> = { alarm: "#dc2626", scaling: "#7c3aed", task: "#64748b", service: "#0891b2" };
 
 export const CHARTS: ChartSpec[] = [
@@ -60,14 +76,15 @@ export const CHARTS: ChartSpec[] = [
         stepped: false,
         series: [
             // Wide and pale underneath: where served covers it, nothing was shed.
-            { field: "offeredRps", name: "offered", colors: pair("#a5b4fc", "#4338ca"), width: 5 },
-            { field: "servedRps", name: "served", colors: pair("#22c55e", "#166534"), width: 2 },
+            { field: "offeredRps", name: "offered", colors: trio("#a5b4fc", "#4338ca", "#818cf8"), width: 5 },
+            { field: "servedRps", name: "served", colors: trio("#22c55e", "#166534", "#15803d"), width: 2 },
             {
                 field: "shedRps",
                 name: "shed (503)",
-                colors: pair("#ef4444", "#7f1d1d"),
+                colors: trio("#ef4444", "#7f1d1d", "#b91c1c"),
                 width: 2,
-                fill: pair("rgba(239, 68, 68, 0.18)", "rgba(127, 29, 29, 0.12)"),
+                fill: trio("rgba(239, 68, 68, 0.18)", "rgba(127, 29, 29, 0.12)", "rgba(185, 28, 28, 0.12)"),
+                band: true,
             },
         ],
         rules: [],
@@ -80,8 +97,8 @@ export const CHARTS: ChartSpec[] = [
         scale: "log",
         stepped: false,
         series: [
-            { field: "p50Ms", name: "p50", colors: pair("#06b6d4", "#155e75"), width: 2 },
-            { field: "p99Ms", name: "p99", colors: pair("#d946ef", "#701a75"), width: 2 },
+            { field: "p50Ms", name: "p50", colors: trio("#06b6d4", "#155e75", "#0e7490"), width: 2 },
+            { field: "p99Ms", name: "p99", colors: trio("#d946ef", "#701a75", "#a21caf"), width: 2, band: true },
         ],
         rules: [],
         events: ["alarm", "scaling"],
@@ -93,8 +110,8 @@ export const CHARTS: ChartSpec[] = [
         scale: "percent",
         stepped: false,
         series: [
-            { field: "cpuAverage", name: "CPU average", colors: pair("#3b82f6", "#1e3a8a"), width: 2 },
-            { field: "cpuMaximum", name: "CPU maximum", colors: pair("#f97316", "#9a3412"), width: 2 },
+            { field: "cpuAverage", name: "CPU average", colors: trio("#3b82f6", "#1e3a8a", "#1d4ed8"), width: 2 },
+            { field: "cpuMaximum", name: "CPU maximum", colors: trio("#f97316", "#9a3412", "#c2410c"), width: 2 },
         ],
         rules: ["cpuThresholds"],
         events: ["alarm", "scaling"],
@@ -106,9 +123,9 @@ export const CHARTS: ChartSpec[] = [
         scale: "tasks",
         stepped: true,
         series: [
-            { field: "desiredTasks", name: "desired", colors: pair("#a78bfa", "#4c1d95"), width: 4 },
-            { field: "pendingTasks", name: "pending", colors: pair("#eab308", "#854d0e"), width: 2 },
-            { field: "runningTasks", name: "running", colors: pair("#16a34a", "#14532d"), width: 2 },
+            { field: "desiredTasks", name: "desired", colors: trio("#a78bfa", "#4c1d95", "#6d28d9"), width: 4 },
+            { field: "pendingTasks", name: "pending", colors: trio("#eab308", "#854d0e", "#a16207"), width: 2 },
+            { field: "runningTasks", name: "running", colors: trio("#16a34a", "#14532d", "#15803d"), width: 2, band: true },
         ],
         rules: ["capacity"],
         events: ["alarm", "scaling", "task"],

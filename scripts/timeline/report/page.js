@@ -1,9 +1,10 @@
 /* global document, window, uPlot */
 /**
  * The report's charts, in the page: reads the JSON in #report-data (written by report.ts), and draws each chart spec
- * (charts.ts) into its <figure> with uPlot, predicted and observed on the same axes. Horizontal lines (scaling
- * thresholds, capacity bounds) and event markers are elements over the plot, placed after every redraw, so they have
- * hover titles and labels that stay text.
+ * (charts.ts) into its <figure> with uPlot, every timeline (predicted, observed, calibrated) on the same axes, with a
+ * prediction's band shaded around the series that have one. Horizontal lines (scaling thresholds, capacity bounds)
+ * and event markers are elements over the plot, placed after every redraw, so they have hover titles and labels that
+ * stay text.
  */
 "use strict";
 
@@ -26,14 +27,52 @@
         tasks: (v) => String(v),
     };
 
+    /** How a legend marker shows each role's lines (a CSS border style). */
+    const LEGEND_DASH = { predicted: "solid", observed: "dashed", calibrated: "dotted" };
+
     const finite = (value) => typeof value === "number" && isFinite(value);
+
+    /** "#rrggbb" → "rgba(r, g, b, opacity)". */
+    function translucent(hex, opacity) {
+        const channels = [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16));
+        return "rgba(" + channels.join(", ") + ", " + opacity + ")";
+    }
+
+    /**
+     * What a chart draws of a timeline, in order: one line per series, then for each series with a band (when the
+     * timeline has one) its low and high ends, invisible lines the shading between them is drawn from. The chart's
+     * data columns and its uPlot series are both made from this list, so they stay in step.
+     */
+    function layers(chart, timeline) {
+        const dashed = data.dashes[timeline.role] !== null;
+        const lines = chart.series.map((series) => ({
+            values: timeline.columns[series.field],
+            option: {
+                label: timeline.role + " " + series.name,
+                class: timeline.role,
+                stroke: series.colors[timeline.role],
+                // Dashes of a wide line read as blocks: dashed lines are at most 3 px wide.
+                width: dashed ? Math.min(series.width, 3) : series.width,
+                dash: data.dashes[timeline.role] || undefined,
+                fill: series.fill ? series.fill[timeline.role] : undefined,
+            },
+        }));
+        const band = timeline.band;
+        const ends = band === null ? [] : chart.series.filter((series) => series.band);
+        const bandLayers = ends.flatMap((series) =>
+            ["low", "high"].map((end) => ({
+                values: band[end][series.field],
+                band: { end, fill: translucent(series.colors[timeline.role], data.bandOpacity) },
+                option: { label: timeline.role + " " + series.name + " (" + end + " CPU)", class: "band", stroke: "transparent", width: 0 },
+            })),
+        );
+        return lines.concat(bandLayers);
+    }
 
     /** Whether a chart draws on a log scale: when its spec says so and every value is above 0 (log 0 is nowhere). */
     function logScale(chart) {
         if (chart.scale !== "log") return false;
-        return data.timelines.every((timeline) =>
-            chart.series.every((series) => timeline.columns[series.field].every((value) => value === null || value > 0)),
-        );
+        return data.timelines.every((timeline) => layers(chart, timeline).every((layer) => layer.values.every((value) => value === null || value > 0)));
     }
 
     /** The y range of a chart: its data, plus every horizontal line it draws, from a sensible floor. */
@@ -87,7 +126,7 @@
                               { kind: "capacity", label: "min capacity", value: scaling.minCapacity },
                               { kind: "capacity", label: "max capacity", value: scaling.maxCapacity },
                           ];
-                for (const line of own) lines.push(Object.assign(line, { timeline: timeline.kind }));
+                for (const line of own) lines.push(Object.assign(line, { timeline: timeline.role }));
             }
         }
         const unique = [];
@@ -111,42 +150,42 @@
         const markers = [];
         for (const timeline of data.timelines) {
             for (const event of timeline.events) {
-                if (chart.events.includes(event.kind)) markers.push({ timeline: timeline.kind, t: event.t, kind: event.kind, detail: event.detail });
+                if (chart.events.includes(event.kind)) markers.push({ timeline: timeline.role, t: event.t, kind: event.kind, detail: event.detail });
             }
         }
         return markers;
     }
 
-    /** The chart's columns: [x, then each timeline's series], joined on x (an x one timeline lacks is skipped, not a gap). */
-    function chartData(chart) {
-        const tables = data.timelines.map((timeline) => [
-            timeline.t.map((t) => t / 60),
-            ...chart.series.map((series) => timeline.columns[series.field]),
-        ]);
-        return tables.length === 1 ? tables[0] : uPlot.join(tables);
-    }
-
-    function seriesOptions(chart) {
+    /**
+     * The chart's data, uPlot series and bands, from every timeline's layers: columns [x, then each timeline's
+     * layers] joined on x (an x one timeline lacks is skipped, not a gap), and a band from each high end to its low.
+     */
+    function chartPlot(chart) {
         const format = FORMATS[chart.scale];
-        const options = [{ label: "time", value: (_u, v) => (v === null || v === undefined ? "–" : clock(v)) }];
+        const tables = [];
+        const series = [{ label: "time", value: (_u, v) => (v === null || v === undefined ? "–" : clock(v)) }];
+        const bands = [];
         for (const timeline of data.timelines) {
-            const observed = timeline.kind === "observed";
-            for (const series of chart.series) {
-                options.push({
-                    label: timeline.kind + " " + series.name,
-                    stroke: series.colors[timeline.kind],
-                    // Dashes of a wide line read as blocks: observed lines are at most 3 px wide.
-                    width: observed ? Math.min(series.width, 3) : series.width,
-                    dash: observed ? data.observedDash : undefined,
-                    fill: series.fill ? series.fill[timeline.kind] : undefined,
-                    paths: chart.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
-                    spanGaps: false,
-                    points: { show: false, filter: isolatedPoints },
-                    value: (_u, v) => (v === null || v === undefined ? "–" : format(v)),
-                });
+            const timelineLayers = layers(chart, timeline);
+            tables.push([timeline.t.map((t) => t / 60)].concat(timelineLayers.map((layer) => layer.values)));
+            for (const layer of timelineLayers) {
+                series.push(
+                    Object.assign(
+                        {
+                            paths: chart.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
+                            spanGaps: false,
+                            points: { show: false, filter: isolatedPoints },
+                            value: (_u, v) => (v === null || v === undefined ? "–" : format(v)),
+                        },
+                        layer.option,
+                    ),
+                );
+                // A band's high end comes right after its low end; uPlot shades from the upper series to the lower.
+                const index = series.length - 1;
+                if (layer.band && layer.band.end === "high") bands.push({ series: [index, index - 1], fill: layer.band.fill });
             }
         }
-        return options;
+        return { data: tables.length === 1 ? tables[0] : uPlot.join(tables), series, bands };
     }
 
     function overlay(u, rules, markers) {
@@ -199,6 +238,7 @@
         const markers = markersFor(chart);
         const log = logScale(chart);
         let place = () => {};
+        const plotted = chartPlot(chart);
         const options = {
             width: chartWidth(),
             height: HEIGHT,
@@ -220,12 +260,13 @@
                     incrs: chart.scale === "tasks" ? [1, 2, 5, 10, 20, 50, 100] : undefined,
                 },
             ],
-            series: seriesOptions(chart),
+            series: plotted.series,
+            bands: plotted.bands,
             cursor: { sync: { key: "timeline" }, drag: { x: false, y: false } },
-            legend: { markers: { width: 3, dash: (u, i) => (u.series[i].dash ? "dashed" : "solid") } },
+            legend: { markers: { width: 3, dash: (u, i) => LEGEND_DASH[u.series[i].class] || "solid" } },
             hooks: { draw: [() => place()] },
         };
-        const plot = new uPlot(options, chartData(chart), figure.querySelector(".plot"));
+        const plot = new uPlot(options, plotted.data, figure.querySelector(".plot"));
         place = overlay(plot, rules, markers);
         place();
         plots.push(plot);

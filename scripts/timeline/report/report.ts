@@ -1,6 +1,7 @@
 /**
- * `timeline report` (and `simulate/observe --html`): one self-contained HTML page drawing a predicted and/or an
- * observed timeline on the same axes.
+ * `timeline report` (and `simulate/observe --html`): one self-contained HTML page drawing up to three timelines on
+ * the same axes: predicted before the run, observed, and predicted again with the calibration the run gave, with
+ * each prediction's band and its error against the observed run.
  *
  * Self-contained means it opens from disk with no network: uPlot (a dependency) and the page's own script and styles
  * are inlined, the timelines are embedded as JSON, and a Content-Security-Policy allows no fetch of any kind
@@ -11,22 +12,32 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { type Band, type BandField, bandEdges, edgeText } from "../band";
+import { PREDICTION_ERROR_FIGURES, predictionError } from "../compare";
 import { FLAP_WINDOW_SECONDS } from "../summary";
-import type { Timeline, TimelineEvent, TimelineKind, TimelineSummary } from "../timeline";
-import { CHARTS, EVENT_COLORS, OBSERVED_DASH, type SeriesField } from "./charts";
+import type { Timeline, TimelineEvent, TimelineSummary } from "../timeline";
+import { BAND_OPACITY, CHARTS, EVENT_COLORS, PREDICTIONS, ROLES, ROLE_DASHES, type ReportRole, type SeriesField } from "./charts";
 
-export interface ReportTimelines {
-    predicted?: Timeline;
-    observed?: Timeline;
+export type ReportTimelines = Partial<Record<ReportRole, Timeline>>;
+
+/** A timeline with the role it is drawn in. */
+interface Drawn {
+    role: ReportRole;
+    timeline: Timeline;
 }
 
-/** Where each kind of timeline comes from, for the column headings. */
-const SOURCES: Record<TimelineKind, string> = {
+/** Where each role's timeline comes from, for the column headings. */
+const SOURCES: Record<ReportRole, string> = {
     predicted: "simulated from the stack file and the k6 profile",
     observed: "read from CloudWatch for the k6 run",
+    calibrated: "simulated with the calibration from an observed run",
 };
 
+/** How each role's lines look, for the page's opening line. */
+const LOOKS: Record<ReportRole, string> = { predicted: "solid, lighter", observed: "dashed, darker", calibrated: "dash-dotted" };
+
 const SERIES_FIELDS: SeriesField[] = [...new Set(CHARTS.flatMap((chart) => chart.series.map((series) => series.field)))];
+const BAND_FIELDS: BandField[] = [...new Set(CHARTS.flatMap((chart) => chart.series.flatMap((series) => (series.band ? [series.field] : []))))];
 
 // ------------------------------------------------------------------------------------------------- text helpers
 
@@ -85,7 +96,7 @@ interface SummaryRow {
     value: (summary: TimelineSummary, timeline: Timeline) => string;
 }
 
-function summaryRows(timelines: Timeline[]): SummaryRow[] {
+function summaryRows(timelines: readonly Timeline[]): SummaryRow[] {
     const pricesAsOf = [...new Set(timelines.map((timeline) => timeline.summary.pricesAsOf))];
     const sharedPrices = pricesAsOf.length === 1;
     return [
@@ -126,29 +137,60 @@ function summaryRows(timelines: Timeline[]): SummaryRow[] {
     ];
 }
 
-function summaryTable(timelines: Timeline[]): string {
-    const head = timelines
-        .map((timeline) => `<th scope="col" class="${timeline.kind}">${timeline.kind}<small>${escapeHtml(SOURCES[timeline.kind])}</small></th>`)
-        .join("");
-    const body = summaryRows(timelines)
-        .map(
-            (row) =>
-                `<tr><th scope="row">${escapeHtml(row.label)}</th>${timelines
-                    .map((timeline) => `<td>${escapeHtml(row.value(timeline.summary, timeline))}</td>`)
-                    .join("")}</tr>`,
-        )
+/** A table of figures (rows) by timeline (columns), each column headed by its role and where it comes from. */
+function figureTable<T>(id: string, columns: ReadonlyArray<{ role: ReportRole; value: T }>, rows: ReadonlyArray<{ label: string; text: (value: T) => string }>): string {
+    const head = columns.map(({ role }) => `<th scope="col" class="${role}">${role}<small>${escapeHtml(SOURCES[role])}</small></th>`).join("");
+    const body = rows
+        .map((row) => `<tr><th scope="row">${escapeHtml(row.label)}</th>${columns.map((column) => `<td>${escapeHtml(row.text(column.value))}</td>`).join("")}</tr>`)
         .join("\n");
-    return `<table id="summary">\n<thead><tr><th scope="col"></th>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+    return `<table id="${id}">\n<thead><tr><th scope="col"></th>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+function summaryTable(drawn: Drawn[]): string {
+    const rows = summaryRows(drawn.map(({ timeline }) => timeline)).map((row) => ({ label: row.label, text: (timeline: Timeline) => row.value(timeline.summary, timeline) }));
+    return figureTable("summary", drawn.map(({ role, timeline }) => ({ role, value: timeline })), rows);
+}
+
+/** Each prediction's error against the observed run (../compare.ts); nothing without an observed run and a prediction. */
+function predictionErrorSection(drawn: Drawn[]): string {
+    const observed = drawn.find(({ role }) => role === "observed")?.timeline;
+    const predictions = drawn.filter(({ role }) => (PREDICTIONS as readonly ReportRole[]).includes(role));
+    if (observed === undefined || predictions.length === 0) return "";
+    const columns = predictions.map(({ role, timeline }) => ({ role, value: predictionError(timeline, observed) }));
+    const rows = PREDICTION_ERROR_FIGURES.map(([label, text]) => ({ label, text }));
+    return `<h3>Prediction error against the observed run</h3>
+<p>Over the minutes both timelines have: minutes at another desired task count (rounded), the relative error of the
+served and shed totals (+ predicts too many), and the median over the minutes of how far the p99 was off, relative to
+the observed.</p>
+${figureTable("prediction-error", columns, rows)}
+`;
+}
+
+/** Per prediction with a band: the minutes where its low and high ends disagree on scaling or shedding. */
+function bandSection(drawn: Drawn[]): string {
+    const banded = drawn.flatMap(({ role, timeline }) => (timeline.band === undefined ? [] : [{ role, band: timeline.band, stepSeconds: timeline.stepSeconds }]));
+    if (banded.length === 0) return "";
+    const items = banded.flatMap(({ role, band, stepSeconds }) => {
+        const range = `per-request CPU ${band.cpuMsPerRequest.low}–${band.cpuMsPerRequest.high} ms (${band.source})`;
+        const edges = bandEdges(band, stepSeconds).map(edgeText);
+        const lines = edges.length === 0 ? [`${range}: both ends make the same scaling and shedding decisions`] : [`${range}:`, ...edges];
+        return lines.map((line) => `<li class="${role}">${role}: ${escapeHtml(line)}</li>`);
+    });
+    return `<h3>How sure: the band</h3>
+<ul id="band-edges">
+${items.join("\n")}
+</ul>
+`;
 }
 
 // ------------------------------------------------------------------------------------------------- notes, events, assumptions
 
 /** What the timelines lack (an alarm history observe could not read), as a short list; nothing when they lack nothing. */
-function notesList(timelines: Timeline[]): string {
-    const notes = timelines.flatMap((timeline) => (timeline.notes ?? []).map((note) => ({ kind: timeline.kind, note })));
+function notesList(drawn: Drawn[]): string {
+    const notes = drawn.flatMap(({ role, timeline }) => (timeline.notes ?? []).map((note) => ({ role, note })));
     if (notes.length === 0) return "";
-    const both = timelines.length > 1;
-    const items = notes.map(({ kind, note }) => `<li class="${kind}">${both ? `${kind}: ` : ""}${escapeHtml(note)}</li>`).join("\n");
+    const several = drawn.length > 1;
+    const items = notes.map(({ role, note }) => `<li class="${role}">${several ? `${role}: ` : ""}${escapeHtml(note)}</li>`).join("\n");
     return `<section id="notes">
 <h2>Notes</h2>
 <ul>
@@ -158,12 +200,12 @@ ${items}
 `;
 }
 
-function eventsTable(timelines: Timeline[]): string {
-    const events: Array<TimelineEvent & { timeline: TimelineKind }> = timelines
-        .flatMap((timeline) => timeline.events.map((event) => ({ ...event, timeline: timeline.kind })))
+function eventsTable(drawn: Drawn[]): string {
+    const events: Array<TimelineEvent & { timeline: ReportRole }> = drawn
+        .flatMap(({ role, timeline }) => timeline.events.map((event) => ({ ...event, timeline: role })))
         .sort((a, b) => a.t - b.t || a.timeline.localeCompare(b.timeline));
     if (events.length === 0) return `<p id="events">No alarm, scaling or task events.</p>`;
-    const both = timelines.length > 1;
+    const both = drawn.length > 1;
     const rows = events
         .map(
             (event) =>
@@ -180,36 +222,46 @@ ${rows}
 </details>`;
 }
 
-function assumptionsList(timelines: Timeline[]): string {
-    return timelines
-        .map((timeline) => {
+function assumptionsList(drawn: Drawn[]): string {
+    return drawn
+        .map(({ role, timeline }) => {
             const entries = Object.entries(timeline.assumptions);
             const items =
                 entries.length === 0
                     ? "<li>none</li>"
                     : entries.map(([name, value]) => `<li><code>${escapeHtml(name)}</code> = ${escapeHtml(String(value))}</li>`).join("\n");
-            return `<div class="assumptions ${timeline.kind}"><h3>${timeline.kind}</h3>\n<ul>\n${items}\n</ul></div>`;
+            return `<div class="assumptions ${role}"><h3>${role}</h3>\n<ul>\n${items}\n</ul></div>`;
         })
         .join("\n");
 }
 
 // ------------------------------------------------------------------------------------------------- the page
 
-/** What the page script reads: the chart specs and each timeline as columns. */
-function pageData(timelines: Timeline[]) {
-    const ends = timelines.map((timeline) => Math.max(...timeline.rows.map((row) => row.t)) + timeline.stepSeconds);
+/** A band end's values of each band field at the timeline's times (null where the band has no row). */
+function bandColumns(rows: Band["low"], times: number[]): Record<BandField, Array<number | null>> {
+    const at = new Map(rows.map((row) => [row.t, row]));
+    return Object.fromEntries(BAND_FIELDS.map((field) => [field, times.map((t) => at.get(t)?.[field] ?? null)])) as Record<BandField, Array<number | null>>;
+}
+
+/** What the page script reads: the chart specs and each timeline as columns, with its band's when it has one. */
+function pageData(drawn: Drawn[]) {
+    const ends = drawn.map(({ timeline }) => Math.max(...timeline.rows.map((row) => row.t)) + timeline.stepSeconds);
     return {
         xMaxMinutes: Math.max(...ends) / 60,
-        observedDash: OBSERVED_DASH,
+        dashes: ROLE_DASHES,
+        bandOpacity: BAND_OPACITY,
         eventColors: EVENT_COLORS,
         charts: CHARTS,
-        timelines: timelines.map((timeline) => {
+        timelines: drawn.map(({ role, timeline }) => {
             const rows = [...timeline.rows].sort((a, b) => a.t - b.t);
+            const t = rows.map((row) => row.t);
+            const { band } = timeline;
             return {
-                kind: timeline.kind,
+                role,
                 stepSeconds: timeline.stepSeconds,
-                t: rows.map((row) => row.t),
+                t,
                 columns: Object.fromEntries(SERIES_FIELDS.map((field) => [field, rows.map((row) => row[field])])),
+                band: band === undefined ? null : { low: bandColumns(band.low, t), high: bandColumns(band.high, t) },
                 events: timeline.events,
                 scaling: timeline.scaling,
             };
@@ -226,20 +278,38 @@ function inlineable(file: string, element: "script" | "style"): string {
 
 const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
 
-function title(timelines: Timeline[]): string {
-    const runs = [...new Set(timelines.map((timeline) => `${timeline.stack} under the ${timeline.script} profile`))];
+function title(drawn: Drawn[]): string {
+    const runs = [...new Set(drawn.map(({ timeline }) => `${timeline.stack} under the ${timeline.script} profile`))];
     if (runs.length === 1) return `Scaling timeline: ${runs[0]}`;
-    return `Scaling timeline: ${timelines.map((timeline) => `${timeline.stack} under ${timeline.script} (${timeline.kind})`).join(" vs ")}`;
+    return `Scaling timeline: ${drawn.map(({ role, timeline }) => `${timeline.stack} under ${timeline.script} (${role})`).join(" vs ")}`;
 }
 
-/** The whole HTML document for one or two timelines (predicted first). */
-export function renderReport(input: ReportTimelines): string {
-    const timelines = [input.predicted, input.observed].filter((timeline): timeline is Timeline => timeline !== undefined);
-    if (timelines.length === 0) throw new Error("renderReport needs a predicted or an observed timeline");
-    for (const [kind, timeline] of Object.entries(input) as Array<[TimelineKind, Timeline | undefined]>) {
-        if (timeline !== undefined && timeline.kind !== kind) throw new Error(`the ${kind} timeline given has kind "${timeline.kind}"`);
-        if (timeline !== undefined && timeline.rows.length === 0) throw new Error(`the ${kind} timeline has no rows: there is nothing to draw`);
+/** "<predicted> (solid, lighter) and <observed> (dashed, darker) on the same axes.", or "<observed> only." */
+function lede(drawn: Drawn[]): string {
+    const keys = drawn.map(({ role }) => `<span class="key ${role}">${role}</span>${drawn.length > 1 ? ` (${LOOKS[role]})` : ""}`);
+    const which = drawn.length === 1 ? `${keys[0]} only.` : `${keys.slice(0, -1).join(", ")} and ${keys.at(-1)} on the same axes.`;
+    const banded = drawn.some(({ timeline }) => timeline.band !== undefined);
+    return banded ? `${which} Shaded around running tasks, shed and p99: a prediction at the low and the high end of its per-request CPU.` : which;
+}
+
+/** The timelines given, in the order they are drawn: predicted, observed, calibrated. */
+function drawnTimelines(input: ReportTimelines): Drawn[] {
+    const drawn = ROLES.flatMap((role) => {
+        const timeline = input[role];
+        return timeline === undefined ? [] : [{ role, timeline }];
+    });
+    if (drawn.length === 0) throw new Error("renderReport needs a predicted, an observed or a calibrated timeline");
+    for (const { role, timeline } of drawn) {
+        const kind = role === "observed" ? "observed" : "predicted";
+        if (timeline.kind !== kind) throw new Error(`the ${role} timeline given has kind "${timeline.kind}"`);
+        if (timeline.rows.length === 0) throw new Error(`the ${role} timeline has no rows: there is nothing to draw`);
     }
+    return drawn;
+}
+
+/** The whole HTML document for up to three timelines. */
+export function renderReport(input: ReportTimelines): string {
+    const drawn = drawnTimelines(input);
 
     const uplotScript = inlineable(require.resolve("uplot/dist/uPlot.iife.min.js"), "script");
     const uplotStyle = inlineable(require.resolve("uplot/dist/uPlot.min.css"), "style");
@@ -254,12 +324,7 @@ export function renderReport(input: ReportTimelines): string {
         "form-action 'none'",
     ].join("; ");
 
-    const heading = title(timelines);
-    const kinds = timelines.map((timeline) => timeline.kind);
-    const lede =
-        timelines.length === 2
-            ? `<span class="key predicted">predicted</span> (solid, lighter) and <span class="key observed">observed</span> (dashed, darker) on the same axes.`
-            : `<span class="key ${kinds[0]}">${kinds[0]}</span> only.`;
+    const heading = title(drawn);
     const figures = CHARTS.map(
         (chart) => `<figure class="chart" id="chart-${chart.id}" data-chart="${chart.id}">
 <figcaption>${escapeHtml(chart.title)}</figcaption>
@@ -284,30 +349,30 @@ ${pageStyle}
 <body>
 <header>
 <h1>${escapeHtml(heading)}</h1>
-<p class="lede">${lede} x axis: minutes from the start of the run. Vertical lines mark
+<p class="lede">${lede(drawn)} x axis: minutes from the start of the run. Vertical lines mark
 <span class="key alarm">alarm</span> and <span class="key scaling">scaling</span> events (hover for the detail);
 <span class="key task">task</span> starts and stops are ticks at the foot of the tasks chart.</p>
 </header>
 <main>
-${notesList(timelines)}<section id="charts">
+${notesList(drawn)}<section id="charts">
 ${figures}
 <noscript><p>The charts need JavaScript; the tables below do not.</p></noscript>
 </section>
 <section>
 <h2>Summary</h2>
-${summaryTable(timelines)}
-</section>
+${summaryTable(drawn)}
+${predictionErrorSection(drawn)}${bandSection(drawn)}</section>
 <section>
 <h2>Events</h2>
-${eventsTable(timelines)}
+${eventsTable(drawn)}
 </section>
 <section>
 <h2>Assumptions</h2>
 <p>Numbers the timeline rests on that are in neither the stack file nor the k6 profile (override with <code>--assume NAME=VALUE</code> when simulating).</p>
-${assumptionsList(timelines)}
+${assumptionsList(drawn)}
 </section>
 </main>
-<script type="application/json" id="report-data">${jsonForScript(pageData(timelines))}</script>
+<script type="application/json" id="report-data">${jsonForScript(pageData(drawn))}</script>
 <script>${uplotScript}</script>
 <script>${pageScript}</script>
 </body>
