@@ -1,30 +1,42 @@
 import assert from "node:assert/strict";
 import {
+    COMPARED_STACK,
     DEFAULT_OPTIONS,
     LOAD_PERCENTS,
     MAX_QUEUE,
     QUIET_CORES,
-    RunResult,
     Sample,
     UsageError,
     WindowStats,
     calibrationLimits,
     capacityRps,
     checkProfile,
-    disturbed,
-    formatOverhead,
-    formatTable,
-    impliedOverhead,
     measurementWindow,
-    medianLoads,
     parseArgs,
     predict,
     schedule,
     simulatedSamples,
     windowStats,
-} from "../scripts/timeline/model-check";
+} from "../scripts/timeline/model-check/check";
+import { CpuReading, ObservedLoad, RealSample, calibrateLoads, observedRows, observedTimeline } from "../scripts/timeline/model-check/observed";
+import {
+    LoadResult,
+    RunResult,
+    checkTargets,
+    disturbed,
+    formatFitted,
+    formatFittedLoads,
+    formatOverhead,
+    formatTable,
+    formatTarget,
+    impliedOverhead,
+    runSummary,
+    spreadOf,
+    summarizeLoads,
+} from "../scripts/timeline/model-check/tables";
 import { DEFAULT_ASSUMPTIONS } from "../scripts/timeline/simulate/assumptions";
-import type { TimelineRow } from "../scripts/timeline/timeline";
+import { simulatedService } from "../scripts/timeline/simulate/simulate";
+import { TimelineRow, timelineSchema } from "../scripts/timeline/timeline";
 
 const stats = (overrides: Partial<WindowStats> = {}): WindowStats => ({
     requests: 100,
@@ -80,6 +92,18 @@ describe("timeline model check: the load", () => {
         assert.equal(capacityRps(2, 12.5), 160);
         assert.equal(MAX_QUEUE, 64);
         assert.deepEqual([...LOAD_PERCENTS], [50, 90, 120]);
+    });
+
+    it("compares one task of 2 vCPUs with 2 workers and the default queue, read through the stack config schema", () => {
+        assert.deepEqual(simulatedService(COMPARED_STACK), {
+            cpuUnits: 2048,
+            workers: 2,
+            maxQueue: MAX_QUEUE,
+            healthCheck: COMPARED_STACK.service.healthCheck,
+            deregistrationDelaySeconds: 30,
+        });
+        assert.equal(COMPARED_STACK.scaling.minCapacity, 1);
+        assert.equal(COMPARED_STACK.scaling.maxCapacity, 1);
     });
 
     it("runs a constant rate through flat one-second ramps, and measures after the warm-up", () => {
@@ -159,63 +183,171 @@ describe("timeline model check: statistics", () => {
     });
 });
 
+/**
+ * A load of `seconds` measured seconds at 100 req/s, 10 of them 503s: each second the service uses 1.2 CPU-seconds and
+ * the generator 0.1.
+ */
+function syntheticLoad(percent: number, seconds: number): ObservedLoad {
+    const samples: RealSample[] = [];
+    for (let i = 0; i < 100 * seconds; i++) {
+        const due = i / 100;
+        const status = i % 10 === 9 ? 503 : 200;
+        const latencyMs = status === 503 ? 1 : 10 + (i % 10);
+        samples.push({ due, sent: due, completed: due + latencyMs / 1000, latencyMs, status });
+    }
+    // The first responses complete 10 ms late: readings from 0.05 s keep every second at 100 completions.
+    const readings: CpuReading[] = Array.from({ length: seconds + 1 }, (_, k) => ({ t: 0.05 + k, serviceSeconds: 1.2 * k, generatorSeconds: 0.1 * k }));
+    return { percent, samples, readings };
+}
+
+describe("timeline model check: the observed timeline", () => {
+    it("makes one row per second between readings: rates, the share's CPU over the task's two vCPUs, percentiles", () => {
+        const load = syntheticLoad(90, 3);
+        const rows = observedRows(load, "service");
+        assert.equal(rows.length, 3);
+        assert.deepEqual(rows[1], {
+            t: 1,
+            offeredRps: 100,
+            servedRps: 90,
+            shedRps: 10,
+            errorRps: 0,
+            cpuAverage: 60,
+            cpuMaximum: 60,
+            desiredTasks: 1,
+            pendingTasks: 0,
+            runningTasks: 1,
+            p50Ms: 13,
+            p99Ms: 18,
+        });
+        assert.equal(observedRows(load, "service + load generator")[1].cpuAverage, 65);
+    });
+
+    it("puts the loads' windows one after another, says so, and is a valid observed timeline", () => {
+        const timeline = observedTimeline([syntheticLoad(50, 2), syntheticLoad(120, 3)], "service + load generator");
+        assert.equal(timelineSchema.safeParse(timeline).success, true);
+        assert.equal(timeline.kind, "observed");
+        assert.deepEqual(
+            timeline.rows.map((r) => r.t),
+            [0, 1, 2, 3, 4],
+        );
+        assert.equal(timeline.notes?.[0], "rows t=0–1 s: 50 % of the in-process capacity");
+        assert.equal(timeline.notes?.[1], "rows t=2–4 s: 120 % of the in-process capacity");
+        assert.match(timeline.notes?.[3] ?? "", /CPU of the service \+ load generator over the task's 2 vCPUs/);
+        assert.equal(timeline.summary.peakTasks, 1);
+    });
+
+    it("calibrates through calibrate(): CPU ÷ 200s per row, the generator's CPU counted or not", () => {
+        const loads = [syntheticLoad(50, 2), syntheticLoad(120, 3)];
+        // 1.3 (1.2) CPU-seconds per second over 90 200s per second.
+        const withGenerator = calibrateLoads(loads, "service + load generator").cpuMsPerRequest;
+        assert.equal(withGenerator.value, 14.44);
+        assert.equal(withGenerator.samples, 5);
+        assert.match(withGenerator.from[0], /^row t=0 s: CPU 65\.0 % × 1 task × 2 vCPU ÷ 90\.00 served\/s/);
+        assert.equal(calibrateLoads(loads, "service").cpuMsPerRequest.value, 13.33);
+    });
+});
+
 describe("timeline model check: tables", () => {
-    const run = (p99Ms: number, otherCores: number): RunResult => ({
+    const run = (p99Ms: number, otherCores: number, afterP99Ms = 40): RunResult => ({
         cpuMs: 20,
         capacity: 100,
-        loads: LOAD_PERCENTS.map((percent) => ({
-            percent,
-            rate: percent,
-            predicted: stats(),
-            measured: stats({ p99Ms }),
-            conditions: {
-                startedRps: percent,
-                servedRps: percent,
-                lagP99Ms: 1,
-                lagMaxMs: 2,
-                maxInFlight: 3,
-                generatorCores: 0.02,
-                serviceCores: 1,
-                eventLoopCores: 0.05,
-                otherCores,
-                stealCores: 0,
-                generatorUsPerRequest: 200,
-                eventLoopUsPerRequest: 300,
-                workerCpuMsPerOk: 20,
-            },
-        })),
+        fittedCpuMs: { "service + load generator": 22, service: 21 },
+        loads: LOAD_PERCENTS.map(
+            (percent): LoadResult => ({
+                percent,
+                rate: percent,
+                before: stats(),
+                measured: stats({ p99Ms }),
+                after: stats({ p99Ms: afterP99Ms }),
+                afterP99Band: { low: afterP99Ms - 5, high: afterP99Ms + 10 },
+                conditions: {
+                    startedRps: percent,
+                    servedRps: percent,
+                    lagP99Ms: 1,
+                    lagMaxMs: 2,
+                    maxInFlight: 3,
+                    generatorCores: 0.02,
+                    serviceCores: 1,
+                    eventLoopCores: 0.05,
+                    otherCores,
+                    stealCores: 0,
+                    generatorUsPerRequest: 200,
+                    eventLoopUsPerRequest: 300,
+                    workerCpuMsPerOk: 20,
+                },
+            }),
+        ),
     });
 
-    it("takes the median over the undisturbed runs when there are any", () => {
+    it("takes the median and the min–max over the undisturbed runs when there are any", () => {
         assert.equal(disturbed({ otherCores: QUIET_CORES }), false);
         assert.equal(disturbed({ otherCores: QUIET_CORES + 0.01 }), true);
-        const medians = medianLoads([run(40, 0), run(60, 0), run(1000, 1.5)]);
-        assert.equal(medians[0].measured.p99Ms, 50);
-        assert.equal(medians[0].runs, 2);
-        assert.equal(medians[0].disturbedRuns, 1);
-        const allDisturbed = medianLoads([run(40, 1), run(60, 1), run(1000, 1)]);
-        assert.equal(allDisturbed[0].measured.p99Ms, 60);
+        const loads = summarizeLoads([run(40, 0), run(60, 0), run(1000, 1.5)]);
+        assert.deepEqual(loads[0].measured.p99Ms, { median: 50, min: 40, max: 60 });
+        assert.equal(loads[0].runs, 2);
+        assert.equal(loads[0].disturbedRuns, 1);
+        const allDisturbed = summarizeLoads([run(40, 1), run(60, 1), run(1000, 1)]);
+        assert.deepEqual(allDisturbed[0].measured.p99Ms, { median: 60, min: 40, max: 1000 });
         assert.equal(allDisturbed[0].disturbedRuns, 3);
+        assert.deepEqual(spreadOf([Number.NaN, 3, 1]), { median: 2, min: 1, max: 3 });
+        assert.ok(Number.isNaN(spreadOf([Number.NaN]).median));
     });
 
-    it("reads the real capacity from the 120 % load: capacity ÷ served − 1, with the generator's and event loop's part", () => {
+    it("reads the real capacity from the 120 % load: capacity ÷ served − 1, with the generator's, event loop's and others' part, next to the assumption", () => {
         const overload = { ...run(40, 0).loads[2] };
         overload.measured = stats({ shedPercent: 20 });
-        overload.conditions = { ...overload.conditions!, servedRps: 160, generatorCores: 0.032, eventLoopCores: 0.016 };
+        overload.conditions = { ...overload.conditions!, servedRps: 160, generatorCores: 0.032, eventLoopCores: 0.016, otherCores: 0 };
         const overhead = impliedOverhead(12.5, 164, overload);
         assert.ok(overhead !== undefined);
         assert.ok(Math.abs(overhead.percent - 2.5) < 1e-9);
         assert.ok(Math.abs(overhead.generatorPercent - 1.6) < 1e-9); // 0.2 ms of 12.5 per served request
         assert.ok(Math.abs(overhead.eventLoopPercent - 0.8) < 1e-9);
-        assert.match(formatOverhead(overhead), /2\.5 % more CPU than its count \(load generator 1\.6 %, service event loop 0\.8 %, the rest 0\.1 %/);
+        assert.equal(overhead.otherPercent, 0);
+        assert.match(formatOverhead(overhead), /^requests cost 2\.5 % more CPU than their count \(measured at 120 %: load generator 1\.6 %, service event loop 0\.8 %, the rest 0\.1 %/);
+        const busy = impliedOverhead(12.5, 164, { ...overload, conditions: { ...overload.conditions, otherCores: 0.48 } });
+        assert.match(formatOverhead(busy!), /service event loop 0\.8 %, other processes 24\.0 %, the rest -23\.9 %/);
+        assert.match(formatOverhead(overhead), /the model assumes requestOverheadPercent = 2\.5 %$/);
         assert.equal(impliedOverhead(12.5, 164, { ...overload, measured: stats({ shedPercent: 0 }) }), undefined);
+        assert.equal(formatFitted(13.5, 12.5), "13.50 ms (+8.0 %)");
+        assert.equal(formatFitted(12, 12.5), "12.00 ms (−4.0 %)");
     });
 
-    it("prints load, predicted and measured as a markdown table, marking disturbed loads", () => {
-        const table = formatTable(run(1234, 0.5).loads).split("\n");
+    it("says what each load is in percent of the fitted capacity, over the runs", () => {
+        const slower = { ...run(40, 0), fittedCpuMs: { "service + load generator": 24, service: 21 } };
+        assert.equal(
+            formatFittedLoads([run(40, 0), slower], "service + load generator"),
+            "The loads in percent of the capacity calibrate() fitted (service + load generator CPU): 50 % → 58 (55–60) %, 90 % → 104 (99–108) %, 120 % → 138 (132–144) %",
+        );
+    });
+
+    it("prints predicted before, measured and predicted after as a markdown table, with the spread over the runs", () => {
+        const table = formatTable(summarizeLoads([run(40, 0), run(60, 0), run(50, 0)])).split("\n");
         assert.equal(table.length, 2 + LOAD_PERCENTS.length);
-        assert.match(table[0], /^\| load \| predicted p50 \/ p99 \(ms\) \| predicted 503 \| measured p50 \/ p99 \(ms\) \| measured 503 \|/);
-        assert.equal(table[2], "| 50 % (50.0 req/s) † | 20.0 / 40.0 | 0.0 % | 20.0 / 1234 | 0.0 % | 20.0 / 40.0 | 20.0 / 40.0 |");
+        assert.equal(
+            table[0],
+            "| load | predicted before p50 / p99 (ms) | measured p50 / p99 (ms) | predicted after p50 / p99 (ms) | predicted after p99 over the fit's spread (ms) | predicted before 503 | measured 503 | predicted after 503 |",
+        );
+        assert.equal(table[2], "| 50 % (50.0 req/s) | 20.0 / 40.0 | 20.0 / 50.0 (40.0–60.0) | 20.0 / 40.0 | 35.0–50.0 | 0.0 % | 0.0 % | 0.0 % |");
         for (const line of table) assert.equal(line.split("|").length, table[0].split("|").length);
+        const single = formatTable(runSummary(run(1234, 0.5))).split("\n");
+        assert.equal(single[2], "| 50 % (50.0 req/s) † | 20.0 / 40.0 | 20.0 / 1234 | 20.0 / 40.0 | 35.0–50.0 | 0.0 % | 0.0 % | 0.0 % |");
+    });
+
+    it("checks issue 24's targets on the medians: p99 within 25 % at 50 and 90 %, 503 within 2 points at 120 %", () => {
+        const loads = summarizeLoads([run(100, 0, 88)]);
+        loads[2].measured.shedPercent = spreadOf([25]);
+        loads[2].before.shedPercent = spreadOf([18.6]);
+        loads[2].after.shedPercent = spreadOf([27.5]);
+        const checks = checkTargets(loads);
+        assert.deepEqual(
+            checks.map((check) => [check.label, Math.round(check.before * 10) / 10, Math.round(check.after * 10) / 10, check.met]),
+            [
+                ["p99 at 50 %", -60, -12, true],
+                ["p99 at 90 %", -60, -12, true],
+                ["503 at 120 %", -6.4, 2.5, false],
+            ],
+        );
+        assert.equal(formatTarget(checks[1]), "p99 at 90 %: after −12.0 % ✓ (target ±25 %; before −60.0 %)");
+        assert.equal(formatTarget(checks[2]), "503 at 120 %: after +2.5 points ✗ (target ±2 points; before −6.4 points)");
     });
 });

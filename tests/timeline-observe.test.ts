@@ -35,7 +35,8 @@ import {
     shortName,
     truncatedServiceEventsNote,
 } from "../scripts/timeline/observe/events";
-import { type ObserveDeps, ROLE_SESSION_NAME, observeTimeline, pulumiStackName } from "../scripts/timeline/observe/observe";
+import { type ObserveDeps, ROLE_SESSION_NAME, observeTimeline } from "../scripts/timeline/observe/observe";
+import { pulumiStackName } from "../scripts/timeline/stack-file";
 import { type CommandContext, main } from "../scripts/timeline/main";
 import { scaleOutCpu } from "../scripts/timeline/summary";
 import { MAX_QUERIES_PER_CALL, SERIES_IDS, type SeriesId, metricDataQueries, seriesQueries } from "../scripts/timeline/observe/queries";

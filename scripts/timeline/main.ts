@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { Invocation, USAGE, parseInvocation } from "./args";
 import { bandEdges, edgeText } from "./band";
 import { parseCalibration } from "./calibrate/calibration";
+import { calibrate } from "./calibrate/fit";
 import { predictionError } from "./compare";
 import { assumptionsText, calibrationLines, notesLines, predictionErrorTable, summaryTable } from "./format";
 import type { observeTimeline } from "./observe/observe";
@@ -136,8 +137,6 @@ async function run(invocation: Invocation, context: CommandContext): Promise<voi
         case "calibrate": {
             const observed = readTimeline(invocation.observedFile, "observed");
             const stackFile = calibrationStackFile(invocation.stackFile, observed, invocation.observedFile);
-            // Loaded on use, as observe is: the fit reads names through observe's module, which loads the AWS SDK.
-            const { calibrate } = await import("./calibrate/fit");
             const calibration = calibrate(observed, readEnvironmentStack(stackFile), invocation.observedFile);
             for (const line of calibrationLines(calibration)) context.print(line);
             writeOutputs([{ file: invocation.out, content: `${JSON.stringify(calibration, null, 2)}\n` }], context);

@@ -1,4 +1,5 @@
 /** The environment stack file both `timeline simulate` and `timeline observe` start from. */
+import * as path from "node:path";
 import { ConfigError, EnvironmentStackConfig, loadStackConfigFile } from "../../config";
 import { InputError } from "./timeline";
 
@@ -18,4 +19,9 @@ export function readEnvironmentStack(file: string): EnvironmentStackConfig {
         throw new InputError(`${file} is a ${config.role} stack (ecs-loadlab:role: ${config.role}): timelines are for environment stacks, e.g. Pulumi.dev.yaml`);
     }
     return config;
+}
+
+/** `Pulumi.dev.yaml` → `dev`: the Pulumi stack a stack file configures. */
+export function pulumiStackName(stackFile: string): string | undefined {
+    return /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(stackFile))?.[1];
 }

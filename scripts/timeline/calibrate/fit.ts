@@ -9,7 +9,7 @@
  */
 import type { EnvironmentStackConfig } from "../../../config";
 import { environmentResourceNames } from "../../../stacks/environment-names";
-import { pulumiStackName } from "../observe/observe";
+import { pulumiStackName } from "../stack-file";
 import { InputError, type Timeline } from "../timeline";
 import type { Calibration } from "./calibration";
 import { cpuRows, describeSkipped } from "./cpu";

@@ -22,7 +22,7 @@ import { ECSClient } from "@aws-sdk/client-ecs";
 import { STSClient } from "@aws-sdk/client-sts";
 import { PERIOD_SECONDS } from "../../../components/metrics";
 import { type EnvironmentStackConfig, IAM_NAMES } from "../../../config";
-import { readEnvironmentStack } from "../stack-file";
+import { pulumiStackName, readEnvironmentStack } from "../stack-file";
 import {
     ENVIRONMENT_OBSERVED_OUTPUTS,
     EnvironmentObservedOutputs,
@@ -117,10 +117,6 @@ const ENVIRONMENT_CONTRACT: StackOutputsContract<EnvironmentObservedOutputs> = {
 
 // ------------------------------------------------------------------------------------------------ inputs
 
-/** `Pulumi.dev.yaml` → `dev`: the Pulumi stack a stack file configures. */
-export function pulumiStackName(stackFile: string): string | undefined {
-    return /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(stackFile))?.[1];
-}
 
 async function readInputFile(deps: ObserveDeps, file: string, what: string, hint: string): Promise<string> {
     try {
