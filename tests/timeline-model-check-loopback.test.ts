@@ -11,7 +11,7 @@ import { CPU_SHARES, calibrateLoads } from "../scripts/timeline/model-check/obse
 
 /** Fitted ÷ in-process CPU per request beyond which the fit is wrong, not the machine busy (issue 24 measured 1.03–1.2). */
 const PLAUSIBLE_RATIO = { min: 0.75, max: 2 };
-const MEASURED_SECONDS = 4;
+const MEASURED_SECONDS = 3;
 
 describe("timeline model check on 127.0.0.1: calibrating from the real service", function () {
     this.timeout(60_000);
@@ -23,7 +23,7 @@ describe("timeline model check on 127.0.0.1: calibrating from the real service",
         buildServiceIfNeeded();
         server = await startServer();
         cpuMs = inProcessCpuMs();
-        load = await measureLoad(server, capacityRps(VCPUS, cpuMs) * 0.7, { seconds: MEASURED_SECONDS, warmupSeconds: 1 });
+        load = await measureLoad(server, capacityRps(VCPUS, cpuMs) * 0.7, { seconds: MEASURED_SECONDS, warmupSeconds: 0 });
     });
 
     after(async () => server?.stop());

@@ -3,21 +3,13 @@
  * calibration's spread, or ±10 % without one), with the same seed, so the only difference is the CPU. A predicted
  * timeline carries it as the optional top-level key `band`; timelines written before it still read.
  *
- * This module holds the schema fragment timeline.ts includes, so it must not import timeline.ts.
+ * This module holds the schema fragment timeline.ts includes, so it must not import timeline.ts (the row is ./row.ts).
  */
 import { z } from "zod";
-
-const nullableNumber = z.number().finite().nullable();
+import { rowSchema } from "./row";
 
 /** What the band keeps of each row: the figures scaling and shedding are read from. */
-const bandRowSchema = z.strictObject({
-    t: z.number().finite().min(0),
-    offeredRps: nullableNumber,
-    shedRps: nullableNumber,
-    desiredTasks: nullableNumber,
-    runningTasks: nullableNumber,
-    p99Ms: nullableNumber,
-});
+const bandRowSchema = rowSchema.pick({ t: true, offeredRps: true, shedRps: true, desiredTasks: true, runningTasks: true, p99Ms: true });
 
 export const bandSchema = z.strictObject({
     /** The per-request CPU (ms, everything included) of the low and the high run. */

@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import { bandSchema } from "./band";
+import { nullableNumber, rowSchema } from "./row";
 
 export const TIMELINE_KINDS = ["predicted", "observed"] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
@@ -20,28 +21,8 @@ export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 export const EVENT_KINDS = ["alarm", "scaling", "task", "service"] as const;
 export type TimelineEventKind = (typeof EVENT_KINDS)[number];
 
-const nullableNumber = z.number().finite().nullable();
 const count = z.number().finite().min(0);
 
-const rowSchema = z.strictObject({
-    t: z.number().finite().min(0),
-    offeredRps: nullableNumber,
-    servedRps: nullableNumber,
-    shedRps: nullableNumber,
-    cpuAverage: nullableNumber,
-    cpuMaximum: nullableNumber,
-    desiredTasks: nullableNumber,
-    pendingTasks: nullableNumber,
-    runningTasks: nullableNumber,
-    p50Ms: nullableNumber,
-    p99Ms: nullableNumber,
-    /** Seconds of the step the run covers when fewer than stepSeconds (its first and last minute); the rates are over these. */
-    seconds: z.number().finite().positive().optional(),
-    /** 5xx that are neither the service's 503 nor shed: the service's errors and the load balancer's own 5xx. */
-    errorRps: nullableNumber.optional(),
-    /** The most requests waiting for a worker thread in any one task during the step (the service's QueueMax). */
-    queueMax: nullableNumber.optional(),
-});
 
 const eventSchema = z.strictObject({
     t: z.number().finite().min(0),

@@ -58,7 +58,7 @@ export const ASSUMPTIONS = {
         min: 0,
         max: 100,
         meaning:
-            "CPU a request costs its task besides counting primes (HTTP, routing, the hand-off to a worker), in percent of the count's: measured 3.4–3.8 % by npm run timeline:check-model, about 1.2 of which was its own load generator",
+            "CPU a request costs its task besides counting primes (HTTP, routing, the hand-off to a worker), in percent of the count's: npm run timeline:check-model measured 4.9 % and 12.3 % in two sessions of one day, about 3 of which its own load generator; a calibration (simulate --calibration) replaces it",
     },
     shedLatencyMs: {
         value: 1,
