@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     NAMESPACE,
     PERIOD_SECONDS,
+    SERVICE_METRIC_NAMES,
     ServiceDimensions,
     TargetGroupDimensions,
     serviceDimensions,
@@ -44,6 +45,16 @@ export type MetricLine = [string, string, ...(string | MetricRendering)[]];
 export interface MetricRendering {
     stat: string;
     label: string;
+    /** Draw this metric against the widget's right axis (`yAxis.right`); the left one without it. */
+    yAxis?: "right";
+}
+
+/** One vertical axis of a graph. */
+export interface YAxis {
+    min: number;
+    max?: number;
+    label: string;
+    showUnits: false;
 }
 
 export interface MetricWidget {
@@ -59,7 +70,8 @@ export interface MetricWidget {
         stacked: false;
         period: number;
         metrics: MetricLine[];
-        yAxis: { left: { min: number; max?: number; label: string; showUnits: false } };
+        /** `right` only on a graph with a metric rendered `yAxis: "right"`. */
+        yAxis: { left: YAxis; right?: YAxis };
         annotations?: { horizontal: ThresholdLine[] };
     };
 }
@@ -83,7 +95,8 @@ type Placed<W extends Widget> = Omit<W, "x" | "y" | "width">;
 
 /**
  * The environment's CloudWatch dashboard, the page to watch during a load test: CPU against the scaling
- * thresholds, tasks running against desired, requests, latency, 5xx, and the alarms.
+ * thresholds, tasks running against desired, requests, latency, 5xx, the alarms, and what the service itself
+ * reports (`NAMESPACE.service`): requests answered, shed and failed, its latency and its longest queue.
  */
 export class ServiceDashboard extends pulumi.ComponentResource {
     /** The dashboard in the CloudWatch console. */
@@ -135,7 +148,7 @@ interface BodyInputs {
 function dashboardBody({ region, service, targetGroup, alarmArns, scalingAlarmArns, thresholds }: BodyInputs): DashboardBody {
     const graph = (
         title: string,
-        yAxis: MetricWidget["properties"]["yAxis"]["left"],
+        yAxis: MetricWidget["properties"]["yAxis"],
         metrics: MetricLine[],
         lines: ThresholdLine[] = [],
     ): Placed<MetricWidget> => ({
@@ -148,7 +161,7 @@ function dashboardBody({ region, service, targetGroup, alarmArns, scalingAlarmAr
             stacked: false,
             period: PERIOD_SECONDS,
             metrics,
-            yAxis: { left: yAxis },
+            yAxis,
             ...(lines.length > 0 ? { annotations: { horizontal: lines } } : {}),
         },
     });
@@ -168,7 +181,7 @@ function dashboardBody({ region, service, targetGroup, alarmArns, scalingAlarmAr
             [
                 graph(
                     "CPU utilization: average and maximum (%)",
-                    { min: 0, max: 100, label: "%", showUnits: false },
+                    { left: { min: 0, max: 100, label: "%", showUnits: false } },
                     [
                         metric(NAMESPACE.ecs, "CPUUtilization", service, { stat: "Average", label: "average" }),
                         metric(NAMESPACE.ecs, "CPUUtilization", service, { stat: "Maximum", label: "maximum" }),
@@ -177,7 +190,7 @@ function dashboardBody({ region, service, targetGroup, alarmArns, scalingAlarmAr
                 ),
                 graph(
                     "Tasks: running vs desired",
-                    { min: 0, label: "tasks", showUnits: false },
+                    { left: { min: 0, label: "tasks", showUnits: false } },
                     [
                         metric(NAMESPACE.containerInsights, "RunningTaskCount", service, { stat: "Average", label: "running" }),
                         metric(NAMESPACE.containerInsights, "DesiredTaskCount", service, { stat: "Average", label: "desired" }),
@@ -186,22 +199,43 @@ function dashboardBody({ region, service, targetGroup, alarmArns, scalingAlarmAr
                 ),
             ],
             [
-                graph("Requests per minute", { min: 0, label: "requests", showUnits: false }, [
+                graph("Requests per minute", { left: { min: 0, label: "requests", showUnits: false } }, [
                     metric(NAMESPACE.loadBalancer, "RequestCount", targetGroup, { stat: "Sum", label: "requests" }),
                 ]),
-                graph("Target response time: p50 and p99 (seconds)", { min: 0, label: "seconds", showUnits: false }, [
+                graph("Target response time: p50 and p99 (seconds)", { left: { min: 0, label: "seconds", showUnits: false } }, [
                     metric(NAMESPACE.loadBalancer, "TargetResponseTime", targetGroup, { stat: "p50", label: "p50" }),
                     metric(NAMESPACE.loadBalancer, "TargetResponseTime", targetGroup, { stat: "p99", label: "p99" }),
                 ]),
                 graph(
                     "5xx per minute",
-                    { min: 0, label: "responses", showUnits: false },
+                    { left: { min: 0, label: "responses", showUnits: false } },
                     [
                         metric(NAMESPACE.loadBalancer, "HTTPCode_Target_5XX_Count", targetGroup, { stat: "Sum", label: "from the service's tasks" }),
                         // 502/503/504 the load balancer answers itself, e.g. while no task is healthy. Load balancer wide.
                         metric(NAMESPACE.loadBalancer, "HTTPCode_ELB_5XX_Count", { LoadBalancer: targetGroup.LoadBalancer }, { stat: "Sum", label: "from the load balancer" }),
                     ],
                     thresholds.target5xx,
+                ),
+            ],
+            // What the service reports itself (docs/service.md), under the dimensions of its AWS/ECS metrics: every
+            // task writes one line a minute, so a statistic aggregates over the tasks.
+            [
+                graph("Requests the service answered, shed and failed (per minute)", { left: { min: 0, label: "requests", showUnits: false } }, [
+                    metric(NAMESPACE.service, SERVICE_METRIC_NAMES.answered, service, { stat: "Sum", label: "answered" }),
+                    metric(NAMESPACE.service, SERVICE_METRIC_NAMES.shed, service, { stat: "Sum", label: "shed (its own 503)" }),
+                    metric(NAMESPACE.service, SERVICE_METRIC_NAMES.errors, service, { stat: "Sum", label: "errors (other 5xx)" }),
+                ]),
+                graph(
+                    "Answered requests: latency p50 / p99 and the longest queue",
+                    { left: { min: 0, label: "ms", showUnits: false }, right: { min: 0, label: "requests queued", showUnits: false } },
+                    [
+                        // Each task's percentile of its own minute; their Maximum bounds the percentile over all tasks
+                        // from above (as `timeline observe` reads it). An Average of percentiles is no percentile.
+                        metric(NAMESPACE.service, SERVICE_METRIC_NAMES.latencyP50, service, { stat: "Maximum", label: "p50 (highest task)" }),
+                        metric(NAMESPACE.service, SERVICE_METRIC_NAMES.latencyP99, service, { stat: "Maximum", label: "p99 (highest task)" }),
+                        // A count, not milliseconds: on its own axis.
+                        metric(NAMESPACE.service, SERVICE_METRIC_NAMES.queueMax, service, { stat: "Maximum", label: "longest queue", yAxis: "right" }),
+                    ],
                 ),
             ],
         ]),

@@ -14,6 +14,23 @@ export const NAMESPACE = {
     service: "ecs-loadlab/Service",
 } as const;
 
+/**
+ * The names of the service's own metrics in `NAMESPACE.service`, by the keys of `SERVICE_METRICS` in
+ * service/src/metric-names.ts. Written out because Pulumi loads this program as CommonJS and the service is an ES
+ * module; tests/dashboard.test.ts checks they equal the service's. They carry the AWS/ECS service dimensions,
+ * `serviceDimensions(...)`.
+ */
+export const SERVICE_METRIC_NAMES = {
+    answered: "Answered",
+    shed: "Shed",
+    errors: "Errors",
+    queueMax: "QueueMax",
+    inFlightMax: "InFlightMax",
+    latencyP50: "LatencyP50",
+    latencyP99: "LatencyP99",
+    latencyMax: "LatencyMax",
+} as const;
+
 /** ECS and the ALB publish at 1-minute resolution: every alarm and graph uses that period. */
 export const PERIOD_SECONDS = 60;
 

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { ServiceAlarms } from "../components/alarms";
-import { AlarmWidget, DashboardBody, MetricLine, MetricWidget, ServiceDashboard } from "../components/dashboard";
+import { AlarmWidget, DashboardBody, MetricLine, MetricRendering, MetricWidget, ServiceDashboard } from "../components/dashboard";
+import { SERVICE_METRIC_NAMES, serviceDimensions } from "../components/metrics";
 import { Autoscaling } from "../components/scaling";
+import { SERVICE_METRIC_DIMENSIONS, SERVICE_METRICS } from "../service/src/metric-names";
 import { build, mocks, useMocks, valueOf } from "./mocks";
 import {
     CLUSTER_NAME,
@@ -50,11 +52,11 @@ const graph = (body: DashboardBody, title: RegExp): MetricWidget["properties"] =
 const alarmWidget = (body: DashboardBody, title: RegExp): AlarmWidget["properties"] | undefined =>
     body.widgets.find((w): w is AlarmWidget => w.type === "alarm" && title.test(w.properties.title))?.properties;
 
-const line = (namespace: string, name: string, dimensions: string[], stat: string, label: string): MetricLine => [
+const line = (namespace: string, name: string, dimensions: string[], stat: string, label: string, options: Partial<MetricRendering> = {}): MetricLine => [
     namespace,
     name,
     ...dimensions,
-    { stat, label },
+    { stat, label, ...options },
 ];
 
 const linesAt = (properties: MetricWidget["properties"]) => properties.annotations?.horizontal.map((l) => l.value) ?? [];
@@ -83,7 +85,7 @@ describe("ServiceDashboard", () => {
             line("ECS/ContainerInsights", "RunningTaskCount", SERVICE_DIMENSIONS, "Average", "running"),
             line("ECS/ContainerInsights", "DesiredTaskCount", SERVICE_DIMENSIONS, "Average", "desired"),
         ]);
-        assert.deepEqual(graph(body, /^Requests/).metrics, [line("AWS/ApplicationELB", "RequestCount", TARGET_GROUP_DIMENSIONS, "Sum", "requests")]);
+        assert.deepEqual(graph(body, /^Requests per minute/).metrics, [line("AWS/ApplicationELB", "RequestCount", TARGET_GROUP_DIMENSIONS, "Sum", "requests")]);
         assert.deepEqual(graph(body, /response time/).metrics, [
             line("AWS/ApplicationELB", "TargetResponseTime", TARGET_GROUP_DIMENSIONS, "p50", "p50"),
             line("AWS/ApplicationELB", "TargetResponseTime", TARGET_GROUP_DIMENSIONS, "p99", "p99"),
@@ -96,6 +98,53 @@ describe("ServiceDashboard", () => {
             assert.equal(widget.properties.region, "eu-west-1", widget.properties.title);
             assert.equal(widget.properties.period, 60, widget.properties.title);
         }
+    });
+
+    it("names the service's own metrics as the service does (service/src/metric-names.ts)", () => {
+        const names = Object.fromEntries(Object.entries(SERVICE_METRICS).map(([key, metric]) => [key, metric.name]));
+        assert.deepEqual(SERVICE_METRIC_NAMES, names);
+        assert.deepEqual(Object.keys(serviceDimensions({ clusterName: "c", serviceName: "s" })), [...SERVICE_METRIC_DIMENSIONS]);
+    });
+
+    it("graphs what the service reports itself, under its AWS/ECS dimensions, in a row of its own", async () => {
+        const { body } = await buildDashboard({ mode: "step" });
+        const own = (name: string, stat: string, label: string, options: Partial<MetricRendering> = {}) =>
+            line("ecs-loadlab/Service", name, SERVICE_DIMENSIONS, stat, label, options);
+        const outcomes = graph(body, /^Requests the service answered, shed and failed/);
+        assert.deepEqual(outcomes.metrics, [
+            own(SERVICE_METRICS.answered.name, "Sum", "answered"),
+            own(SERVICE_METRICS.shed.name, "Sum", "shed (its own 503)"),
+            own(SERVICE_METRICS.errors.name, "Sum", "errors (other 5xx)"),
+        ]);
+        assert.deepEqual(outcomes.yAxis, { left: { min: 0, label: "requests", showUnits: false } });
+
+        // Milliseconds on the left, the queue (a count) on the right.
+        const latency = graph(body, /^Answered requests: latency/);
+        assert.deepEqual(latency.metrics, [
+            own(SERVICE_METRICS.latencyP50.name, "Maximum", "p50 (highest task)"),
+            own(SERVICE_METRICS.latencyP99.name, "Maximum", "p99 (highest task)"),
+            own(SERVICE_METRICS.queueMax.name, "Maximum", "longest queue", { yAxis: "right" }),
+        ]);
+        assert.deepEqual(latency.yAxis, {
+            left: { min: 0, label: "ms", showUnits: false },
+            right: { min: 0, label: "requests queued", showUnits: false },
+        });
+        for (const properties of [outcomes, latency]) {
+            assert.equal(properties.region, "eu-west-1", properties.title);
+            assert.equal(properties.period, 60, properties.title);
+            assert.equal(properties.annotations, undefined, properties.title);
+        }
+
+        // Side by side, below every other widget.
+        const ownWidgets = body.widgets.filter((w) => w.properties === outcomes || w.properties === latency);
+        const lowest = Math.max(...body.widgets.filter((w) => !ownWidgets.includes(w)).map((w) => w.y + w.height));
+        assert.deepEqual(
+            ownWidgets.map(({ x, y, width }) => ({ x, y, width })),
+            [
+                { x: 0, y: lowest, width: 12 },
+                { x: 12, y: lowest, width: 12 },
+            ],
+        );
     });
 
     it("step scaling: CPU graph draws the scaling bands and the critical level, tasks graph the capacities", async () => {

@@ -37,6 +37,8 @@ function offeredAt(minute: number): number {
     return Math.max(0, (40 * (29 - minute)) / 5);
 }
 
+const FIXTURE_TARGET_GROUP_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/dev-prime-counter/6d0ecf831eec9f09";
+
 /** Deterministic noise in [-1, 1], so the observed run is jagged but the same on every run of the tests. */
 const noise = (minute: number, salt: number) => (Math.sin(minute * 12.9898 + salt * 78.233) * 43758.5453) % 1;
 
@@ -79,6 +81,8 @@ function build(plan: Plan, extraEvents: TimelineEvent[] = []): Timeline {
                 const serving = t + plan.pendingMinutes * FIXTURE_STEP_SECONDS;
                 taskServingTimes.push(serving);
                 events.push({ t: serving, kind: "task", detail: `${desired - previous} task(s) started, serving` });
+                // What ECS says of the service when the new tasks register (observe reads it; a prediction has none).
+                if (plan.kind === "observed") events.push({ t: serving - 15, kind: "service", detail: `registered ${desired - previous} targets in (target-group ${FIXTURE_TARGET_GROUP_ARN})` });
             } else {
                 events.push({ t, kind: "task", detail: `${previous - desired} task(s) stopped` });
             }
@@ -106,6 +110,8 @@ function build(plan: Plan, extraEvents: TimelineEvent[] = []): Timeline {
             runningTasks: running,
             p50Ms: p50 === null ? null : Math.round(p50 * 10) / 10,
             p99Ms: p99 === null ? null : Math.round(p99 * 10) / 10,
+            // What only observe reads: the service's errors (a few while it sheds) and its longest queue.
+            ...(plan.kind === "observed" ? { errorRps: Math.round((shed > 0 ? 0.2 + shed * 0.05 : 0) * 10) / 10, queueMax: shed > 0 ? 64 : Math.round(8 * utilization) } : {}),
         });
         // A missing datapoint leaves the alarm as it was (treat missing data: ignore).
         const high: boolean = cpuMissing ? alarm : cpuAverage >= 40;

@@ -70,7 +70,7 @@ export const EVENT_COLORS: Record<TimelineEventKind, string> = { alarm: "#dc2626
 export const CHARTS: ChartSpec[] = [
     {
         id: "load",
-        title: "Load: requests offered, served and shed",
+        title: "Load: requests offered, served, shed and failed",
         axis: "requests / s",
         scale: "zero",
         stepped: false,
@@ -86,6 +86,8 @@ export const CHARTS: ChartSpec[] = [
                 fill: trio("rgba(239, 68, 68, 0.18)", "rgba(127, 29, 29, 0.12)", "rgba(185, 28, 28, 0.12)"),
                 band: true,
             },
+            // Observed only: the service's errors and the load balancer's own 5xx (a prediction has none).
+            { field: "errorRps", name: "errors (other 5xx)", colors: trio("#f59e0b", "#78350f", "#b45309"), width: 1 },
         ],
         rules: [],
         events: ["alarm", "scaling"],
@@ -128,6 +130,6 @@ export const CHARTS: ChartSpec[] = [
             { field: "runningTasks", name: "running", colors: trio("#16a34a", "#14532d", "#15803d"), width: 2, band: true },
         ],
         rules: ["capacity"],
-        events: ["alarm", "scaling", "task"],
+        events: ["alarm", "scaling", "task", "service"],
     },
 ];

@@ -45,7 +45,7 @@
      */
     function layers(chart, timeline) {
         const dashed = data.dashes[timeline.role] !== null;
-        const lines = chart.series.map((series) => ({
+        const lines = chart.series.filter((series) => series.field in timeline.columns).map((series) => ({
             values: timeline.columns[series.field],
             option: {
                 label: timeline.role + " " + series.name,

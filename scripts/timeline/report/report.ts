@@ -260,7 +260,10 @@ function pageData(drawn: Drawn[]) {
                 role,
                 stepSeconds: timeline.stepSeconds,
                 t,
-                columns: Object.fromEntries(SERIES_FIELDS.map((field) => [field, rows.map((row) => row[field])])),
+                // Only the fields the timeline has: an optional one it lacks (a prediction's errorRps) is not drawn at all.
+                columns: Object.fromEntries(
+                    SERIES_FIELDS.filter((field) => rows.some((row) => row[field] !== undefined)).map((field) => [field, rows.map((row) => row[field] ?? null)]),
+                ),
                 band: band === undefined ? null : { low: bandColumns(band.low, t), high: bandColumns(band.high, t) },
                 events: timeline.events,
                 scaling: timeline.scaling,
@@ -351,7 +354,8 @@ ${pageStyle}
 <h1>${escapeHtml(heading)}</h1>
 <p class="lede">${lede(drawn)} x axis: minutes from the start of the run. Vertical lines mark
 <span class="key alarm">alarm</span> and <span class="key scaling">scaling</span> events (hover for the detail);
-<span class="key task">task</span> starts and stops are ticks at the foot of the tasks chart.</p>
+<span class="key task">task</span> starts and stops and what ECS said of the <span class="key service">service</span>
+are ticks at the foot of the tasks chart.</p>
 </header>
 <main>
 ${notesList(drawn)}<section id="charts">
