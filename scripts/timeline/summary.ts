@@ -64,11 +64,16 @@ export function stackSummaryContext(
     };
 }
 
+/** The values at each `fraction` (0–1) of the values, nearest rank, sorting them once; nulls for none. */
+export function quantiles(values: ArrayLike<number>, fractions: readonly number[]): Array<number | null> {
+    if (values.length === 0) return fractions.map(() => null);
+    const sorted = Float64Array.from(values).sort();
+    return fractions.map((fraction) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]);
+}
+
 /** The value at `fraction` (0–1) of the values, nearest rank; null for none. */
 export function quantile(values: ArrayLike<number>, fraction: number): number | null {
-    if (values.length === 0) return null;
-    const sorted = Float64Array.from(values).sort();
-    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
+    return quantiles(values, [fraction])[0];
 }
 
 /** `value` to `digits` decimals, as every timeline figure is written. */

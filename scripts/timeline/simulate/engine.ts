@@ -5,7 +5,7 @@
  * this file only wires them together and records what happened into timeline rows and events.
  */
 import { HealthCheckConfig, ScalingConfig, scaleInThreshold } from "../../../config";
-import { ScalingActivity, quantile, round } from "../summary";
+import { ScalingActivity, quantiles, round } from "../summary";
 import type { TimelineEvent, TimelineRow } from "../timeline";
 import type { Assumptions } from "./assumptions";
 import { initialCapacity, scaleIn, scaleOut } from "./capacity";
@@ -395,27 +395,41 @@ export function runSimulation(input: SimulationInput): SimulationResult {
 
     const taskSeconds = tasks.map((task) => Math.min(end, task.stoppedAt ?? end) - Math.max(0, task.launchAt));
     return {
-        rows: rows.map((row, index) => ({
-            t: index * stepSeconds,
-            offeredRps: round(row.offered / row.seconds, 3),
-            servedRps: round(row.served / row.seconds, 3),
-            shedRps: round(row.shed / row.seconds, 3),
-            cpuAverage: row.cpu === null ? null : round(row.cpu.average, 2),
-            cpuMaximum: row.cpu === null ? null : round(row.cpu.maximum, 2),
-            desiredTasks: round(row.desired / Math.ceil(row.seconds), 2),
-            pendingTasks: round(row.pending / Math.ceil(row.seconds), 2),
-            runningTasks: round(row.running / Math.ceil(row.seconds), 2),
-            p50Ms: nullableRound(quantile(row.latencies, 0.5), 1),
-            p99Ms: nullableRound(quantile(row.latencies, 0.99), 1),
-        })),
+        rows: rows.map((row, index) => {
+            const [p50, p99] = quantiles(row.latencies, [0.5, 0.99]);
+            return {
+                t: index * stepSeconds,
+                offeredRps: round(row.offered / row.seconds, 3),
+                servedRps: round(row.served / row.seconds, 3),
+                shedRps: round(row.shed / row.seconds, 3),
+                cpuAverage: row.cpu === null ? null : round(row.cpu.average, 2),
+                cpuMaximum: row.cpu === null ? null : round(row.cpu.maximum, 2),
+                desiredTasks: round(row.desired / Math.ceil(row.seconds), 2),
+                pendingTasks: round(row.pending / Math.ceil(row.seconds), 2),
+                runningTasks: round(row.running / Math.ceil(row.seconds), 2),
+                p50Ms: nullableRound(p50, 1),
+                p99Ms: nullableRound(p99, 1),
+            };
+        }),
         events,
         activities,
         taskServingTimes: tasks
             .filter((task) => task.launchedByScaling && task.milestones.servingAt < Math.min(end, task.stoppedAt ?? Infinity))
             .map((task) => task.milestones.servingAt),
-        latenciesMs: Float64Array.from(rows.flatMap((row) => row.latencies)),
+        latenciesMs: concatenated(rows.map((row) => row.latencies)),
         taskSeconds: taskSeconds.filter((seconds) => seconds > 0),
     };
+}
+
+/** Number arrays end to end in one Float64Array, without the intermediate array a flatMap would build. */
+function concatenated(parts: readonly number[][]): Float64Array {
+    const all = new Float64Array(parts.reduce((total, part) => total + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+        all.set(part, offset);
+        offset += part.length;
+    }
+    return all;
 }
 
 function nullableRound(value: number | null, digits: number): number | null {
