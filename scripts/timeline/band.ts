@@ -110,3 +110,12 @@ export function edgeText(edge: BandEdge): string {
     ].filter((change): change is string => change !== undefined);
     return `${minutes}: at the edge: between low and high CPU the service goes ${(changes.length > 0 ? changes : [shed]).join(" and ")}`;
 }
+
+/** What a band says when its two ends make the same decisions all along. */
+export const BAND_AGREES = "both ends make the same scaling and shedding decisions";
+
+/** A band in words: its per-request CPU range with its source, and each stretch of minutes at its edge (none: it agrees). */
+export function bandText(band: Band, stepSeconds: number): { range: string; edges: string[] } {
+    const { low, high } = band.cpuMsPerRequest;
+    return { range: `per-request CPU ${low}–${high} ms (${band.source})`, edges: bandEdges(band, stepSeconds).map(edgeText) };
+}

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Invocation, USAGE, parseInvocation } from "./args";
-import { bandEdges, edgeText } from "./band";
+import { BAND_AGREES, bandText } from "./band";
 import { parseCalibration } from "./calibrate/calibration";
 import { calibrate } from "./calibrate/fit";
 import { predictionError } from "./compare";
@@ -60,17 +60,15 @@ function calibrationStackFile(given: string | undefined, observed: Timeline, obs
 /** What simulate prints about its inputs: where each came from, the band and where it is at the edge, and warnings. */
 function inputLines(prediction: Prediction, calibrated: boolean): string[] {
     const { timeline, cost, sources } = prediction;
-    const { band } = timeline;
-    const { low, high } = band.cpuMsPerRequest;
     const overridable = Object.keys(ASSUMPTIONS).filter((name) => !(prediction.calibrated as readonly string[]).includes(name));
     const fromCalibration = CALIBRATED_ASSUMPTIONS.map((name) => `${name}=${prediction.assumptions[name]} from ${sources[name]}`);
-    const edges = bandEdges(band, timeline.stepSeconds).map(edgeText);
-    const verdict = edges.length === 0 ? "both ends make the same scaling and shedding decisions" : `at the edge in ${edges.length} stretch${edges.length === 1 ? "" : "es"}:`;
+    const { range, edges } = bandText(timeline.band, timeline.stepSeconds);
+    const verdict = edges.length === 0 ? BAND_AGREES : `at the edge in ${edges.length} stretch${edges.length === 1 ? "" : "es"}:`;
     return [
         `per-request CPU: ${cost.meanCpuMs.toFixed(1)} ms on average, from the ${cost.source}`,
         ...(calibrated ? [`inputs: ${fromCalibration.join("; ")}`] : []),
         assumptionsText(timeline.assumptions, overridable),
-        `band: per-request CPU ${low}–${high} ms (${band.source}), same seed: ${verdict}`,
+        `band: ${range}, same seed: ${verdict}`,
         ...edges,
         ...prediction.warnings.map((warning) => `warning: ${warning}`),
     ];

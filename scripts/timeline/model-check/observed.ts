@@ -18,7 +18,7 @@
 import type { EnvironmentStackConfig } from "../../../config";
 import { calibrate } from "../calibrate/fit";
 import type { Calibration } from "../calibrate/calibration";
-import { quantile, round, stackSummaryContext, summarize, timelineScaling } from "../summary";
+import { quantiles, round, stackSummaryContext, summarize, timelineScaling } from "../summary";
 import type { Timeline, TimelineRow } from "../timeline";
 import { COMPARED_STACK, Sample, VCPUS } from "./check";
 
@@ -64,10 +64,7 @@ export function observedRows(load: Pick<ObservedLoad, "samples" | "readings">, s
         const count = (keep: (status: number) => boolean) => completed.filter((sample) => keep(sample.status)).length;
         const latencies = completed.filter((sample) => sample.status !== 0).map((sample) => sample.latencyMs);
         const cpuAverage = round((100 * (cpuSeconds(end, share) - cpuSeconds(start, share))) / (seconds * VCPUS), 2);
-        const percentile = (fraction: number) => {
-            const value = quantile(latencies, fraction);
-            return value === null ? null : round(value, 1);
-        };
+        const [p50, p99] = quantiles(latencies, [0.5, 0.99]).map((value) => (value === null ? null : round(value, 1)));
         return {
             t: index,
             offeredRps: rate(samples.filter((sample) => sample.due >= start.t && sample.due < end.t).length),
@@ -79,8 +76,8 @@ export function observedRows(load: Pick<ObservedLoad, "samples" | "readings">, s
             desiredTasks: 1,
             pendingTasks: 0,
             runningTasks: 1,
-            p50Ms: percentile(0.5),
-            p99Ms: percentile(0.99),
+            p50Ms: p50,
+            p99Ms: p99,
         };
     });
 }

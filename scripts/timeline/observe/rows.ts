@@ -93,17 +93,21 @@ function trafficReachedStack(series: SeriesByPeriod): boolean {
     return albCounted || serviceCounted;
 }
 
+/** The minutes within which a missing load-balancer count means 0 (see the module comment). */
+function countSpan(series: SeriesByPeriod): { first: number; last: number } | undefined {
+    return periodsWithData(series, [...ALB_SERIES, ...SERVICE_COUNTS]);
+}
+
+function zeroWithin(values: readonly (number | null)[], span: { first: number; last: number } | undefined): (number | null)[] {
+    return values.map((value, index) => (value !== null ? value : span !== undefined && index >= span.first && index <= span.last ? 0 : null));
+}
+
 /**
  * A count the load balancer publishes only when nonzero, with its gaps read as 0 where that is safe (see the module
  * comment); every other gap stays null.
  */
 export function albCount(series: SeriesByPeriod, id: AlbCountId): (number | null)[] {
-    const reached = trafficReachedStack(series);
-    const span = periodsWithData(series, [...ALB_SERIES, ...SERVICE_COUNTS]);
-    return series[id].map((value, index) => {
-        if (value !== null) return value;
-        return reached && span !== undefined && index >= span.first && index <= span.last ? 0 : null;
-    });
+    return trafficReachedStack(series) ? zeroWithin(series[id], countSpan(series)) : series[id];
 }
 
 /** Where the served, shed and error columns come from: the service, the load balancer (the fallback), or nowhere (no traffic). */
@@ -129,10 +133,12 @@ interface RowCounts {
 
 /** Each row's counts: offered from the load balancer, the rest from `source` (see the module comment). */
 function requestCounts(series: SeriesByPeriod, source: RequestSource): RowCounts[] {
+    if (source === "none") return series.requests.map(() => ({ offered: null, served: null, shed: null, errors: null }));
+    // The run reached the stack (the source is not "none"), so every count's gaps within the one span are 0.
+    const span = countSpan(series);
     const ids: readonly AlbCountId[] = ["requests", "target5xx", "elb500", "elb502", "elb503", "elb504"];
-    const alb = Object.fromEntries(ids.map((id) => [id, albCount(series, id)])) as Record<AlbCountId, (number | null)[]>;
+    const alb = Object.fromEntries(ids.map((id) => [id, zeroWithin(series[id], span)])) as Record<AlbCountId, (number | null)[]>;
     return series.requests.map((_, i) => {
-        if (source === "none") return { offered: null, served: null, shed: null, errors: null };
         const offered = sum(alb.requests[i], alb.elb500[i], alb.elb503[i]);
         const elbErrors = sum(alb.elb500[i], alb.elb502[i], alb.elb503[i], alb.elb504[i]);
         if (source === "service") {

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type Band, type BandField, bandEdges, edgeText } from "../band";
+import { BAND_AGREES, type Band, type BandField, bandText } from "../band";
 import { PREDICTION_ERROR_FIGURES, predictionError } from "../compare";
 import { FLAP_WINDOW_SECONDS } from "../summary";
 import type { Timeline, TimelineEvent, TimelineSummary } from "../timeline";
@@ -171,9 +171,8 @@ function bandSection(drawn: Drawn[]): string {
     const banded = drawn.flatMap(({ role, timeline }) => (timeline.band === undefined ? [] : [{ role, band: timeline.band, stepSeconds: timeline.stepSeconds }]));
     if (banded.length === 0) return "";
     const items = banded.flatMap(({ role, band, stepSeconds }) => {
-        const range = `per-request CPU ${band.cpuMsPerRequest.low}–${band.cpuMsPerRequest.high} ms (${band.source})`;
-        const edges = bandEdges(band, stepSeconds).map(edgeText);
-        const lines = edges.length === 0 ? [`${range}: both ends make the same scaling and shedding decisions`] : [`${range}:`, ...edges];
+        const { range, edges } = bandText(band, stepSeconds);
+        const lines = edges.length === 0 ? [`${range}: ${BAND_AGREES}`] : [`${range}:`, ...edges];
         return lines.map((line) => `<li class="${role}">${role}: ${escapeHtml(line)}</li>`);
     });
     return `<h3>How sure: the band</h3>
