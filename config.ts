@@ -64,6 +64,15 @@ function range(from: number, to: number, step: number): number[] {
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     z.number().int(`must be a whole number`).min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`);
 
+/** A list in which no value appears twice; the problem names the first repeated one. */
+const uniqueList = <T extends z.ZodType>(item: T, what: string) =>
+    z.array(item).superRefine((items, ctx) => {
+        const duplicates = items.filter((value, index) => items.indexOf(value) !== index);
+        if (duplicates.length > 0) {
+            ctx.addIssue({ code: "custom", message: `lists ${what} ${JSON.stringify(duplicates[0])} twice`, input: items });
+        }
+    });
+
 const accountId = z
     .string({ error: 'must be a 12-digit AWS account id written as a quoted string, e.g. "111111111111"' })
     .regex(/^\d{12}$/, 'must be a 12-digit AWS account id written as a quoted string, e.g. "111111111111"');
@@ -211,13 +220,78 @@ const workloadEnvironmentsSchema = z
         });
     }, alwaysCheck);
 
+/**
+ * The release gate and its evidence (docs/release-flow.md): what `npm run promote` asks of a digest before it moves a
+ * gated environment's tag, and the shared account's evidence bucket where `npm run loadtest` records verdicts.
+ */
+const releaseSchema = z
+    .strictObject({
+        /**
+         * Promotion into these environments needs a passing load test, in the environment before it (in the order of
+         * `environments`), of the digest promoted. Unset: the last environment, when there are at least two (a new or
+         * shipped setup gates prod); `[]` gates nothing. The first environment cannot be gated: nothing comes before it.
+         */
+        gatedEnvironments: uniqueList(environmentName, "environment").optional(),
+        /** A verdict older than this no longer counts for a promotion. */
+        verdictMaxAgeHours: int(1).default(168),
+        /**
+         * Accounts other than this one whose identities may write verdicts (`verdicts/*` in the evidence bucket): those
+         * of loadgen stacks in other accounts. The shared account itself writes through IAM and is not listed.
+         */
+        verdictWriterAccountIds: uniqueList(accountId, "account").default([]),
+        /** Replaced or deleted evidence (noncurrent versions) expires this many days later; current objects never do. */
+        evidenceNoncurrentDays: int(1).default(90),
+    })
+    .prefault({});
+
+/** Fails a gated environment that is not one of `environments`, or is the first of them. */
+function gatesFollowTheirTestEnvironment(
+    config: { release?: { gatedEnvironments?: unknown }; environments?: unknown },
+    ctx: z.core.$RefinementCtx,
+): void {
+    const gated = config?.release?.gatedEnvironments;
+    if (!Array.isArray(gated) || !Array.isArray(config.environments)) return;
+    const names = config.environments.map((environment: { name?: unknown } | undefined) => environment?.name).filter((name): name is string => typeof name === "string");
+    gated.forEach((name: unknown, index) => {
+        if (typeof name !== "string") return;
+        const path = ["release", "gatedEnvironments", index];
+        if (!names.includes(name)) {
+            ctx.addIssue({ code: "custom", path, message: `is not one of ecs-loadlab:environments (${names.join(", ")}): gate an environment listed there`, input: name });
+        } else if (name === names[0]) {
+            ctx.addIssue({
+                code: "custom",
+                path,
+                message: `is the first environment: no environment comes before it to load-test in; gate a later one (environments are listed in promotion order)`,
+                input: name,
+            });
+        }
+    });
+}
+
+/** Fails a verdict writer that is the shared stack's own account: it writes through IAM, not the bucket policy. */
+function writersAreOtherAccounts(config: { release?: { verdictWriterAccountIds?: unknown }; aws?: { accountId?: unknown } }, ctx: z.core.$RefinementCtx): void {
+    const writers = config?.release?.verdictWriterAccountIds;
+    if (!Array.isArray(writers)) return;
+    writers.forEach((writer: unknown, index) => {
+        if (writer === config.aws?.accountId) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["release", "verdictWriterAccountIds", index],
+                message: "is this stack's own account, whose identities write through IAM: list only the accounts of loadgen stacks elsewhere",
+                input: writer,
+            });
+        }
+    });
+}
+
 const sharedStackSchema = z
     .strictObject({
         role: z.literal("shared"),
         aws: awsSchema,
         registry: registrySchema,
-        /** The workload environments: their tag names in the registry and the accounts allowed to pull. */
+        /** The workload environments, in promotion order: their tag names in the registry and the accounts allowed to pull. */
         environments: workloadEnvironmentsSchema,
+        release: releaseSchema,
     })
     .superRefine((config, ctx) => {
         const prefix = config?.registry?.versionTagPrefix;
@@ -232,7 +306,18 @@ const sharedStackSchema = z
                 });
             }
         });
-    }, alwaysCheck);
+    }, alwaysCheck)
+    .superRefine(gatesFollowTheirTestEnvironment, alwaysCheck)
+    .superRefine(writersAreOtherAccounts, alwaysCheck)
+    .transform(({ release: { gatedEnvironments, ...release }, ...config }) => ({
+        ...config,
+        release: { gatedEnvironments: gatedEnvironments ?? defaultGatedEnvironments(config.environments), ...release },
+    }));
+
+/** With no `release.gatedEnvironments`: the last environment (prod, as shipped), when one comes before it. */
+function defaultGatedEnvironments(environments: { name: string }[]): string[] {
+    return environments.length >= 2 ? [environments[environments.length - 1].name] : [];
+}
 
 // ---------------------------------------------------------------- environment stack
 
@@ -549,14 +634,6 @@ const loadgenStackSchema = z.strictObject({
 export const DEPLOYED_STACK_ROLES = ["shared", "environment", "loadgen"] as const;
 export type DeployedStackRole = (typeof DEPLOYED_STACK_ROLES)[number];
 
-const uniqueList = <T extends z.ZodType>(item: T, what: string) =>
-    z.array(item).superRefine((items, ctx) => {
-        const duplicates = items.filter((value, index) => items.indexOf(value) !== index);
-        if (duplicates.length > 0) {
-            ctx.addIssue({ code: "custom", message: `lists ${what} ${JSON.stringify(duplicates[0])} twice`, input: items });
-        }
-    });
-
 const githubTrustSchema = z
     .strictObject({
         /** `<owner>/<repository>` whose workflows may assume the deploy role. */
@@ -689,7 +766,8 @@ const bootstrapStackSchema = z
     });
 
 const STACK_SCHEMAS = [sharedStackSchema, environmentStackSchema, loadgenStackSchema, bootstrapStackSchema] as const;
-const STACK_ROLES = STACK_SCHEMAS.map((schema) => schema.shape.role.value);
+/** Each schema's `role` literal (the shared stack's schema is a pipe: its object fills in release defaults). */
+const STACK_ROLES = STACK_SCHEMAS.map((schema) => ("in" in schema ? schema.in : schema).shape.role.value);
 
 const stackConfigSchema = z.discriminatedUnion("role", STACK_SCHEMAS, {
     error: (issue) =>
@@ -702,6 +780,7 @@ export type AwsConfig = z.infer<typeof awsSchema>;
 export type RegistryConfig = z.infer<typeof registrySchema>;
 export type WorkloadEnvironment = z.infer<typeof workloadEnvironmentsSchema>[number];
 export type SharedStackConfig = z.infer<typeof sharedStackSchema>;
+export type ReleaseConfig = SharedStackConfig["release"];
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 export type NetworkConfig = z.infer<typeof networkSchema>;
 export type DomainConfig = z.infer<typeof domainSchema>;
@@ -838,6 +917,8 @@ function schemaHasPath(schema: z.core.$ZodType, path: string[]): boolean {
             return schemaHasPath((def as z.core.$ZodArrayDef).element, path);
         case "union":
             return (def as z.core.$ZodUnionDef).options.some((option) => schemaHasPath(option, path));
+        case "pipe":
+            return schemaHasPath((def as z.core.$ZodPipeDef).in, path);
         case "object": {
             if (path.length === 0) return true;
             const field = (def as z.core.$ZodObjectDef).shape[path[0]];

@@ -36,6 +36,15 @@ export { PROVIDER_CONFIGURE };
  */
 export const STACK_ROLE_TYPES: Record<DeployedStackRole, { resources: string[]; dataSources: string[] }> = (() => {
     const vpc = AWSX_COMPONENTS["awsx:ec2:Vpc"];
+    /** A bucket as components/private-bucket.ts makes it (every stack role has one; versioning only where it keeps history). */
+    const bucket = [
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    ];
     /** What both environment and loadgen stacks build: a VPC with flow logs, security groups, roles, logs, buckets, ECS. */
     const workload = [
         ...vpc.resources,
@@ -47,19 +56,23 @@ export const STACK_ROLE_TYPES: Record<DeployedStackRole, { resources: string[]; 
         "aws:iam/role:Role",
         "aws:iam/rolePolicy:RolePolicy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-        "aws:s3/bucket:Bucket",
-        "aws:s3/bucketPolicy:BucketPolicy",
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        ...bucket,
         "aws:ecs/cluster:Cluster",
         "aws:ecs/taskDefinition:TaskDefinition",
     ];
     const partition = "aws:index/getPartition:getPartition";
     return {
         shared: {
-            resources: ["aws:ecr/repository:Repository", "aws:ecr/repositoryPolicy:RepositoryPolicy", "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:kms/key:Key", "aws:kms/alias:Alias"],
+            resources: [
+                "aws:ecr/repository:Repository",
+                "aws:ecr/repositoryPolicy:RepositoryPolicy",
+                "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+                "aws:kms/key:Key",
+                "aws:kms/alias:Alias",
+                // The release evidence bucket, versioned.
+                ...bucket,
+                "aws:s3/bucketVersioning:BucketVersioning",
+            ],
             dataSources: [partition],
         },
         environment: {

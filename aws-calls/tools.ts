@@ -1,3 +1,4 @@
+import { EVIDENCE_PREFIXES } from "../stacks/shared-names";
 import type { ApiCall } from "./types";
 
 /**
@@ -36,6 +37,7 @@ export const TOOL_VARIABLES = {
     ExecutionRoleName: "the runner's execution role",
     RunBucket: "the loadgen stack's runs bucket",
     AlarmName: "an alarm of the environment stack",
+    EvidenceBucket: "the shared stack's release evidence bucket (stacks/shared-names.ts)",
 } as const;
 
 const REPOSITORY = "arn:${Partition}:ecr:${Region}:${RegistryAccount}:repository/${RepositoryName}";
@@ -43,6 +45,9 @@ const RUNNER_REPOSITORY = "arn:${Partition}:ecr:${Region}:${Account}:repository/
 const RUN_OBJECTS = "arn:${Partition}:s3:::${RunBucket}/runs/*";
 const RUN_BUCKET = "arn:${Partition}:s3:::${RunBucket}";
 const TASK = "arn:${Partition}:ecs:${Region}:${Account}:task/${ClusterName}/*";
+const EVIDENCE_BUCKET = "arn:${Partition}:s3:::${EvidenceBucket}";
+/** The evidence bucket's objects under one of its prefixes (verdicts/, promotions/). */
+const evidenceObjects = (prefix: string) => `${EVIDENCE_BUCKET}/${prefix}*`;
 
 /**
  * What `docker push` asks of ECR (the registry API behind it is authorized as these actions):
@@ -64,6 +69,11 @@ const ECS_TASKS = "scripts/loadtest/ecs-tasks.ts";
 const RUN_STORE = "loadgen/src/run-store.ts";
 const OBSERVE = "scripts/timeline/observe/cloudwatch.ts";
 const PREFLIGHT = "scripts/loadtest/preflight.ts";
+const EVIDENCE_STORE = "scripts/release/evidence-store.ts";
+const IDENTITY = "scripts/release/identity.ts";
+
+/** Who records evidence (a verdict's recordedBy, a promotion record's by): needs no permission, as for observe below. */
+const recorder = (): ToolCall => call("sts:GetCallerIdentity", "*", IDENTITY, { actions: [] });
 
 export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
     promote: {
@@ -74,6 +84,13 @@ export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
             call("ecr:BatchGetImage", REPOSITORY, PROMOTE),
             call("ecr:PutImage", REPOSITORY, PROMOTE),
             call("ecr:BatchDeleteImage", REPOSITORY, PROMOTE),
+            // The release gate, in the shared account's evidence bucket: verdicts of the digest and the promotion
+            // records (ListObjectsV2 is authorized as s3:ListBucket), and the record of this promotion.
+            call("s3:ListObjectsV2", EVIDENCE_BUCKET, EVIDENCE_STORE, { actions: ["s3:ListBucket"] }),
+            call("s3:GetObject", evidenceObjects(EVIDENCE_PREFIXES.verdicts), EVIDENCE_STORE),
+            call("s3:GetObject", evidenceObjects(EVIDENCE_PREFIXES.promotions), EVIDENCE_STORE),
+            call("s3:PutObject", evidenceObjects(EVIDENCE_PREFIXES.promotions), EVIDENCE_STORE),
+            recorder(),
         ],
     },
     "build-and-push": {
@@ -117,6 +134,10 @@ export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
             call("s3:GetObject", RUN_OBJECTS, RUN_STORE),
             // ListObjectsV2 is authorized as s3:ListBucket on the bucket.
             call("s3:ListObjectsV2", RUN_BUCKET, RUN_STORE, { actions: ["s3:ListBucket"] }),
+            // `record`: the run's verdict and report, in the shared account's evidence bucket. From another account, the
+            // bucket's policy admits the accounts in the shared stack's release.verdictWriterAccountIds.
+            call("s3:PutObject", evidenceObjects(EVIDENCE_PREFIXES.verdicts), EVIDENCE_STORE),
+            recorder(),
         ],
     },
     // The runner reads its run's objects and writes only its ready marker and its result (loadgen/src/runner.ts).
@@ -139,6 +160,11 @@ export const TOOL_CALLS: Record<ToolName, ToolCalls> = {
             // The environment's service (service/<cluster>/<service>), for its events: ecs:DescribeServices is authorized
             // on the service's ARN (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
             call("ecs:DescribeServices", "arn:${Partition}:ecs:${Region}:${Account}:service/*/*", OBSERVE),
+            // Its deployments and rollbacks in the window: ListServiceDeployments is authorized on the service,
+            // DescribeServiceDeployments on each service deployment (service-deployment/<cluster>/<service>/<id>), per
+            // the same reference.
+            call("ecs:ListServiceDeployments", "arn:${Partition}:ecs:${Region}:${Account}:service/*/*", OBSERVE),
+            call("ecs:DescribeServiceDeployments", "arn:${Partition}:ecs:${Region}:${Account}:service-deployment/*/*/*", OBSERVE),
         ],
     },
 };

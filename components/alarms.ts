@@ -45,6 +45,13 @@ type AlarmCondition = Pick<
 export class ServiceAlarms extends pulumi.ComponentResource implements DashboardContribution {
     readonly topicArn: pulumi.Output<string>;
     readonly alarmArns: pulumi.Output<string[]>;
+    /**
+     * The alarms a bad deployment trips, which the service's deployment watches (components/fargate-service.ts):
+     * targets answering 5xx and targets failing their health check. Not the two that load trips by design (CPU critical
+     * at max capacity, max capacity reached). The 5xx alarm also counts the service's 503 shedding, so an overloading
+     * load test must not overlap a deployment's watch: `pulumi up` waits for the deployment before it returns.
+     */
+    readonly deploymentAlarmNames: pulumi.Output<string[]>;
     readonly thresholds: GraphThresholds;
 
     constructor(name: string, args: ServiceAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -67,62 +74,62 @@ export class ServiceAlarms extends pulumi.ComponentResource implements Dashboard
             taskCount("desired", "DesiredTaskCount", args.service),
         ];
 
-        const alarms = [
-            // One metric-math alarm rather than a composite of "CPU high" and "at max capacity": both conditions
-            // are judged on the same minute, and no child alarm exists only to be combined.
-            alarm("cpu-critical-at-max", `Average CPU ≥ ${config.cpuCriticalPercent}% while running at max capacity (${maxCapacity} tasks): scaling cannot add more.`, {
-                metricQueries: [
-                    {
-                        id: "cpu",
-                        metric: { namespace: NAMESPACE.ecs, metricName: "CPUUtilization", dimensions: serviceDimensions(args.service), stat: "Average", period: PERIOD_SECONDS },
-                        returnData: false,
-                    },
-                    ...taskCounts,
-                    { id: "cpu_at_max", label: "Average CPU while at max capacity (0 below it)", expression: `IF(${TASKS_AT_CAPACITY} >= ${maxCapacity}, cpu, 0)`, returnData: true },
-                ],
-                threshold: config.cpuCriticalPercent,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                // Container Insights publishes task counts every minute; a gap means it is off, which must show as
-                // INSUFFICIENT_DATA rather than pass for OK.
-                treatMissingData: "missing",
-            }),
-            alarm("max-capacity", `Running and desired tasks at max capacity (${maxCapacity}): more load will not be met by more tasks.`, {
-                metricQueries: [...taskCounts, { id: "tasks", label: "Running and desired tasks (the lower)", expression: TASKS_AT_CAPACITY, returnData: true }],
-                threshold: maxCapacity,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                treatMissingData: "missing",
-            }),
-            alarm("target-5xx", `Targets answered ≥ ${config.target5xxPerMinute} 5xx responses a minute (including 503 overload shedding).`, {
-                namespace: NAMESPACE.loadBalancer,
-                metricName: "HTTPCode_Target_5XX_Count",
-                dimensions: targetGroupDimensions(args.targetGroup),
-                statistic: "Sum",
-                period: PERIOD_SECONDS,
-                threshold: config.target5xxPerMinute,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                // The load balancer publishes the count only when it is nonzero: no datapoint means no 5xx.
-                treatMissingData: "notBreaching",
-            }),
-            alarm("unhealthy-hosts", "At least one task fails its load balancer health check.", {
-                namespace: NAMESPACE.loadBalancer,
-                metricName: "UnHealthyHostCount",
-                dimensions: targetGroupDimensions(args.targetGroup),
-                statistic: "Maximum",
-                period: PERIOD_SECONDS,
-                threshold: 1,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                // Load balancer metrics pause when no requests flow: silence is not an unhealthy task.
-                treatMissingData: "notBreaching",
-            }),
-        ];
+        // One metric-math alarm rather than a composite of "CPU high" and "at max capacity": both conditions are
+        // judged on the same minute, and no child alarm exists only to be combined.
+        const cpuCriticalAtMax = alarm("cpu-critical-at-max", `Average CPU ≥ ${config.cpuCriticalPercent}% while running at max capacity (${maxCapacity} tasks): scaling cannot add more.`, {
+            metricQueries: [
+                {
+                    id: "cpu",
+                    metric: { namespace: NAMESPACE.ecs, metricName: "CPUUtilization", dimensions: serviceDimensions(args.service), stat: "Average", period: PERIOD_SECONDS },
+                    returnData: false,
+                },
+                ...taskCounts,
+                { id: "cpu_at_max", label: "Average CPU while at max capacity (0 below it)", expression: `IF(${TASKS_AT_CAPACITY} >= ${maxCapacity}, cpu, 0)`, returnData: true },
+            ],
+            threshold: config.cpuCriticalPercent,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            // Container Insights publishes task counts every minute; a gap means it is off, which must show as
+            // INSUFFICIENT_DATA rather than pass for OK.
+            treatMissingData: "missing",
+        });
+        const maxCapacityReached = alarm("max-capacity", `Running and desired tasks at max capacity (${maxCapacity}): more load will not be met by more tasks.`, {
+            metricQueries: [...taskCounts, { id: "tasks", label: "Running and desired tasks (the lower)", expression: TASKS_AT_CAPACITY, returnData: true }],
+            threshold: maxCapacity,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "missing",
+        });
+        const target5xx = alarm("target-5xx", `Targets answered ≥ ${config.target5xxPerMinute} 5xx responses a minute (including 503 overload shedding).`, {
+            namespace: NAMESPACE.loadBalancer,
+            metricName: "HTTPCode_Target_5XX_Count",
+            dimensions: targetGroupDimensions(args.targetGroup),
+            statistic: "Sum",
+            period: PERIOD_SECONDS,
+            threshold: config.target5xxPerMinute,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            // The load balancer publishes the count only when it is nonzero: no datapoint means no 5xx.
+            treatMissingData: "notBreaching",
+        });
+        const unhealthyHosts = alarm("unhealthy-hosts", "At least one task fails its load balancer health check.", {
+            namespace: NAMESPACE.loadBalancer,
+            metricName: "UnHealthyHostCount",
+            dimensions: targetGroupDimensions(args.targetGroup),
+            statistic: "Maximum",
+            period: PERIOD_SECONDS,
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            // Load balancer metrics pause when no requests flow: silence is not an unhealthy task.
+            treatMissingData: "notBreaching",
+        });
+        const alarms = [cpuCriticalAtMax, maxCapacityReached, target5xx, unhealthyHosts];
 
         this.topicArn = topic.arn;
         this.alarmArns = pulumi.all(alarms.map((a) => a.arn));
+        this.deploymentAlarmNames = pulumi.all([target5xx.name, unhealthyHosts.name]);
         this.thresholds = {
             cpu: [{ label: `critical at max capacity: ${config.cpuCriticalPercent}%`, value: config.cpuCriticalPercent }],
             target5xx: [{ label: `alarm: ${config.target5xxPerMinute} a minute`, value: config.target5xxPerMinute }],
         };
-        this.registerOutputs({ topicArn: this.topicArn, alarmArns: this.alarmArns });
+        this.registerOutputs({ topicArn: this.topicArn, alarmArns: this.alarmArns, deploymentAlarmNames: this.deploymentAlarmNames });
     }
 
     /**

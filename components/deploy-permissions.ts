@@ -1,4 +1,5 @@
 import { bootstrapRoleArn, BootstrapRoleKind, BUCKET_PREFIX, DeployedStackRole, GithubTrustConfig, IAM_NAMES, LOG_GROUP_PREFIXES, PROJECT } from "../config";
+import { EVIDENCE_PREFIXES, evidenceBucketName } from "../stacks/shared-names";
 
 /**
  * What the deploy role of a bootstrapped account may do, as plain policy documents: one per stack role the account
@@ -444,11 +445,16 @@ const REPOSITORY_POLICY_ACTIONS = ["ecr:DeleteRepositoryPolicy", "ecr:GetReposit
 
 function shared(scope: DeployScope): Statement[] {
     const registry = scope.registry;
+    // The evidence bucket of this account in any region (its name ends with the shared stack's region, which the
+    // bootstrap does not know); listing it is the buckets policy's s3:ListBucket.
+    const evidence = `arn:${scope.partition}:s3:::${evidenceBucketName(scope.accountId, "*")}`;
     return [
         allow("RegistryLogin", ["ecr:GetAuthorizationToken"], "*"),
         ...(registry
             ? [allow("Registry", union([REPOSITORY_ACTIONS, REPOSITORY_POLICY_ACTIONS]), arns(scope).repository(registry.accountId, registry.repositoryName))]
             : []),
+        // `npm run promote` reads verdicts and writes promotion records; `npm run loadtest` may record verdicts as this role.
+        allow("ReleaseEvidence", ["s3:GetObject", "s3:PutObject"], Object.values(EVIDENCE_PREFIXES).map((prefix) => `${evidence}/${prefix}*`)),
         ...keys(scope),
     ];
 }
@@ -491,10 +497,12 @@ const createsRoles = (stackRoles: DeployedStackRole[]) => stackRoles.some((role)
 
 /**
  * The names of the deploy role's policies, a function of config alone: `session` (re-assuming itself), `roles` (the
- * IAM fence, containers, logs and buckets, when a stack creates roles), one per stack role, `state` with a backend.
+ * IAM fence, containers and logs, when a stack creates roles), `buckets` (every stack role creates buckets: the shared
+ * stack its evidence bucket, environments their access logs, loadgen its runs), one per stack role, `state` with a
+ * backend.
  */
 export function deployPolicyNames(stackRoles: DeployedStackRole[], hasStateBackend: boolean): string[] {
-    return ["session", ...(createsRoles(stackRoles) ? ["roles"] : []), ...stackRoles, ...(hasStateBackend ? ["state"] : [])];
+    return ["session", ...(createsRoles(stackRoles) ? ["roles"] : []), "buckets", ...stackRoles, ...(hasStateBackend ? ["state"] : [])];
 }
 
 /** The deploy role's policies by name (see deployPolicyNames). */
@@ -504,7 +512,9 @@ export function deployPolicies(scope: DeployScope): Record<string, PolicyDocumen
             case "session":
                 return [allow("ReassumeItself", ["sts:AssumeRole"], deployRoleArn(scope.partition, scope.accountId))];
             case "roles":
-                return [...iamFence(scope), ...containers(scope), ...buckets(scope)];
+                return [...iamFence(scope), ...containers(scope)];
+            case "buckets":
+                return buckets(scope);
             case "state":
                 return stateBackend(scope);
             default:

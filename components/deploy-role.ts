@@ -4,6 +4,9 @@ import { BOOTSTRAP_ROLE_NAMES, BootstrapConfig, BootstrapRoleKind, IAM_NAMES, PR
 import { deployPolicies, deployPolicyNames, GITHUB_OIDC_HOST, githubSubjects, PolicyDocument, permissionsBoundary, roleTrust } from "./deploy-permissions";
 import { stateBucketName } from "./state-backend";
 
+/** The longest session the deploy role grants (IAM allows 1 to 12 hours); promote.yml's load test asks for it. */
+export const DEPLOY_ROLE_MAX_SESSION_SECONDS = 3 * 3600;
+
 export interface DeployRoleArgs {
     bootstrap: BootstrapConfig;
     accountId: string;
@@ -54,6 +57,9 @@ export class DeployRole extends pulumi.ComponentResource {
                 name: IAM_NAMES.deployRole,
                 description: `Deploys the ecs-loadlab stacks of this account (${bootstrap.stackRoles.join(", ")})`,
                 assumeRolePolicy: bootstrapRoleTrust("deploy", { bootstrap, accountId, partition, oidcProviderArn }),
+                // A load test holds these credentials for its whole run (the shipped load profile is an hour, then the
+                // merge): sessions may ask for up to 3 hours. A session lasts 1 hour unless it asks for more.
+                maxSessionDuration: DEPLOY_ROLE_MAX_SESSION_SECONDS,
             },
             childOpts,
         );

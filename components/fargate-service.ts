@@ -22,6 +22,8 @@ export interface FargateServiceArgs {
     region: string;
     /** Carried by every role the service creates. */
     permissionsBoundaryArn: string | undefined;
+    /** CloudWatch alarms that fail a deployment, and roll it back, when one goes into ALARM (ServiceAlarms.deploymentAlarmNames). */
+    deploymentAlarmNames: pulumi.Input<string[]>;
     provider: aws.Provider;
 }
 
@@ -134,7 +136,7 @@ export class FargateService extends pulumi.ComponentResource {
                 networkConfiguration: { subnets: args.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: false },
                 loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName: service.name, containerPort: service.containerPort }],
                 healthCheckGracePeriodSeconds: service.healthCheckGracePeriodSeconds,
-                deploymentCircuitBreaker: { enable: true, rollback: true },
+                ...deploymentFailureDetection(args.deploymentAlarmNames),
             },
             // ECS rejects a target group that no listener forwards to yet.
             { ...childOpts, dependsOn: [listenerRule], ignoreChanges: ["desiredCount"] },
@@ -151,6 +153,38 @@ export class FargateService extends pulumi.ComponentResource {
             logGroupName: this.logGroupName,
         });
     }
+}
+
+/**
+ * How a deployment that goes bad is found and undone without anyone watching: both of ECS's failure detection methods,
+ * each rolling back to the last completed deployment, and `pulumi up` waiting for the outcome.
+ *
+ * - The circuit breaker fails a deployment whose tasks never reach a steady state (they crash, or fail their health
+ *   checks until ECS gives up).
+ * - The deployment alarms fail one whose tasks run but serve badly: ECS polls the alarms (DescribeAlarms, as its
+ *   service-linked role, whose AmazonECSServiceRolePolicy grants it: the deploy role needs nothing more) while the
+ *   deployment runs and for a bake time after it, computed from the alarms' own periods, and fails the deployment
+ *   when one goes into ALARM. Either method can fail a deployment; a rollback needs an earlier COMPLETED deployment
+ *   (there is none on the stack's first `pulumi up`).
+ *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-failure-detection.html
+ *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
+ *   https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonECSServiceRolePolicy.html (CWAlarmManagement)
+ * - An alarm already in ALARM when a deployment starts turns the alarm check off for that whole deployment (AWS's
+ *   Copilot documents it: aws/copilot-cli site/content/docs/include/deployment.en.md, `rollback_alarms`; the ECS
+ *   guide does not say). So these alarms are only those a bad deployment trips (ServiceAlarms.deploymentAlarmNames).
+ * - The provider sends `alarms` as deploymentConfiguration.alarms on CreateService, and on UpdateService whenever
+ *   it changes (hashicorp/terraform-provider-aws internal/service/ecs/service.go, expandAlarms).
+ * - `waitForSteadyState`: the provider waits for the service deployment to succeed (ListServiceDeployments,
+ *   DescribeServiceDeployments) and fails `pulumi up` with the deployment's reason when it was rolled back (same file,
+ *   findDeploymentStatus). Without it `pulumi up` would return while ECS still watches the alarms, and a load test
+ *   started then could trip the 5xx alarm itself, or measure the tasks of a deployment about to be undone.
+ */
+function deploymentFailureDetection(alarmNames: pulumi.Input<string[]>): Pick<aws.ecs.ServiceArgs, "deploymentCircuitBreaker" | "alarms" | "waitForSteadyState"> {
+    return {
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        alarms: { alarmNames, enable: true, rollback: true },
+        waitForSteadyState: true,
+    };
 }
 
 /** Opens one TCP port from one security group to another: egress on the source, ingress on the destination. */

@@ -59,6 +59,10 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
         { provider },
     );
     const image = serviceImage(config.environment, provider);
+    // The service's deployments watch alarms that are built after it (their dimensions name its target group), so
+    // their names are handed over once the alarms exist. No resource cycle: the ECS service waits for those two
+    // alarms, which wait for the target group only.
+    const [deploymentAlarmNames, setDeploymentAlarmNames] = pulumi.deferredOutput<string[]>();
     const service = new FargateService(config.service.name, {
         environment,
         service: config.service,
@@ -71,6 +75,7 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
         accountId: config.aws.accountId,
         region: config.aws.region,
         permissionsBoundaryArn: config.aws.permissionsBoundaryArn,
+        deploymentAlarmNames,
         provider,
     });
 
@@ -85,6 +90,7 @@ export function buildEnvironmentStack(config: EnvironmentStackConfig): Environme
         config: config.alarms,
         provider,
     });
+    setDeploymentAlarmNames(alarms.deploymentAlarmNames);
     const dashboard = new ServiceDashboard(observed, { service: dimensions, targetGroup, scaling, alarms, provider });
 
     return {

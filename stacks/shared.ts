@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { EvidenceBucket } from "../components/evidence-bucket";
 import { accountProvider } from "../components/provider";
 import { Registry } from "../components/registry";
 import { SharedStackConfig } from "../config";
+import { evidenceBucketName } from "./shared-names";
 
 /** What environment stacks read through their StackReference to the shared stack. */
 export interface SharedStackOutputs {
@@ -12,9 +14,14 @@ export interface SharedStackOutputs {
     repositoryArn: pulumi.Output<string>;
     /** The movable tags, one per workload environment; every other tag is immutable. */
     environmentTags: string[];
+    /** The release evidence bucket: load-test verdicts and promotion records (the tools compute its name from config). */
+    evidenceBucketName: pulumi.Output<string>;
 }
 
-/** The shared-assets stack: the service's container registry, pulled from by every workload account. */
+/**
+ * The shared-assets stack: the service's container registry, pulled from by every workload account, and the release
+ * evidence bucket the load tests record their verdicts in and promotions read them from.
+ */
 export function buildSharedStack(config: SharedStackConfig): SharedStackOutputs {
     const provider = accountProvider("shared", { aws: config.aws, role: "shared" });
     const registry = new Registry("registry", {
@@ -24,6 +31,12 @@ export function buildSharedStack(config: SharedStackConfig): SharedStackOutputs 
         accountId: config.aws.accountId,
         provider,
     });
+    const evidence = new EvidenceBucket("evidence", {
+        bucketName: evidenceBucketName(config.aws.accountId, config.aws.region),
+        noncurrentDays: config.release.evidenceNoncurrentDays,
+        writerAccountIds: config.release.verdictWriterAccountIds,
+        provider,
+    });
     return {
         registryAccountId: registry.repository.registryId,
         registryRegion: config.aws.region,
@@ -31,5 +44,6 @@ export function buildSharedStack(config: SharedStackConfig): SharedStackOutputs 
         repositoryUrl: registry.repository.repositoryUrl,
         repositoryArn: registry.repository.arn,
         environmentTags: config.environments.map((environment) => environment.name),
+        evidenceBucketName: evidence.bucketName,
     };
 }

@@ -195,6 +195,11 @@ describe("ServiceAlarms", () => {
         });
     });
 
+    it("hands the service's deployments the 5xx and unhealthy-host alarms only: those a bad deployment trips, not those load trips", async () => {
+        const component = await buildAlarms();
+        assert.deepEqual(await valueOf(component.deploymentAlarmNames), [alarmNamed("target-5xx").state.name, alarmNamed("unhealthy-hosts").state.name]);
+    });
+
     it("gives the dashboard the critical CPU and 5xx lines", async () => {
         const component = await buildAlarms({ cpuCriticalPercent: 85, target5xxPerMinute: 25 });
         assert.deepEqual(component.thresholds.cpu?.map((line) => line.value), [85]);

@@ -1,3 +1,4 @@
+import { DEPLOY_ROLE_MAX_SESSION_SECONDS } from "../components/deploy-role";
 import assert from "node:assert/strict";
 import { BootstrapStackConfig, DeployedStackRole, parseStackConfig, StackConfig } from "../config";
 import { deployPolicies, githubSubjects, PolicyDocument, Statement } from "../components/deploy-permissions";
@@ -186,6 +187,12 @@ describe("bootstrap stack", () => {
                     url: "https://token.actions.githubusercontent.com",
                     clientIdLists: ["sts.amazonaws.com"],
                 });
+            });
+
+            it("ecs-loadlab-deploy grants sessions of up to 3 hours, what promote.yml's load test asks for", () => {
+                assert.equal(bootstrapRole(built, "ecs-loadlab-deploy").inputs.maxSessionDuration, DEPLOY_ROLE_MAX_SESSION_SECONDS);
+                assert.equal(DEPLOY_ROLE_MAX_SESSION_SECONDS, 10800);
+                assert.equal(bootstrapRole(built, "ecs-loadlab-read-only").inputs.maxSessionDuration, undefined, "the read-only role keeps IAM's hour");
             });
 
             for (const [roleName, kind] of [

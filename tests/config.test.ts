@@ -43,6 +43,7 @@ describe("stack config", () => {
             const raw = rawStackFile("Pulumi.shared.yaml");
             const { region, accountId } = raw["ecs-loadlab:aws"] as { region: string; accountId: string };
             const workloadAccount = (name: string) => (raw["ecs-loadlab:environments"] as { name: string; accountId: string }[]).find((e) => e.name === name)?.accountId;
+            const { verdictWriterAccountIds } = raw["ecs-loadlab:release"] as { verdictWriterAccountIds: string[] };
             assert.deepEqual(loadStackFile("Pulumi.shared.yaml"), {
                 role: "shared",
                 aws: { region, accountId, deployRoleArn: `arn:aws:iam::${accountId}:role/ecs-loadlab-deploy` },
@@ -59,6 +60,7 @@ describe("stack config", () => {
                     { name: "staging", accountId: workloadAccount("staging") },
                     { name: "prod", accountId: workloadAccount("prod") },
                 ],
+                release: { gatedEnvironments: ["prod"], verdictMaxAgeHours: 168, verdictWriterAccountIds, evidenceNoncurrentDays: 90 },
             });
         });
     });
@@ -83,6 +85,34 @@ describe("stack config", () => {
             assert.equal(config.registry.encryption, "customer-managed");
             assert.equal(config.registry.versionImagesToKeep, 5);
             assert.equal(config.registry.untaggedExpiryDays, 7);
+        });
+
+        describe("release", () => {
+            const releaseOf = (raw: Record<string, unknown>) => {
+                const config = parseStackConfig(raw);
+                assert.ok(config.role === "shared");
+                return config.release;
+            };
+            const threeEnvironments = [
+                { name: "dev", accountId: "222222222222" },
+                { name: "staging", accountId: "333333333333" },
+                { name: "prod", accountId: "444444444444" },
+            ];
+
+            it("without the section: the last environment is gated, verdicts count for a week, nobody else writes, replaced evidence is kept 90 days", () => {
+                assert.deepEqual(releaseOf(validShared()), { gatedEnvironments: ["prod"], verdictMaxAgeHours: 168, verdictWriterAccountIds: [], evidenceNoncurrentDays: 90 });
+                assert.deepEqual(releaseOf({ ...validShared(), environments: threeEnvironments }).gatedEnvironments, ["prod"]);
+            });
+
+            it("gates nothing by default when there is one environment: nothing comes before it to test in", () => {
+                assert.deepEqual(releaseOf({ ...validShared(), environments: [{ name: "dev", accountId: "222222222222" }] }).gatedEnvironments, []);
+            });
+
+            it("keeps what is given: a gate list, an explicit empty one (no gate), the age, the writers, the days", () => {
+                const release = { gatedEnvironments: ["staging", "prod"], verdictMaxAgeHours: 24, verdictWriterAccountIds: ["555555555555"], evidenceNoncurrentDays: 30 };
+                assert.deepEqual(releaseOf({ ...validShared(), environments: threeEnvironments, release }), release);
+                assert.deepEqual(releaseOf({ ...validShared(), release: { gatedEnvironments: [] } }).gatedEnvironments, []);
+            });
         });
     });
 
@@ -202,6 +232,48 @@ describe("stack config", () => {
             for (const versionTagPrefix of ["history-v", "hist"]) {
                 assertOneProblem({ ...validShared(), registry: { versionTagPrefix } }, "ecs-loadlab:registry.versionTagPrefix", /must not overlap the promotion history prefix/);
             }
+        });
+
+        describe("release", () => {
+            it("a gated environment that is not one of the environments names them", () => {
+                assertOneProblem(
+                    { ...validShared(), release: { gatedEnvironments: ["staging"] } },
+                    "ecs-loadlab:release.gatedEnvironments[0]",
+                    /is not one of ecs-loadlab:environments \(dev, prod\): gate an environment listed there \(given: "staging"\)$/,
+                );
+            });
+
+            it("the first environment cannot be gated: no environment comes before it to load-test in", () => {
+                assertOneProblem(
+                    { ...validShared(), release: { gatedEnvironments: ["dev"] } },
+                    "ecs-loadlab:release.gatedEnvironments[0]",
+                    /is the first environment: no environment comes before it to load-test in; gate a later one/,
+                );
+            });
+
+            it("a gated environment listed twice", () => {
+                assertOneProblem({ ...validShared(), release: { gatedEnvironments: ["prod", "prod"] } }, "ecs-loadlab:release.gatedEnvironments", /lists environment "prod" twice/);
+            });
+
+            it("verdict writers: not 12 digits, listed twice, or the shared account itself (which writes through IAM)", () => {
+                const problems = problemsOf({ ...validShared(), release: { verdictWriterAccountIds: ["5555", "666666666666", "666666666666", "111111111111"] } });
+                assert.deepEqual(problems.map(keyOf), [
+                    "ecs-loadlab:release.verdictWriterAccountIds[0]",
+                    "ecs-loadlab:release.verdictWriterAccountIds",
+                    "ecs-loadlab:release.verdictWriterAccountIds[3]",
+                ]);
+                assert.match(problems[0], /must be a 12-digit AWS account id/);
+                assert.match(problems[1], /lists account "666666666666" twice/);
+                assert.match(problems[2], /is this stack's own account, whose identities write through IAM: list only the accounts of loadgen stacks elsewhere \(given: "111111111111"\)$/);
+            });
+
+            it("an age or a retention that is not a whole number of at least 1, and an unknown key", () => {
+                assert.deepEqual(problemsOf({ ...validShared(), release: { verdictMaxAgeHours: 0, evidenceNoncurrentDays: 1.5, gatedEnvironment: ["prod"] } }), [
+                    "ecs-loadlab:release.verdictMaxAgeHours: must be ≥ 1 (given: 0)",
+                    "ecs-loadlab:release.evidenceNoncurrentDays: must be a whole number (given: 1.5)",
+                    "ecs-loadlab:release.gatedEnvironment: unknown key; remove it or check its spelling and section",
+                ]);
+            });
         });
 
         it("unknown keys are named with their section", () => {

@@ -352,7 +352,8 @@ for (const file of ENVIRONMENT_STACK_FILES) {
         });
 
         it("runs the service on Fargate in the private subnets without public IPs, rolling back failed deployments", () => {
-            assert.deepEqual(service.inputs, {
+            const { alarms: _alarms, ...inputs } = service.inputs;
+            assert.deepEqual(inputs, {
                 name: config.service.name,
                 cluster: mocks.one(T.cluster).state.arn,
                 launchType: "FARGATE",
@@ -364,7 +365,27 @@ for (const file of ENVIRONMENT_STACK_FILES) {
                 ],
                 healthCheckGracePeriodSeconds: config.service.healthCheckGracePeriodSeconds,
                 deploymentCircuitBreaker: { enable: true, rollback: true },
+                waitForSteadyState: true,
             });
+        });
+
+        it("fails and rolls back a deployment when its target 5xx or unhealthy-host alarm goes off, and on no other alarm", () => {
+            const alarms = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+            const byMetric = (metricName: string) => oneWhere("aws:cloudwatch/metricAlarm:MetricAlarm", (a) => a.inputs.metricName === metricName);
+            const watched = [byMetric("HTTPCode_Target_5XX_Count"), byMetric("UnHealthyHostCount")];
+            assert.deepEqual(service.inputs.alarms, { alarmNames: watched.map((alarm) => alarm.state.name), enable: true, rollback: true });
+            // Beside the circuit breaker, which catches tasks that never become healthy.
+            assert.deepEqual(service.inputs.deploymentCircuitBreaker, { enable: true, rollback: true });
+            // The service is created after the alarms it watches; those that load trips (CPU critical at max capacity,
+            // max capacity reached, target tracking's) are not among them.
+            const dependencies = service.registration?.propertyDependencies.alarms ?? [];
+            assert.deepEqual(
+                alarms.filter((alarm) => dependencies.includes(alarm.registration!.urn)).map((alarm) => alarm.name),
+                watched.map((alarm) => alarm.name),
+            );
+            for (const alarm of alarms.filter((candidate) => !watched.includes(candidate))) {
+                assert.ok(!service.inputs.alarms.alarmNames.includes(alarm.state.name), `${alarm.name} does not roll deployments back`);
+            }
         });
 
         it("leaves the desired count to autoscaling after creation, and waits for the listener rule", () => {

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { TOOL_CALLS, TOOL_VARIABLES, toolActions, type ToolCalls, type ToolName } from "../aws-calls/tools";
-import { IAM_NAMES } from "../config";
+import { TOOL_CALLS, TOOL_VARIABLES, toolActions, type ToolCall, type ToolCalls, type ToolName } from "../aws-calls/tools";
+import { deployPolicies } from "../components/deploy-permissions";
+import { BootstrapStackConfig, IAM_NAMES, SharedStackConfig, StackConfig } from "../config";
+import { buildStack } from "../stacks";
 import { REPO_ROOT } from "./environment-fixtures";
 import { catalogueProblems } from "./iam/catalogue";
 import { denials, type PolicyDocument, type Principal } from "./iam/evaluator";
 import { shippedWorld, World, type BuiltStack } from "./iam/world";
-import { useMocks } from "./mocks";
+import { build, mocks, useMocks } from "./mocks";
 
 /**
  * Every AWS call the command-line tools make (aws-calls/tools.ts), checked three ways: the table lists exactly what
@@ -52,6 +54,7 @@ function variables(world: World, environment?: BuiltStack): Record<string, strin
         ExecutionRoleName: roleName(taskDefinition.inputs.executionRoleArn),
         RunBucket: one(loadgen, "aws:s3/bucket:Bucket").state.bucket,
         AlarmName: environment ? environment.recording.ofType("aws:cloudwatch/metricAlarm:MetricAlarm")[0].state.name : "",
+        EvidenceBucket: one(shared, "aws:s3/bucket:Bucket").state.bucket,
     };
     assert.deepEqual(Object.keys(values).sort(), Object.keys(TOOL_VARIABLES).sort(), "every template variable has a value");
     return values;
@@ -70,6 +73,34 @@ function fill(template: string, principal: Principal, region: string, values: Re
     if (filled === "*") return filled;
     return filled.replace(/:\*$/, ":1").replace(/\*/g, "0123456789abcdef0123456789abcdef");
 }
+
+/** A tool's calls as the requests IAM authorizes for a caller, against the world's resources and their policies. */
+function toolRequests(world: World, tool: string, calls: ToolCall[], principal: Principal, region: string, values: Record<string, string>) {
+    return calls.flatMap((call) =>
+        (call.actions ?? [call.api]).map((action) => {
+            const resource = fill(call.resource, principal, region, values);
+            const context = Object.fromEntries(Object.entries(call.context ?? {}).map(([key, value]) => [key, fill(value, principal, region, values)]));
+            return {
+                what: `${tool} (${call.file}): ${call.api}`,
+                action,
+                resource,
+                resourceAccount: world.ownerOf(resource, principal.accountId),
+                resourcePolicy: world.resourcePolicy(action, resource),
+                context,
+            };
+        }),
+    );
+}
+
+/** Builds one stack on the mocks, as the world holds it. */
+async function builtStack(file: string, config: StackConfig): Promise<BuiltStack> {
+    mocks.reset();
+    await build(() => buildStack(config));
+    return { file, config, recording: mocks.snapshot() };
+}
+
+/** The calls a tool makes on the release evidence bucket. */
+const evidenceCalls = (tool: ToolName) => TOOL_CALLS[tool].calls.filter((call) => call.resource.includes("${EvidenceBucket}"));
 
 interface Principals {
     principal: Principal;
@@ -133,25 +164,78 @@ describe("IAM: every AWS call of the command-line tools", () => {
             const runs = principalsOf(world, calls);
             assert.ok(runs.length > 0, `a shipped stack to run ${tool} against`);
             for (const { principal, region, environment } of runs) {
-                const values = variables(world, environment);
-                const requests = calls.calls.flatMap((call) =>
-                    (call.actions ?? [call.api]).map((action) => {
-                        const resource = fill(call.resource, principal, region, values);
-                        const context = Object.fromEntries(Object.entries(call.context ?? {}).map(([key, value]) => [key, fill(value, principal, region, values)]));
-                        return {
-                            what: `${tool} (${call.file}): ${call.api}`,
-                            action,
-                            resource,
-                            resourceAccount: world.ownerOf(resource, principal.accountId),
-                            resourcePolicy: world.resourcePolicy(action, resource),
-                            context,
-                        };
-                    }),
-                );
+                const requests = toolRequests(world, tool, calls.calls, principal, region, variables(world, environment));
                 assert.deepEqual(await denials(principal, requests), [], principal.principalArn);
             }
         });
     }
+
+    describe("the release evidence bucket", () => {
+        const sharedStack = () => world.stacks.find((stack): stack is BuiltStack & { config: SharedStackConfig } => stack.config.role === "shared")!;
+
+        it("promote's reads and writes are granted by the shared stack role's own statements, with no loadgen grant to lean on", async () => {
+            const { config } = sharedStack();
+            const bootstrap = world.bootstrapOf(config.aws.accountId).config.bootstrap;
+            const principal: Principal = {
+                arn: `arn:aws:sts::${config.aws.accountId}:assumed-role/${IAM_NAMES.deployRole}/promote`,
+                principalArn: `arn:aws:iam::${config.aws.accountId}:role/${IAM_NAMES.deployRole}`,
+                accountId: config.aws.accountId,
+                // The documents of a bootstrap whose account hosts the shared stack only, as IAM receives them.
+                identityPolicies: JSON.parse(
+                    JSON.stringify(deployPolicies({ partition: "aws", accountId: config.aws.accountId, stackRoles: ["shared"], hostedZoneIds: [], registry: bootstrap.registry })),
+                ) as Record<string, PolicyDocument>,
+            };
+            const calls = evidenceCalls("promote");
+            assert.deepEqual(calls.map((call) => call.api).sort(), ["s3:GetObject", "s3:GetObject", "s3:ListObjectsV2", "s3:PutObject"]);
+            assert.deepEqual(await denials(principal, toolRequests(world, "promote", calls, principal, config.aws.region, variables(world))), []);
+        });
+
+        describe("loadtest record from another account (a loadgen stack outside the shared account)", () => {
+            const WRITER = "987654321098";
+            let writerWorld: World;
+            before(async () => {
+                assert.ok(!world.stacks.some((stack) => stack.config.aws.accountId === WRITER), "the writer account is none of the shipped stacks'");
+                const shared = sharedStack();
+                const sharedConfig: SharedStackConfig = { ...shared.config, release: { ...shared.config.release, verdictWriterAccountIds: [WRITER] } };
+                const loadgenBootstrap = world.stacks.find((stack) => stack.config.role === "bootstrap" && stack.config.bootstrap.stackRoles.includes("loadgen"))!.config as BootstrapStackConfig;
+                const writerBootstrap: BootstrapStackConfig = {
+                    ...loadgenBootstrap,
+                    aws: { ...loadgenBootstrap.aws, accountId: WRITER },
+                    bootstrap: { ...loadgenBootstrap.bootstrap, stackRoles: ["loadgen"], registry: undefined, stateBackend: undefined },
+                };
+                writerWorld = new World([await builtStack(shared.file, sharedConfig), await builtStack("Pulumi.bootstrap-writer.yaml", writerBootstrap)]);
+            });
+
+            const recordRequests = (target: World, prefix: string) => {
+                const principal = target.deployRole(WRITER);
+                const shared = target.stacks.find((stack) => stack.config.role === "shared")!;
+                const bucket = shared.recording.one("aws:s3/bucket:Bucket").state.bucket as string;
+                const [put] = evidenceCalls("loadtest");
+                assert.equal(put.api, "s3:PutObject");
+                const call = { ...put, resource: put.resource.replace("/verdicts/", `/${prefix}`) };
+                return { principal, requests: toolRequests(target, "loadtest record", [call], principal, shared.config.aws.region, { EvidenceBucket: bucket }) };
+            };
+
+            it("may put a verdict: its deploy role allows it, and the bucket's policy admits the account", async () => {
+                const { principal, requests } = recordRequests(writerWorld, "verdicts/");
+                assert.ok(requests.every((request) => request.resourceAccount !== WRITER && request.resourcePolicy), "cross-account, through the bucket's policy");
+                assert.deepEqual(await denials(principal, requests), []);
+            });
+
+            it("may not write promotion records, which only the shared account writes", async () => {
+                const { principal, requests } = recordRequests(writerWorld, "promotions/");
+                assert.equal((await denials(principal, requests)).length, requests.length);
+            });
+
+            it("may not put a verdict when the account is not in release.verdictWriterAccountIds", async () => {
+                const notListed = new World([sharedStack(), ...writerWorld.stacks.filter((stack) => stack.config.role === "bootstrap")]);
+                const { principal, requests } = recordRequests(notListed, "verdicts/");
+                const denied = await denials(principal, requests);
+                assert.equal(denied.length, requests.length);
+                assert.match(denied[0], /needs s3:PutObject on arn:aws:s3:::ecs-loadlab-evidence-\d{12}-[a-z0-9-]+\/verdicts\/.*: ImplicitlyDenied/);
+            });
+        });
+    });
 
     it("the docs list each tool's actions, exactly the table's", () => {
         const docs = fs.readdirSync(path.join(REPO_ROOT, "docs")).filter((file) => file.endsWith(".md"));

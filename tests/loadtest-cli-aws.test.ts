@@ -70,6 +70,8 @@ async function loadtest(argv: string[], { interactive = false, answer, stacks = 
                 cloudWatch: new CloudWatchClient({ region: connection.region, credentials: FAKE_CREDENTIALS }),
             };
         },
+        observe: async () => assert.fail("a run without --target observes nothing"),
+        evidenceClients: () => assert.fail("a run without --target records nothing"),
         interrupt: new AbortController().signal,
         env: { ...process.env, K6_BINARY: undefined },
         now: () => NOW,

@@ -11,6 +11,7 @@ import { MAX_TASKS } from "../scripts/loadtest/args";
 import { DEFAULT_STOP_WAIT } from "../scripts/loadtest/ecs-tasks";
 import { RUN_TIMINGS, SELF_STOP_SECONDS } from "../scripts/loadtest/plan";
 import { RESULT_DOWNLOADS } from "../scripts/loadtest/results";
+import { PUBLICATION_DELAY_SECONDS } from "../scripts/timeline/observe/observe";
 import { REPO_ROOT } from "./environment-fixtures";
 
 /** The numbers docs/distributed-load.md promises, each from the constant the code uses: a change to one is a change to both. */
@@ -35,6 +36,7 @@ describe("docs/distributed-load.md says what the code does", () => {
         ["the wait for stopped tasks", `polling every ${DEFAULT_STOP_WAIT.pollIntervalMs / 1000} s, at most ${DEFAULT_STOP_WAIT.timeoutMs / 60_000} minutes`],
         ["S3 deadlines", `(${CALL_TIMEOUT_MS / 1000} s, each attempt ${REQUEST_TIMEOUT_MS / 1000} s)`],
         ["result downloads", `(${words[RESULT_DOWNLOADS]} downloads at a time)`],
+        ["the wait before observing a --target", `published the run's last minute (${PUBLICATION_DELAY_SECONDS / 60} minutes after it`],
     ];
     for (const [what, sentence] of facts) {
         it(what, () => assert.ok(page.includes(sentence), `the page should say "${sentence}"`));

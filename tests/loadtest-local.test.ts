@@ -20,6 +20,8 @@ async function loadtest(argv: string[], interrupt = new AbortController().signal
         ask: async () => assert.fail("a local run never asks"),
         readOutputs: async () => assert.fail("a local run reads no stack"),
         clients: () => assert.fail("a local run calls no AWS"),
+        observe: async () => assert.fail("a run without --target observes nothing"),
+        evidenceClients: () => assert.fail("a run without --target records nothing"),
         interrupt,
         env: { ...process.env, K6_BINARY: undefined },
         now: () => new Date(),

@@ -1,44 +1,33 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { DescribeImagesCommand } from "@aws-sdk/client-ecr";
-import { CommandContext, USAGE, main } from "../scripts/promote/main";
-import { Connection } from "../scripts/aws-connection";
-import { RepositoryLocation } from "../scripts/promote/registry";
-import { loadSharedConfig, REPO_ROOT, stackFilePath } from "./environment-fixtures";
-import { FakeRegistry, ecrMock, mockedClient, sentCalls, steppingClock, writeCalls } from "./promote-fixtures";
-
-/** The shared stack file the tests promote with (tests/environment-fixtures.ts), and the repository it names. */
-const SHARED_STACK_FILE = stackFilePath("Pulumi.shared.yaml");
-const SHARED = loadSharedConfig();
-const REPOSITORY: RepositoryLocation = { region: SHARED.aws.region, registryId: SHARED.aws.accountId, repositoryName: SHARED.registry.repositoryName };
-
-/** Runs the command in-process with captured output and a client factory that records how it would connect. */
-async function runCommand(...argv: string[]) {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const connections: Connection[] = [];
-    const context: CommandContext = {
-        print: (line) => stdout.push(line),
-        printError: (line) => stderr.push(line),
-        createClient: (connection) => {
-            connections.push(connection);
-            return mockedClient();
-        },
-        clock: steppingClock(),
-    };
-    const status = await main(argv, context);
-    return { status, stdout: stdout.join("\n"), stderr: stderr.join("\n"), connections };
-}
-
-/** The command on SHARED_STACK_FILE, unless argv names a stack file of its own. */
-const runOnStackFile = (...argv: string[]) => runCommand(...argv, ...(argv.includes("--stack-file") ? [] : ["--stack-file", SHARED_STACK_FILE]));
+import { USAGE } from "../scripts/promote/main";
+import { REPO_ROOT, stackFilePath } from "./environment-fixtures";
+import {
+    CALLER_ARN,
+    FakeEvidenceBucket,
+    FakeRegistry,
+    REPOSITORY,
+    SHARED_EVIDENCE,
+    ecrMock,
+    mockCaller,
+    runCommand,
+    runOnStackFile,
+    s3Mock,
+    sentCalls,
+    stsMock,
+    writeCalls,
+} from "./promote-fixtures";
 
 const STACK_TRACE = /\n\s+at /;
 
 describe("promote command line", () => {
     let registry: FakeRegistry;
+    let bucket: FakeEvidenceBucket;
     beforeEach(() => {
         registry = new FakeRegistry(REPOSITORY).install();
+        bucket = new FakeEvidenceBucket(SHARED_EVIDENCE).install();
+        mockCaller();
     });
 
     describe("argument errors: usage on stderr, exit 2, no AWS client", () => {
@@ -56,10 +45,20 @@ describe("promote command line", () => {
             [["--rollback", "staging", "--force"], "--force only goes with a promotion"],
             [["--status", "--registry-id", "1234"], '--registry-id must be a 12-digit account id, not "1234"'],
             [["--status", "--role-arn", "deploy"], '--role-arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), not "deploy"'],
+            [["--history", "prod", "--status"], "choose one of --status, --history"],
+            [["--history"], /'--history <value>' argument missing/],
+            [["--history", "prod", "--dry-run"], "--dry-run only goes with a promotion or --rollback"],
+            [["--status", "--limit", "5"], "--limit only goes with --history"],
+            [["--history", "prod", "--limit", "0"], '--limit must be a whole number ≥ 1, not "0"'],
+            [["--history", "prod", "--limit", "ten"], '--limit must be a whole number ≥ 1, not "ten"'],
+            [["--status", "--without-load-test", "hotfix"], "--without-load-test only goes with a promotion"],
+            [["--rollback", "prod", "--without-load-test", "hotfix"], "--without-load-test only goes with a promotion"],
+            [["staging", "prod", "--without-load-test", ""], '--without-load-test needs a reason, which the promotion record keeps: --without-load-test "<why>"'],
+            [["staging", "prod", "--without-load-test", "  \t "], '--without-load-test needs a reason, which the promotion record keeps: --without-load-test "<why>"'],
         ];
         for (const [argv, message] of cases) {
             it(`${argv.join(" ") || "(no arguments)"} → ${String(message)}`, async () => {
-                const result = await runCommand(...argv);
+                const result = await runCommand(argv);
                 assert.equal(result.status, 2);
                 const [problem, ...usage] = result.stderr.split("\n\n");
                 if (typeof message === "string") assert.equal(problem, `error: ${message}`);
@@ -71,7 +70,7 @@ describe("promote command line", () => {
         }
 
         it("--help prints the usage on stdout and exits 0", async () => {
-            const result = await runCommand("--help");
+            const result = await runCommand(["--help"]);
             assert.equal(result.status, 0);
             assert.equal(result.stdout, USAGE);
             assert.equal(result.stderr, "");
@@ -90,18 +89,22 @@ describe("promote command line", () => {
             [
                 "Promoted dev → staging, verified",
                 `  staging: ${previous} → ${candidate}`,
+                "  load test: not required (staging is not in the shared stack's release.gatedEnvironments)",
                 "  kept the previous image as history-staging-20250304T050607Z (for --rollback staging)",
+                `  recorded as s3://${SHARED_EVIDENCE.bucket}/promotions/staging/20250304T050707Z-${candidate.slice(7, 19)}.json`,
                 "Roll it out: pulumi up -s staging",
             ].join("\n"),
         );
         assert.equal(result.stderr, "");
         assert.deepEqual(result.connections, [{ region: REPOSITORY.region, profile: undefined, roleArn: undefined }]);
+        assert.deepEqual(bucket.keys(), [`promotions/staging/20250304T050707Z-${candidate.slice(7, 19)}.json`]);
+        assert.equal(stsMock.calls().length, 1);
     });
 
     it("reads the repository's Pulumi.shared.yaml when no --stack-file is given", async () => {
-        const byDefault = await runCommand("--print-registry");
+        const byDefault = await runCommand(["--print-registry"]);
         assert.equal(byDefault.status, 0, byDefault.stderr);
-        assert.equal(byDefault.stdout, (await runCommand("--print-registry", "--stack-file", path.join(REPO_ROOT, "Pulumi.shared.yaml"))).stdout);
+        assert.equal(byDefault.stdout, (await runCommand(["--print-registry", "--stack-file", path.join(REPO_ROOT, "Pulumi.shared.yaml")])).stdout);
     });
 
     it("connects with --profile and --role-arn, and addresses --region, --registry-id and --repository", async () => {
@@ -133,11 +136,15 @@ describe("promote command line", () => {
             [
                 "Dry run: would promote dev → staging",
                 `  staging: ${previous} → ${candidate}`,
+                "  load test: not required (staging is not in the shared stack's release.gatedEnvironments)",
                 "  would keep the previous image as history-staging-20250304T050607Z (for --rollback staging)",
                 "Nothing was written.",
             ].join("\n"),
         );
         assert.deepEqual(writeCalls(), []);
+        assert.deepEqual(s3Mock.calls(), []);
+        // A dry run records nothing, so it does not ask who is calling.
+        assert.deepEqual(stsMock.calls(), []);
     });
 
     it("a repeat: says nothing changed, exit 0", async () => {
@@ -162,8 +169,9 @@ describe("promote command line", () => {
         assert.doesNotMatch(missing.stderr, STACK_TRACE);
         assert.deepEqual(writeCalls(), []);
 
-        const forced = await runOnStackFile("dev", "prod", "--force");
-        assert.equal(forced.status, 0);
+        // prod is gated: out of order, the image has no load test in staging either.
+        const forced = await runOnStackFile("dev", "prod", "--force", "--without-load-test", "hotfix, tested by hand on dev");
+        assert.equal(forced.status, 0, forced.stderr);
         assert.equal(forced.stderr, "warning: prod does not follow dev in the promotion order dev → staging → prod");
     });
 
@@ -182,9 +190,21 @@ describe("promote command line", () => {
                 "Rolled back staging, verified",
                 `  staging: ${second} → ${first}`,
                 "  restored from history-staging-20250304T050607Z; history tags used up: history-staging-20250304T050607Z",
+                `  recorded as s3://${SHARED_EVIDENCE.bucket}/promotions/staging/20250304T050607Z-${first.slice(7, 19)}.json`,
                 "Roll it out: pulumi up -s staging",
             ].join("\n"),
         );
+        assert.deepEqual(bucket.json(`promotions/staging/20250304T050607Z-${first.slice(7, 19)}.json`), {
+            schemaVersion: 1,
+            kind: "rollback",
+            environment: "staging",
+            from: "history-staging-20250304T050607Z",
+            digest: first,
+            previousDigest: second,
+            at: "2025-03-04T05:06:07.890Z",
+            by: CALLER_ARN,
+            loadTest: { status: "not-required" },
+        });
     });
 
     it("--status prints a table of the environments", async () => {
@@ -198,8 +218,8 @@ describe("promote command line", () => {
             result.stdout,
             [
                 `Repository ${REPOSITORY.registryId}.dkr.ecr.${REPOSITORY.region}.amazonaws.com/${REPOSITORY.repositoryName}`,
-                `${pad("ENVIRONMENT", 11)}  ${pad("DIGEST", 71)}  ${pad("PUSHED", 24)}  VERSION TAGS      ROLLBACK TO`,
-                `dev          ${digest}  2025-01-01T00:00:00.000Z  sha-111111111111  (nothing recorded)`,
+                `${pad("ENVIRONMENT", 11)}  ${pad("DIGEST", 71)}  ${pad("PUSHED", 24)}  VERSION TAGS      ROLLBACK TO         LOAD TEST`,
+                `dev          ${digest}  2025-01-01T00:00:00.000Z  sha-111111111111  (nothing recorded)  none`,
                 `staging      ${pad("(no image)", 71)}  ${pad("", 24)}  ${pad("", 16)}  (nothing recorded)`,
                 `prod         ${pad("(no image)", 71)}  ${pad("", 24)}  ${pad("", 16)}  (nothing recorded)`,
             ].join("\n"),

@@ -1,3 +1,4 @@
+import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
     BatchDeleteImageCommand,
@@ -18,9 +19,28 @@ import {
     PutImageCommandInput,
     RepositoryNotFoundException,
 } from "@aws-sdk/client-ecr";
+import {
+    GetObjectCommand,
+    GetObjectCommandInput,
+    ListObjectsV2Command,
+    ListObjectsV2CommandInput,
+    NoSuchBucket,
+    NoSuchKey,
+    PutObjectCommand,
+    PutObjectCommandInput,
+    S3Client,
+} from "@aws-sdk/client-s3";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
-import { ReleaseConventions } from "../scripts/promote/promotion";
+import type { Connection } from "../scripts/aws-connection";
+import { CommandContext, main } from "../scripts/promote/main";
+import { PromotionGate, ReleaseConventions } from "../scripts/promote/promotion";
 import { ImageRepository, MANIFEST_MEDIA_TYPES, RepositoryLocation } from "../scripts/promote/registry";
+import { EvidenceLocation, EvidenceStore, verdictKey } from "../scripts/release/evidence-store";
+import { VERDICT_SCHEMA_VERSION, Verdict } from "../scripts/release/verdict";
+import { evidenceBucketName } from "../stacks/shared-names";
+import { loadSharedConfig, stackFilePath } from "./environment-fixtures";
+import { stsMock } from "./timeline-observe-fixture";
 
 /**
  * An in-memory ECR repository behind aws-sdk-client-mock, for the promotion tests. It keeps what the real one
@@ -35,6 +55,9 @@ export const CONVENTIONS: ReleaseConventions = { environments: ["dev", "staging"
 export const FAKE_CREDENTIALS = { accessKeyId: "AKIAFAKEFORTESTS0000", secretAccessKey: "fake-secret-for-tests" };
 
 export const [DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_MANIFEST, OCI_INDEX] = MANIFEST_MEDIA_TYPES;
+
+/** A gate for environments that need no load test: what promote asks before it writes. */
+export const NOT_GATED: PromotionGate = async () => ({ status: "not-required" });
 
 /** Every client the tests build is this mock: no request leaves the process. */
 export const ecrMock = mockClient(ECRClient);
@@ -281,3 +304,183 @@ export const expectedCall = {
         input: { ...COORDINATES, imageIds: tags.map((imageTag) => ({ imageTag })) },
     }),
 };
+
+// ---------------------------------------------------------------- the evidence bucket, the caller, the command
+
+/** The evidence bucket beside LOCATION's registry: the shared account's, in its region. */
+export const EVIDENCE: EvidenceLocation = { bucket: evidenceBucketName(LOCATION.registryId, LOCATION.region), region: LOCATION.region };
+
+/**
+ * The promote tests' S3 client and its mock. The mock is on this instance, not on S3Client's prototype, which the
+ * run store's loopback tests use for real (as loadgen/test/s3-fixture.ts explains).
+ */
+const evidenceS3Client = new S3Client({ region: LOCATION.region, credentials: FAKE_CREDENTIALS });
+export const s3Mock = mockClient(evidenceS3Client);
+
+export function mockedS3Client(): S3Client {
+    return evidenceS3Client;
+}
+
+export function mockedStore(location: EvidenceLocation = EVIDENCE): EvidenceStore {
+    return new EvidenceStore(evidenceS3Client, location);
+}
+
+/**
+ * STS's mock is the timeline tests' (aws-sdk-client-mock stubs STSClient's prototype, and a second mockClient of it
+ * would detach the first), shared from there.
+ */
+export { stsMock };
+
+/** Who the tests' credentials are: a session of the shared account's deploy role. */
+export const CALLER_ARN = `arn:aws:sts::${LOCATION.registryId}:assumed-role/ecs-loadlab-deploy/alice`;
+
+export function mockCaller(arn = CALLER_ARN): void {
+    stsMock.reset();
+    stsMock.on(GetCallerIdentityCommand).resolves({ Arn: arn, Account: arn.split(":")[4], UserId: "AROAEXAMPLE:alice" });
+}
+
+/**
+ * An in-memory evidence bucket behind the S3 mock, as S3 answers: keys listed in UTF-8 binary order a page at a time
+ * (a small page, so every listing pages), NoSuchBucket for another bucket, NoSuchKey for a missing object.
+ */
+export class FakeEvidenceBucket {
+    readonly objects = new Map<string, { body: string; contentType?: string }>();
+    listPageSize = 2;
+
+    constructor(readonly location: EvidenceLocation = EVIDENCE) {}
+
+    install(): this {
+        s3Mock.reset();
+        s3Mock.onAnyCommand().rejects(new Error("the fake evidence bucket does not implement this command"));
+        s3Mock.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => this.list(input));
+        s3Mock.on(GetObjectCommand).callsFake((input: GetObjectCommandInput) => this.get(input));
+        s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => this.put(input));
+        return this;
+    }
+
+    /** Stores a verdict where `npm run loadtest` records it; returns its key. */
+    addVerdict(verdict: Verdict): string {
+        const key = verdictKey(verdict);
+        this.objects.set(key, { body: JSON.stringify(verdict), contentType: "application/json" });
+        return key;
+    }
+
+    keys(prefix = ""): string[] {
+        return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+    }
+
+    json(key: string): unknown {
+        const object = this.objects.get(key);
+        assert.ok(object, `no object ${key} in the fake bucket; it has ${this.keys().join(", ")}`);
+        return JSON.parse(object.body);
+    }
+
+    private checkBucket(bucket: string | undefined): void {
+        if (bucket !== this.location.bucket) {
+            throw new NoSuchBucket({ message: "The specified bucket does not exist", $metadata: { httpStatusCode: 404 } });
+        }
+    }
+
+    private list(input: ListObjectsV2CommandInput) {
+        this.checkBucket(input.Bucket);
+        const keys = this.keys(input.Prefix);
+        const start = input.ContinuationToken === undefined ? 0 : Number(input.ContinuationToken.replace(/^token-/, ""));
+        const end = start + this.listPageSize;
+        const page = keys.slice(start, end);
+        const truncated = end < keys.length;
+        return {
+            Contents: page.map((Key) => ({ Key, LastModified: new Date("2025-03-04T00:00:00Z") })),
+            KeyCount: page.length,
+            IsTruncated: truncated,
+            ...(truncated ? { NextContinuationToken: `token-${end}` } : {}),
+        };
+    }
+
+    private get(input: GetObjectCommandInput) {
+        this.checkBucket(input.Bucket);
+        const object = this.objects.get(input.Key ?? "");
+        if (!object) throw new NoSuchKey({ message: "The specified key does not exist.", $metadata: { httpStatusCode: 404 } });
+        // The SDK's streaming body: the store reads it with transformToString.
+        return { Body: { transformToString: async () => object.body }, ContentType: object.contentType } as never;
+    }
+
+    private put(input: PutObjectCommandInput) {
+        this.checkBucket(input.Bucket);
+        this.objects.set(input.Key ?? "", { body: String(input.Body), contentType: input.ContentType });
+        return { ETag: '"fake"' };
+    }
+}
+
+/** S3 writes the mock saw: PutObject keys, in order. */
+export function s3Writes(): string[] {
+    return s3Mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key ?? "");
+}
+
+/** A verdict as `npm run loadtest -- --target <environment>` records it; everything a test does not name is plausible. */
+export function verdictFixture(
+    options: Partial<Omit<Verdict, "target">> & { environment: string; digest: string; runId: string; finishedAt: string },
+): Verdict {
+    const { environment, digest, runId, finishedAt, ...rest } = options;
+    return {
+        schemaVersion: VERDICT_SCHEMA_VERSION,
+        target: {
+            stack: environment,
+            environment,
+            url: `https://${environment}.loadlab.example.com`,
+            image: `${LOCATION.registryId}.dkr.ecr.${LOCATION.region}.amazonaws.com/${LOCATION.repositoryName}@${digest}`,
+            digest,
+        },
+        runId,
+        script: "load",
+        startedAt: new Date(Date.parse(finishedAt) - 10 * 60_000).toISOString(),
+        finishedAt,
+        recordedAt: finishedAt,
+        recordedBy: CALLER_ARN,
+        verdict: "passed",
+        thresholds: [
+            { metric: "http_req_duration", expression: "p(99)<1500", ok: true },
+            { metric: "http_req_failed", expression: "rate<0.01", ok: true },
+        ],
+        segments: 4,
+        result: { run: { errors: [] } },
+        observed: null,
+        observedNote: "not observed in this test",
+        ...rest,
+    };
+}
+
+// ---------------------------------------------------------------- the command, in-process
+
+/** The shared stack file the command tests promote with (tests/environment-fixtures.ts), and what it names. */
+export const SHARED_STACK_FILE = stackFilePath("Pulumi.shared.yaml");
+export const SHARED = loadSharedConfig();
+export const REPOSITORY: RepositoryLocation = { region: SHARED.aws.region, registryId: SHARED.aws.accountId, repositoryName: SHARED.registry.repositoryName };
+export const SHARED_EVIDENCE: EvidenceLocation = { bucket: evidenceBucketName(SHARED.aws.accountId, SHARED.aws.region), region: SHARED.aws.region };
+
+export interface CommandRun {
+    status: number;
+    stdout: string;
+    stderr: string;
+    connections: Connection[];
+}
+
+/** Runs the command in-process with captured output, the mocked clients, and a record of how it would connect. */
+export async function runCommand(argv: string[], clock = steppingClock()): Promise<CommandRun> {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const connections: Connection[] = [];
+    const context: CommandContext = {
+        print: (line) => stdout.push(line),
+        printError: (line) => stderr.push(line),
+        createClients: (connection) => {
+            connections.push(connection);
+            return { ecr: mockedClient(), s3: evidenceS3Client, sts: new STSClient({ region: connection.region, credentials: FAKE_CREDENTIALS }) };
+        },
+        clock,
+    };
+    const status = await main(argv, context);
+    return { status, stdout: stdout.join("\n"), stderr: stderr.join("\n"), connections };
+}
+
+/** The command on SHARED_STACK_FILE, unless argv names a stack file of its own. */
+export const runOnStackFile = (...argv: string[]) => runCommand([...argv, ...(argv.includes("--stack-file") ? [] : ["--stack-file", SHARED_STACK_FILE])]);

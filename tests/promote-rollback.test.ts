@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { BatchDeleteImageCommand } from "@aws-sdk/client-ecr";
 import { historyOf, planRollback, promote, rollback } from "../scripts/promote/promotion";
 import { RegistryError } from "../scripts/promote/registry";
-import { CONVENTIONS, DOCKER_MANIFEST, FakeRegistry, ecrMock, expectedCall, manifestText, mockedRepository, sentCalls, steppingClock, writeCalls } from "./promote-fixtures";
+import { CONVENTIONS, NOT_GATED, DOCKER_MANIFEST, FakeRegistry, ecrMock, expectedCall, manifestText, mockedRepository, sentCalls, steppingClock, writeCalls } from "./promote-fixtures";
 
 describe("rollback", () => {
     let registry: FakeRegistry;
@@ -12,7 +12,7 @@ describe("rollback", () => {
 
     async function pushAndPromote(build: string): Promise<string> {
         const digest = registry.push(build, [`sha-${build}`, "dev"]);
-        await promote(mockedRepository(), CONVENTIONS, { from: "dev", to: "staging", dryRun: false, force: false }, clock);
+        await promote(mockedRepository(), CONVENTIONS, { from: "dev", to: "staging", dryRun: false, force: false }, clock, NOT_GATED);
         return digest;
     }
 
@@ -76,7 +76,7 @@ describe("rollback", () => {
 
     it("after a rollback, the next promotion records history again and a rollback undoes it", async () => {
         await rollBack();
-        await promote(mockedRepository(), CONVENTIONS, { from: "dev", to: "staging", dryRun: false, force: false }, clock);
+        await promote(mockedRepository(), CONVENTIONS, { from: "dev", to: "staging", dryRun: false, force: false }, clock, NOT_GATED);
         assert.equal(registry.digestOf("staging"), builds[2]);
 
         await rollBack();

@@ -7,13 +7,15 @@ import {
     PutImageCommandInput,
     ReferencedImagesNotFoundException,
 } from "@aws-sdk/client-ecr";
-import { PromotionRequest, promote } from "../scripts/promote/promotion";
+import { PromotionGate, PromotionRequest, TagMove, promote } from "../scripts/promote/promotion";
 import { ImageRepository, MANIFEST_MEDIA_TYPES, RegistryError, matchesWildcard } from "../scripts/promote/registry";
+import type { LoadTestEvidence } from "../scripts/release/promotion-record";
 import {
     CONVENTIONS,
     DOCKER_MANIFEST,
     FakeRegistry,
     LOCATION,
+    NOT_GATED,
     OCI_INDEX,
     ecrMock,
     expectedCall,
@@ -28,7 +30,7 @@ import {
 const request = (from: string, to: string, options: Partial<PromotionRequest> = {}): PromotionRequest => ({ from, to, dryRun: false, force: false, ...options });
 
 const run = (from: string, to: string, options: Partial<PromotionRequest> = {}) =>
-    promote(mockedRepository(), CONVENTIONS, request(from, to, options), steppingClock());
+    promote(mockedRepository(), CONVENTIONS, request(from, to, options), steppingClock(), NOT_GATED);
 
 /** Runs a promotion that must fail; returns its message. */
 async function refusal(from: string, to: string, options: Partial<PromotionRequest> = {}): Promise<string> {
@@ -57,6 +59,7 @@ describe("promote", () => {
             from: "dev",
             move: { environment: "staging", fromDigest: previous, toDigest: candidate },
             historyTag: "history-staging-20250304T050607Z",
+            loadTest: { status: "not-required" },
             warnings: [],
         });
         assert.deepEqual(sentCalls(), [
@@ -138,6 +141,7 @@ describe("promote", () => {
             from: "dev",
             move: { environment: "staging", fromDigest: previous, toDigest: candidate },
             historyTag: "history-staging-20250304T050607Z",
+            loadTest: { status: "not-required" },
             warnings: [],
         });
         assert.deepEqual(
@@ -146,6 +150,59 @@ describe("promote", () => {
         );
         assert.deepEqual(writeCalls(), []);
         assert.deepEqual(registry.allTags(), ["dev", "staging"]);
+    });
+
+    describe("the gate (scripts/promote/gate.ts decides; here, when promote asks it)", () => {
+        /** A gate that notes what it was asked and what had been sent to ECR by then. */
+        function recordingGate(answer: () => Promise<LoadTestEvidence>) {
+            const asked: { move: TagMove; callsBefore: string[] }[] = [];
+            const gate: PromotionGate = async (move) => {
+                asked.push({ move, callsBefore: sentCalls().map((call) => call.command) });
+                return answer();
+            };
+            return { gate, asked };
+        }
+        const promoteWith = (gate: PromotionGate, options: Partial<PromotionRequest> = {}) =>
+            promote(mockedRepository(), CONVENTIONS, request("dev", "staging", options), steppingClock(), gate);
+
+        it("is asked with the move after every read and before any write, and its answer is the result's loadTest", async () => {
+            const previous = registry.push("build-1", ["staging"]);
+            const candidate = registry.push("build-2", ["dev"]);
+            const passed: LoadTestEvidence = { status: "skipped", testedIn: "dev", reason: "hotfix" };
+            const { gate, asked } = recordingGate(async () => passed);
+
+            const result = await promoteWith(gate);
+
+            assert.deepEqual(asked, [
+                { move: { environment: "staging", fromDigest: previous, toDigest: candidate }, callsBefore: ["BatchGetImage", "BatchGetImage", "DescribeRepositories"] },
+            ]);
+            assert.deepEqual(result.loadTest, passed);
+            assert.equal(registry.digestOf("staging"), candidate);
+        });
+
+        it("a dry run asks it too; a refusal stops the promotion with nothing written", async () => {
+            registry.push("build-1", ["staging"]);
+            registry.push("build-2", ["dev"]);
+            const refusal = new Error("refused by the gate");
+            for (const dryRun of [true, false]) {
+                const { gate, asked } = recordingGate(() => Promise.reject(refusal));
+                await assert.rejects(promoteWith(gate, { dryRun }), refusal);
+                assert.equal(asked.length, 1);
+            }
+            assert.deepEqual(writeCalls(), []);
+            assert.deepEqual(registry.allTags(), ["dev", "staging"]);
+        });
+
+        it("is not asked when the environment already runs the image: nothing changes", async () => {
+            registry.push("build-1", ["dev", "staging"]);
+            const { gate, asked } = recordingGate(async () => ({ status: "not-required" }));
+
+            const result = await promoteWith(gate);
+
+            assert.equal(result.outcome, "unchanged");
+            assert.equal(result.loadTest, undefined);
+            assert.deepEqual(asked, []);
+        });
     });
 
     describe("promotion order", () => {

@@ -56,11 +56,11 @@ const sorted = (ids: string[]) => CONTROLS.map((c) => c.name).filter((id) => ids
 
 /**
  * The controls that apply to what each shipped stack creates (docs/security-controls.md). Dev has no access-log
- * bucket, and only bootstrap-shared has a state bucket and key; ECS.2 and ECS.10 are about services, which the
+ * bucket, the shared stack has its evidence bucket, and only bootstrap-shared has a state bucket and key; ECS.2 and ECS.10 are about services, which the
  * loadgen stack has none of.
  */
 const APPLICABLE_BY_STACK_FILE: Record<string, string[]> = {
-    "Pulumi.shared.yaml": ECR,
+    "Pulumi.shared.yaml": [...ECR, ...S3],
     "Pulumi.dev.yaml": [...ENVIRONMENT, ...LOAD_BALANCER, ...IAM, "KMS.4", "SNS.1"],
     "Pulumi.staging.yaml": [...ENVIRONMENT, ...LOAD_BALANCER, ...IAM, "KMS.4", ...S3, "SNS.1"],
     "Pulumi.prod.yaml": [...ENVIRONMENT, ...LOAD_BALANCER, ...IAM, "KMS.4", ...S3, "SNS.1"],

@@ -3,6 +3,7 @@ import { HISTORY_TAG_PREFIX, parseStackConfig, SharedStackConfig, StackConfig } 
 import { accountProvider } from "../components/provider";
 import { Registry } from "../components/registry";
 import { buildSharedStack, SharedStackOutputs } from "../stacks/shared";
+import { evidenceBucketName } from "../stacks/shared-names";
 import { expiredDigests, Image, LifecyclePolicy, lifecyclePolicyProblems } from "./ecr-lifecycle";
 import { loadSharedConfig } from "./environment-fixtures";
 import { build, mocks, RecordedResource, SHARED_STACK_OUTPUTS, useMocks, valueOf } from "./mocks";
@@ -12,6 +13,15 @@ const REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy";
 const LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy";
 const KMS_KEY = "aws:kms/key:Key";
 const KMS_ALIAS = "aws:kms/alias:Alias";
+const S3 = {
+    bucket: "aws:s3/bucket:Bucket",
+    policy: "aws:s3/bucketPolicy:BucketPolicy",
+    publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    ownership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    versioning: "aws:s3/bucketVersioning:BucketVersioning",
+    lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+} as const;
 
 function asShared(config: StackConfig): SharedStackConfig {
     if (config.role !== "shared") throw new Error(`expected a shared stack config, got role ${config.role}`);
@@ -102,12 +112,20 @@ describe("shared stack", () => {
             outputs = await build(() => buildSharedStack(shipped()));
         });
 
-        it("creates the provider, the registry component and its repository, pull policy and lifecycle policy; no key", () => {
+        it("creates the provider, the registry component and its repository, pull policy and lifecycle policy (no key), and the evidence bucket", () => {
             assert.deepEqual(mocks.resources.map((resource) => resource.type).sort(), [
                 LIFECYCLE_POLICY,
                 REPOSITORY,
                 REPOSITORY_POLICY,
+                S3.bucket,
+                S3.lifecycle,
+                S3.ownership,
+                S3.policy,
+                S3.publicAccessBlock,
+                S3.encryption,
+                S3.versioning,
                 "ecs-loadlab:registry:Registry",
+                "ecs-loadlab:release:EvidenceBucket",
                 "pulumi:providers:aws",
             ]);
         });
@@ -241,7 +259,7 @@ describe("shared stack", () => {
         it("exports the registry account, region, repository name and URL environment stacks read, plus ARN and tags", async () => {
             const { region, accountId } = shipped().aws;
             const exported = await exportedValues(outputs);
-            const { repositoryArn, environmentTags, ...contract } = exported;
+            const { repositoryArn, environmentTags, evidenceBucketName: _evidence, ...contract } = exported;
             // What the mocks' StackReference hands the environment stacks, with this file's values.
             assert.deepEqual(Object.keys(contract).sort(), Object.keys(SHARED_STACK_OUTPUTS).sort());
             assert.deepEqual(contract, {
@@ -252,6 +270,95 @@ describe("shared stack", () => {
             });
             assert.equal(repositoryArn, `arn:aws:ecr:${region}:${accountId}:repository/ecs-loadlab/prime-counter`);
             assert.deepEqual(environmentTags, ["dev", "staging", "prod"]);
+        });
+    });
+
+    describe("the release evidence bucket, as shipped", () => {
+        let outputs: SharedStackOutputs;
+        beforeEach(async () => {
+            outputs = await build(() => buildSharedStack(shipped()));
+        });
+
+        const evidenceBucket = () => mocks.one(S3.bucket);
+        /** Every configuration resource of the bucket names it by its id. */
+        const configurationOf = (type: string) => {
+            const configuration = mocks.one(type);
+            assert.equal(configuration.inputs.bucket, evidenceBucket().id, `${type} is the evidence bucket's`);
+            return configuration;
+        };
+
+        it("is named ecs-loadlab-evidence-<account>-<region>, as the tools compute it, and is exported", async () => {
+            const { accountId, region } = shipped().aws;
+            assert.equal(evidenceBucket().inputs.bucket, evidenceBucketName(accountId, region));
+            assert.equal(evidenceBucket().inputs.bucket, `ecs-loadlab-evidence-${accountId}-${region}`);
+            assert.equal(await valueOf(outputs.evidenceBucketName), `ecs-loadlab-evidence-${accountId}-${region}`);
+        });
+
+        it("is not emptied by pulumi destroy, and keeps every replaced or deleted version for evidenceNoncurrentDays", () => {
+            assert.equal(evidenceBucket().inputs.forceDestroy, false);
+            assert.deepEqual(configurationOf(S3.versioning).inputs.versioningConfiguration, { status: "Enabled" });
+            assert.deepEqual(configurationOf(S3.lifecycle).inputs.rules, [
+                {
+                    id: "expire-replaced-evidence",
+                    status: "Enabled",
+                    filter: {},
+                    noncurrentVersionExpiration: { noncurrentDays: shipped().release.evidenceNoncurrentDays },
+                    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                },
+            ]);
+        });
+
+        it("is private: public access blocked, ACLs off, SSE-S3", () => {
+            const block = configurationOf(S3.publicAccessBlock).inputs;
+            for (const setting of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(block[setting], true, setting);
+            assert.deepEqual(configurationOf(S3.ownership).inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
+            assert.deepEqual(configurationOf(S3.encryption).inputs.rules, [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
+        });
+
+        it("denies every request without TLS and, with no writer accounts configured, grants nothing else", () => {
+            const bucket = evidenceBucket().state.arn as string;
+            assert.deepEqual(shipped().release.verdictWriterAccountIds, [], "the shipped loadgen stack is in the shared account");
+            assert.deepEqual(parsedInput(configurationOf(S3.policy), "policy"), {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "DenyInsecureTransport",
+                        Effect: "Deny",
+                        Principal: "*",
+                        Action: "s3:*",
+                        Resource: [bucket, `${bucket}/*`],
+                        Condition: { Bool: { "aws:SecureTransport": "false" } },
+                    },
+                ],
+            });
+        });
+    });
+
+    describe("the release evidence bucket, with verdict writer accounts", () => {
+        const writers = ["555555555555", "666666666666"];
+        beforeEach(async () => {
+            const config = shipped();
+            await build(() => buildSharedStack({ ...config, release: { ...config.release, verdictWriterAccountIds: writers, evidenceNoncurrentDays: 30 } }));
+        });
+
+        it("lets each writer account put objects under verdicts/ and nothing else", () => {
+            const bucket = mocks.one(S3.bucket).state.arn as string;
+            const policy = parsedInput<{ Statement: Record<string, unknown>[] }>(mocks.one(S3.policy), "policy");
+            assert.deepEqual(
+                policy.Statement.map((statement) => statement.Sid),
+                ["DenyInsecureTransport", "VerdictWriterAccounts"],
+            );
+            assert.deepEqual(policy.Statement[1], {
+                Sid: "VerdictWriterAccounts",
+                Effect: "Allow",
+                Principal: { AWS: writers.map((account) => `arn:aws:iam::${account}:root`) },
+                Action: "s3:PutObject",
+                Resource: `${bucket}/verdicts/*`,
+            });
+        });
+
+        it("expires replaced versions after the configured days", () => {
+            assert.equal((mocks.one(S3.lifecycle).inputs.rules as { noncurrentVersionExpiration: { noncurrentDays: number } }[])[0].noncurrentVersionExpiration.noncurrentDays, 30);
         });
     });
 

@@ -17,15 +17,30 @@ import {
     type GetMetricDataCommandOutput,
     type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
-import { DescribeServicesCommand, type DescribeServicesCommandOutput, type ServiceEvent } from "@aws-sdk/client-ecs";
+import {
+    DescribeServiceDeploymentsCommand,
+    type DescribeServiceDeploymentsCommandInput,
+    type DescribeServiceDeploymentsCommandOutput,
+    DescribeServicesCommand,
+    type DescribeServicesCommandOutput,
+    ListServiceDeploymentsCommand,
+    type ListServiceDeploymentsCommandInput,
+    type ListServiceDeploymentsCommandOutput,
+    type ServiceDeployment,
+    type ServiceDeploymentBrief,
+    type ServiceEvent,
+} from "@aws-sdk/client-ecs";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { type Connection, readOnlyRoleArn, regionPartition } from "../scripts/aws-connection";
 import { checkStackOutputs } from "../scripts/stack-outputs";
-import { MAX_DATAPOINTS, awsCallError } from "../scripts/timeline/observe/cloudwatch";
+import { DESCRIBE_DEPLOYMENTS_MAX, MAX_DATAPOINTS, awsCallError } from "../scripts/timeline/observe/cloudwatch";
 import {
     ECS_SERVICE_EVENTS_KEPT,
     alarmEvents,
     alarmStateChange,
+    causeInWords,
+    deploymentEvents,
+    deploymentEventsFromServiceEvents,
     describeCause,
     desiredCountBefore,
     notScaledReason,
@@ -33,9 +48,11 @@ import {
     serviceEventDetail,
     serviceEvents,
     shortName,
+    sortEvents,
     truncatedServiceEventsNote,
 } from "../scripts/timeline/observe/events";
 import { type ObserveDeps, ROLE_SESSION_NAME, observeTimeline } from "../scripts/timeline/observe/observe";
+import { clock } from "../scripts/timeline/report/report";
 import { pulumiStackName } from "../scripts/timeline/stack-file";
 import { type CommandContext, main } from "../scripts/timeline/main";
 import { scaleOutCpu } from "../scripts/timeline/summary";
@@ -206,12 +223,97 @@ const SERVICE_EVENTS: ServiceEvent[] = [
     { id: "5c1f9e2a-7b3d-4e8f-a1c2-000000000002", createdAt: at(-3000), message: "(service prime-counter) has reached a steady state." },
 ];
 
-/** DescribeServices answers the dev service with `events`. */
+/** DescribeServices answers the dev service with `events`; the service has no deployment (mockDeployments gives it some). */
 function mockServiceEvents(events: ServiceEvent[] = SERVICE_EVENTS): void {
     ecsMock.reset();
     ecsMock.on(DescribeServicesCommand).resolves({
         services: [{ serviceArn: SERVICE_ARN, serviceName: "prime-counter", clusterArn: SERVICE_ARN.replace(/:service\/([^/]+)\/.*/, ":cluster/$1"), status: "ACTIVE", events }],
         failures: [],
+    });
+    mockDeployments([[]]);
+}
+
+/** A service deployment's ARN and a service revision's, in the dev service (as ECS names them: API_ServiceDeployment). */
+const deploymentArn = (id: string) => `arn:${DEV_PARTITION}:ecs:${DEV_REGION}:${DEV_ACCOUNT}:service-deployment/ecs-loadlab-dev/prime-counter/${id}`;
+const revisionArn = (id: string) => `arn:${DEV_PARTITION}:ecs:${DEV_REGION}:${DEV_ACCOUNT}:service-revision/ecs-loadlab-dev/prime-counter/${id}`;
+
+/** The service revision running before the run, and the one a deployment during it tried. */
+const REVISION_BEFORE = "4716302938261758413";
+const REVISION_NEW = "5823719460175248391";
+
+/** Finished an hour before the run: listed (created before the window's end), never described. */
+const DEPLOYED_BEFORE: ServiceDeploymentBrief = {
+    serviceDeploymentArn: deploymentArn("Hq3vN8cT2bLkW5xRzP0sA"),
+    serviceArn: SERVICE_ARN,
+    createdAt: at(-3900),
+    startedAt: at(-3899),
+    finishedAt: at(-3600),
+    status: "SUCCESSFUL",
+    targetServiceRevisionArn: revisionArn(REVISION_BEFORE),
+};
+
+/** Started two minutes before the run, completed during it. */
+const DEPLOYED_ACROSS: ServiceDeploymentBrief = {
+    ...DEPLOYED_BEFORE,
+    serviceDeploymentArn: deploymentArn("Jc7wE1mYq4sUo9dGfK2hB"),
+    createdAt: at(-121),
+    startedAt: at(-120),
+    finishedAt: at(150),
+};
+
+/** Started during the run; the target 5xx alarm failed it and ECS rolled it back. */
+const ROLLED_BACK_BY_ALARM: ServiceDeploymentBrief = {
+    serviceDeploymentArn: deploymentArn("9tKD2mHvQz8rX4LbWn1Ep"),
+    serviceArn: SERVICE_ARN,
+    createdAt: at(199),
+    startedAt: at(200),
+    finishedAt: at(512),
+    status: "ROLLBACK_SUCCESSFUL",
+    statusReason: "deployment failed: alarm detected.",
+    targetServiceRevisionArn: revisionArn(REVISION_NEW),
+};
+
+const TARGET_5XX_ALARM = DEV_OUTPUTS.alarmNames[4];
+
+/** What DescribeServiceDeployments adds to a listed deployment: its revisions, and (rolled back) why and to what. */
+function described(brief: ServiceDeploymentBrief, extra: Partial<ServiceDeployment> = {}): ServiceDeployment {
+    return {
+        ...brief,
+        clusterArn: SERVICE_ARN.replace(/:service\/([^/]+)\/.*/, ":cluster/$1"),
+        updatedAt: brief.finishedAt,
+        sourceServiceRevisions: [{ arn: revisionArn(REVISION_BEFORE), requestedTaskCount: 1, runningTaskCount: 1, pendingTaskCount: 0 }],
+        targetServiceRevision: { arn: brief.targetServiceRevisionArn, requestedTaskCount: 0, runningTaskCount: 0, pendingTaskCount: 0 },
+        deploymentConfiguration: {
+            deploymentCircuitBreaker: { enable: true, rollback: true },
+            alarms: { alarmNames: [TARGET_5XX_ALARM, DEV_OUTPUTS.alarmNames[5]], enable: true, rollback: true },
+            maximumPercent: 200,
+            minimumHealthyPercent: 100,
+        },
+        deploymentCircuitBreaker: { status: "MONITORING_COMPLETE", failureCount: 0, threshold: 3 },
+        alarms: { status: "MONITORING_COMPLETE", alarmNames: [TARGET_5XX_ALARM, DEV_OUTPUTS.alarmNames[5]] },
+        ...extra,
+    };
+}
+
+const ROLLED_BACK_BY_ALARM_DETAIL = described(ROLLED_BACK_BY_ALARM, {
+    rollback: { startedAt: at(421), serviceRevisionArn: revisionArn(REVISION_BEFORE) },
+    alarms: { status: "TRIGGERED", alarmNames: [TARGET_5XX_ALARM, DEV_OUTPUTS.alarmNames[5]], triggeredAlarmNames: [TARGET_5XX_ALARM] },
+});
+
+/**
+ * ListServiceDeployments answers `pages` (nextToken "deployments-page-<n>"), DescribeServiceDeployments the `details`
+ * of the ARNs asked for, and a MISSING failure for an ARN it has no detail of.
+ */
+function mockDeployments(pages: ServiceDeploymentBrief[][], details: ServiceDeployment[] = []): void {
+    ecsMock.on(ListServiceDeploymentsCommand).callsFake((input: ListServiceDeploymentsCommandInput): ListServiceDeploymentsCommandOutput => {
+        const index = input.nextToken === undefined ? 0 : Number(input.nextToken.replace("deployments-page-", ""));
+        return { serviceDeployments: pages[index], nextToken: index + 1 < pages.length ? `deployments-page-${index + 1}` : undefined, $metadata: {} };
+    });
+    ecsMock.on(DescribeServiceDeploymentsCommand).callsFake((input: DescribeServiceDeploymentsCommandInput): DescribeServiceDeploymentsCommandOutput => {
+        const arns = input.serviceDeploymentArns ?? [];
+        const found = details.filter((detail) => arns.includes(detail.serviceDeploymentArn ?? ""));
+        const missing = arns.filter((arn) => !found.some((detail) => detail.serviceDeploymentArn === arn));
+        return { serviceDeployments: found, failures: missing.map((arn) => ({ arn, reason: "MISSING" })), $metadata: {} };
     });
 }
 
@@ -947,6 +1049,220 @@ describe("timeline observe: where the request columns come from, end to end", ()
     });
 });
 
+// ------------------------------------------------------------------------------------------------ deployments and rollbacks
+
+describe("timeline observe: service deployments and rollbacks (ECS ListServiceDeployments, DescribeServiceDeployments)", () => {
+    const window = alignWindow({ startedAt: at(20), finishedAt: at(580) }, 60);
+    const id = (brief: ServiceDeploymentBrief) => String(brief.serviceDeploymentArn).split("/").at(-1);
+    const deploymentsOf = (timeline: Timeline) => timeline.events.filter((event) => event.kind === "deployment" || event.kind === "rollback");
+    const listCalls = () => ecsMock.commandCalls(ListServiceDeploymentsCommand).map((call) => call.args[0].input);
+    const describeCalls = () => ecsMock.commandCalls(DescribeServiceDeploymentsCommand).map((call) => call.args[0].input.serviceDeploymentArns);
+
+    it("reads every page of the deployments created before the window's end, describes those that overlap it, and marks their events", async () => {
+        mockAws();
+        mockDeployments([[ROLLED_BACK_BY_ALARM], [DEPLOYED_ACROSS, DEPLOYED_BEFORE]], [described(DEPLOYED_ACROSS), ROLLED_BACK_BY_ALARM_DETAIL]);
+        const h = harness();
+        const result = await runObserve(h);
+        assert.equal(result.status, 0, result.stderr.join("\n"));
+
+        const query = { cluster: "ecs-loadlab-dev", service: "prime-counter", createdAt: { before: at(600) }, maxResults: 100 };
+        assert.deepEqual(listCalls(), [
+            { ...query, nextToken: undefined },
+            { ...query, nextToken: "deployments-page-1" },
+        ]);
+        assert.deepEqual(describeCalls(), [[DEPLOYED_ACROSS.serviceDeploymentArn, ROLLED_BACK_BY_ALARM.serviceDeploymentArn]], "the one finished an hour before is not described");
+
+        const expected = [
+            { t: 150, kind: "deployment", detail: `deployment ${id(DEPLOYED_ACROSS)} completed: service revision ${REVISION_BEFORE}` },
+            { t: 200, kind: "deployment", detail: `deployment ${id(ROLLED_BACK_BY_ALARM)} started: service revision ${REVISION_BEFORE} → ${REVISION_NEW}` },
+            {
+                t: 421,
+                kind: "rollback",
+                detail: `deployment ${id(ROLLED_BACK_BY_ALARM)} failed, rolled back by alarm target-5xx: deployment failed: alarm detected → service revision ${REVISION_BEFORE} (ROLLBACK_SUCCESSFUL in 91 s)`,
+            },
+        ];
+        assert.deepEqual(
+            result.stdout.filter((line) => /^(deployments in the window| {2}[ \d]\d:\d\d {2}(deployment|rollback))/.test(line)),
+            [
+                "deployments in the window (2 deployment, 1 rollback events):",
+                ...expected.map((event) => `  ${clock(event.t).padStart(5)}  ${event.kind.padEnd(10)}  ${event.detail}`),
+            ],
+            "the command lists them after the summary",
+        );
+        assert.ok(result.stdout.some((line) => line.startsWith("read: ") && line.endsWith(", 3 service events, 2 deployment and 1 rollback events")), result.stdout.join("\n"));
+
+        const timeline = await observeTimeline(REQUEST, h.deps);
+        assert.deepEqual(deploymentsOf(timeline), expected);
+        assert.equal(timeline.notes, undefined, "everything was read: nothing to note");
+        assert.match(String(timeline.assumptions.source), /ECS ListServiceDeployments and DescribeServiceDeployments$/);
+        // Among the other events, in time order.
+        assert.deepEqual(
+            timeline.events.map((event) => `${event.t} ${event.kind}`),
+            ["150 deployment", "185 alarm", "190 scaling", "200 deployment", "205 service", "240 task", "242 service", "307 alarm", "310 service", "421 rollback"],
+        );
+    });
+
+    it("a deployment before the window is not an event; one across its start, only its end; one within, its start and its end", () => {
+        const events = deploymentEvents(window, [{ brief: DEPLOYED_BEFORE }, { brief: DEPLOYED_ACROSS }, { brief: { ...DEPLOYED_ACROSS, serviceDeploymentArn: deploymentArn("in"), startedAt: at(30), finishedAt: at(90) } }], "dev-prime-counter");
+        assert.deepEqual(events, [
+            { t: 150, kind: "deployment", detail: `deployment ${id(DEPLOYED_ACROSS)} completed: service revision ${REVISION_BEFORE}` },
+            { t: 30, kind: "deployment", detail: `deployment in started: service revision ${REVISION_BEFORE}` },
+            { t: 90, kind: "deployment", detail: `deployment in completed: service revision ${REVISION_BEFORE}` },
+        ]);
+        const unfinished = { ...DEPLOYED_ACROSS, startedAt: at(500), finishedAt: undefined, status: "IN_PROGRESS" as const };
+        assert.deepEqual(deploymentEvents(window, [{ brief: unfinished }], "dev-prime-counter").map((e) => e.t), [500], "in progress when read: its start only");
+        const late = { ...DEPLOYED_ACROSS, createdAt: at(600), startedAt: at(600), finishedAt: at(700) };
+        assert.deepEqual(deploymentEvents(window, [{ brief: late }], "dev-prime-counter"), [], "from the window's end on: outside it");
+    });
+
+    it("a rollback by a deployment alarm: which alarms ECS names as triggered, its reason, the revision it went back to", () => {
+        const [, rollback] = deploymentEvents(window, [{ brief: ROLLED_BACK_BY_ALARM, detail: ROLLED_BACK_BY_ALARM_DETAIL }], "dev-prime-counter");
+        assert.equal(rollback.kind, "rollback");
+        assert.match(rollback.detail, /rolled back by alarm target-5xx: deployment failed: alarm detected → service revision 4716302938261758413/);
+        const both = { ...ROLLED_BACK_BY_ALARM_DETAIL, alarms: { status: "TRIGGERED" as const, triggeredAlarmNames: [TARGET_5XX_ALARM, DEV_OUTPUTS.alarmNames[5]] } };
+        assert.match(deploymentEvents(window, [{ brief: ROLLED_BACK_BY_ALARM, detail: both }], "dev-prime-counter")[1].detail, / by alarm target-5xx, unhealthy-hosts: /);
+        const reasoned = { ...ROLLED_BACK_BY_ALARM_DETAIL, rollback: { ...ROLLED_BACK_BY_ALARM_DETAIL.rollback, reason: "alarm dev-prime-counter-target-5xx-4a5b6c7 in ALARM." } };
+        assert.match(deploymentEvents(window, [{ brief: ROLLED_BACK_BY_ALARM, detail: reasoned }], "dev-prime-counter")[1].detail, /: alarm dev-prime-counter-target-5xx-4a5b6c7 in ALARM → /, "the rollback's own reason first");
+    });
+
+    it("a rollback by the circuit breaker: its failure count and threshold", () => {
+        const brief: ServiceDeploymentBrief = {
+            ...ROLLED_BACK_BY_ALARM,
+            serviceDeploymentArn: deploymentArn("Mx5pR7aZ0cVb3NqT8wLd2"),
+            statusReason: "ECS deployment circuit breaker: task failed to start.",
+        };
+        const detail = described(brief, {
+            rollback: { startedAt: at(300), serviceRevisionArn: revisionArn(REVISION_BEFORE) },
+            deploymentCircuitBreaker: { status: "TRIGGERED", failureCount: 3, threshold: 3 },
+        });
+        assert.deepEqual(deploymentEvents(window, [{ brief, detail }], "dev-prime-counter")[1], {
+            t: 300,
+            kind: "rollback",
+            detail: `deployment Mx5pR7aZ0cVb3NqT8wLd2 failed, rolled back by the circuit breaker (3 failed tasks, threshold 3): ECS deployment circuit breaker: task failed to start → service revision ${REVISION_BEFORE} (ROLLBACK_SUCCESSFUL in 212 s)`,
+        });
+        const inProgress = { ...brief, status: "ROLLBACK_IN_PROGRESS" as const, finishedAt: undefined };
+        assert.match(deploymentEvents(window, [{ brief: inProgress, detail: { ...detail, status: "ROLLBACK_IN_PROGRESS" } }], "dev-prime-counter")[1].detail, /\(ROLLBACK_IN_PROGRESS\)$/);
+    });
+
+    it("a deployment ECS could not describe (MISSING): the list's own fields, the cause from its status reason's words", () => {
+        assert.deepEqual(deploymentEvents(window, [{ brief: ROLLED_BACK_BY_ALARM }], "dev-prime-counter"), [
+            { t: 200, kind: "deployment", detail: `deployment ${id(ROLLED_BACK_BY_ALARM)} started: service revision ${REVISION_NEW}` },
+            { t: 512, kind: "rollback", detail: `deployment ${id(ROLLED_BACK_BY_ALARM)} failed, rolled back by a deployment alarm: deployment failed: alarm detected (ROLLBACK_SUCCESSFUL)` },
+        ]);
+        const stopped: ServiceDeploymentBrief = { ...ROLLED_BACK_BY_ALARM, status: "STOPPED", statusReason: "stopped by a newer deployment.", finishedAt: at(260) };
+        assert.deepEqual(deploymentEvents(window, [{ brief: stopped }], "dev-prime-counter")[1], { t: 260, kind: "deployment", detail: `deployment ${id(stopped)} stopped: stopped by a newer deployment` });
+        assert.equal(causeInWords("ECS deployment circuit breaker: task failed to start."), "circuit breaker");
+        assert.equal(causeInWords("tasks failed container health checks"), "circuit breaker");
+        assert.equal(causeInWords("alarm detected"), "alarm");
+        assert.equal(causeInWords("stopped by a newer deployment"), undefined);
+    });
+
+    it("describes 20 deployments a call, DescribeServiceDeployments' most; one it answers MISSING for keeps the list's fields", async () => {
+        assert.equal(DESCRIBE_DEPLOYMENTS_MAX, 20);
+        mockAws();
+        const many = Array.from({ length: 25 }, (_, i): ServiceDeploymentBrief => ({ ...DEPLOYED_ACROSS, serviceDeploymentArn: deploymentArn(`d${String(i).padStart(2, "0")}`), startedAt: at(10 + i * 20), finishedAt: at(15 + i * 20) }));
+        mockDeployments([many], many.slice(1).map((brief) => described(brief)));
+        const timeline = await observeTimeline(REQUEST, harness().deps);
+        assert.deepEqual(describeCalls().map((arns) => arns?.length), [20, 5]);
+        assert.equal(deploymentsOf(timeline).length, 50, "a start and an end each, the undescribed one's too");
+        assert.equal(deploymentsOf(timeline)[0].detail, `deployment d00 started: service revision ${REVISION_BEFORE}`, "MISSING: no source revision");
+        assert.equal(deploymentsOf(timeline)[2].detail, `deployment d01 started: service revision ${REVISION_BEFORE} → ${REVISION_BEFORE}`);
+    });
+
+    it("ListServiceDeployments refused (a role from before observe read them): the service events' words, and a note; nothing described", async () => {
+        mockAws();
+        const failed = "(service prime-counter) (deployment ecs-svc/5823719460175248391) deployment failed: alarm detected.";
+        const rollingBack = "(service prime-counter) rolling back to deployment ecs-svc/4716302938261758413.";
+        mockServiceEvents([
+            { id: "e9", createdAt: at(421.2), message: rollingBack },
+            { id: "e8", createdAt: at(421.1), message: failed },
+            ...SERVICE_EVENTS,
+        ]);
+        const denied = awsError(
+            "AccessDeniedException",
+            `User: ${DEV_CALLER.Arn} is not authorized to perform: ecs:ListServiceDeployments on resource: ${SERVICE_ARN} because no identity-based policy allows the ecs:ListServiceDeployments action`,
+        );
+        ecsMock.on(ListServiceDeploymentsCommand).rejects(denied);
+        const result = await runObserve(harness());
+        assert.equal(result.status, 0, result.stderr.join("\n"));
+        const note = `ECS ListServiceDeployments was refused (AccessDeniedException: ${denied.message}): deployments and rollbacks are read from the service events' words instead`;
+        assert.ok(result.stdout.some((line) => line.startsWith(`warning: ${note}`)), result.stdout.join("\n"));
+
+        const timeline = await observeTimeline(REQUEST, harness().deps);
+        assert.equal(timeline.notes?.length, 1);
+        assert.match(timeline.notes?.[0] ?? "", new RegExp(`^${re(note)} \\(completions, failures and rollbacks only.*allow ecs:ListServiceDeployments and ecs:DescribeServiceDeployments`));
+        assert.deepEqual(deploymentsOf(timeline), [
+            { t: 421, kind: "rollback", detail: "deployment ecs-svc/5823719460175248391 failed, rolled back by a deployment alarm: alarm detected → deployment ecs-svc/4716302938261758413" },
+        ]);
+        assert.deepEqual(
+            timeline.events.filter((event) => event.kind === "service" && event.t === 421).map((event) => event.detail),
+            ["(deployment ecs-svc/5823719460175248391) deployment failed: alarm detected.", "rolling back to deployment ecs-svc/4716302938261758413."],
+            "ECS's own words stay service events too",
+        );
+        assert.equal(ecsMock.commandCalls(DescribeServiceDeploymentsCommand).length, 0);
+    });
+
+    it("from the service events' words: a rollback with the failure before it (by the circuit breaker or an alarm), a completion, a failure no rollback followed", () => {
+        const message = (seconds: number, text: string): ServiceEvent => ({ id: `m${seconds}`, createdAt: at(seconds), message: `(service prime-counter) ${text}` });
+        const events = [
+            message(610, "rolling back to deployment ecs-svc/777."),
+            message(590, "(deployment ecs-svc/888) deployment failed: alarm detected."),
+            message(450, "(deployment ecs-svc/777) deployment failed: alarm detected."),
+            message(330, "(deployment ecs-svc/4716302938261758413) deployment completed."),
+            message(230.6, "rolling back to deployment ecs-svc/4716302938261758413."),
+            message(230.5, "(deployment ecs-svc/5823719460175248391) deployment failed: tasks failed to start."),
+            message(205, "has started 1 tasks: (task 0b6e3f2a9c1d4e7f8a5b6c7d8e9f0a1b)."),
+            message(-3000, "(deployment ecs-svc/111) deployment completed."),
+        ];
+        assert.deepEqual(deploymentEventsFromServiceEvents(window, events, "prime-counter"), [
+            { t: 230, kind: "rollback", detail: "deployment ecs-svc/5823719460175248391 failed, rolled back by the circuit breaker: tasks failed to start → deployment ecs-svc/4716302938261758413" },
+            { t: 330, kind: "deployment", detail: "deployment ecs-svc/4716302938261758413 completed" },
+            { t: 450, kind: "deployment", detail: "deployment ecs-svc/777 failed: alarm detected (no rollback followed)" },
+            // 590: the failure ECS rolled back at 610, after the window: neither is in it.
+        ]);
+        assert.deepEqual(deploymentEventsFromServiceEvents(window, [message(100, "rolling back to deployment ecs-svc/4716302938261758413.")], "prime-counter"), [
+            { t: 100, kind: "rollback", detail: "rolled back → deployment ecs-svc/4716302938261758413" },
+        ]);
+    });
+
+    it("DescribeServiceDeployments refused: the list's fields, and a note", async () => {
+        mockAws();
+        mockDeployments([[ROLLED_BACK_BY_ALARM]]);
+        const denied = awsError("AccessDeniedException", "User is not authorized to perform: ecs:DescribeServiceDeployments");
+        ecsMock.on(DescribeServiceDeploymentsCommand).rejects(denied);
+        const timeline = await observeTimeline(REQUEST, harness().deps);
+        assert.deepEqual(timeline.notes, [
+            `ECS DescribeServiceDeployments was refused (AccessDeniedException: ${denied.message}): deployments and rollbacks are from ListServiceDeployments alone (what caused a rollback: from its status reason's words)`,
+        ]);
+        assert.deepEqual(deploymentsOf(timeline).map((event) => event.kind), ["deployment", "rollback"]);
+        assert.match(deploymentsOf(timeline)[1].detail, /rolled back by a deployment alarm: /);
+    });
+
+    it("ListServiceDeployments throttled after the SDK's retries fails the command; a service ECS does not have is DescribeServices' note", async () => {
+        mockAws();
+        ecsMock.on(ListServiceDeploymentsCommand).callsFake((input: ListServiceDeploymentsCommandInput) => {
+            if (input.nextToken !== undefined) return Promise.reject(awsError("ThrottlingException", "Rate exceeded"));
+            return { serviceDeployments: [DEPLOYED_ACROSS], nextToken: "deployments-page-1", $metadata: {} };
+        });
+        const error = await awsFailure(observeTimeline(REQUEST, harness().deps));
+        assert.match(error.message, new RegExp(`^ECS ListServiceDeployments failed ${re(WHERE)}: ThrottlingException: Rate exceeded\n {2}AWS kept throttling`));
+
+        mockAws();
+        ecsMock.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: SERVICE_ARN, reason: "MISSING" }] });
+        ecsMock.on(ListServiceDeploymentsCommand).rejects(awsError("ServiceNotFoundException", "Service not found."));
+        const timeline = await observeTimeline(REQUEST, harness().deps);
+        assert.deepEqual(timeline.notes, ["ECS DescribeServices did not find the service ecs-loadlab-dev/prime-counter (MISSING): its service events are missing"]);
+    });
+
+    it("within one second: an alarm, then the deployment and the rollback it causes, then scaling and tasks", () => {
+        const kinds = ["service", "task", "rollback", "scaling", "deployment", "alarm"] as const;
+        assert.deepEqual(
+            sortEvents(kinds.map((kind) => ({ t: 5, kind, detail: kind }))).map((event) => event.kind),
+            ["alarm", "deployment", "rollback", "scaling", "task", "service"],
+        );
+    });
+});
+
 // ------------------------------------------------------------------------------------------------ a recorded run
 
 /** What AWS answered for a stress run on dev that shed, errored and hit max capacity, as the AWS CLI prints it. */
@@ -958,17 +1274,26 @@ interface Recorded {
     DescribeScalingActivities: DescribeScalingActivitiesCommandOutput[];
     DescribeAlarmHistory: Record<string, DescribeAlarmHistoryCommandOutput[]>;
     DescribeServices: DescribeServicesCommandOutput;
+    ListServiceDeployments: ListServiceDeploymentsCommandOutput[];
+    DescribeServiceDeployments: DescribeServiceDeploymentsCommandOutput;
 }
 
 /** The fields the CLI prints as ISO times and the SDK gives as Dates. */
-const TIME_FIELDS = new Set(["Timestamps", "Timestamp", "StartTime", "EndTime", "createdAt"]);
+const TIME_FIELDS = new Set(["Timestamps", "Timestamp", "StartTime", "EndTime", "createdAt", "startedAt", "finishedAt", "updatedAt", "stoppedAt"]);
+/** The parts of the file that are AWS's answers (the run's own startedAt and finishedAt stay text, as k6 wrote them). */
+const ANSWERS = ["GetMetricData", "DescribeScalingActivities", "DescribeAlarmHistory", "DescribeServices", "ListServiceDeployments", "DescribeServiceDeployments"];
+
+/** An AWS answer with its time fields as Dates, as the SDK gives them. */
+function withDates(value: unknown, key = ""): unknown {
+    if (TIME_FIELDS.has(key)) return Array.isArray(value) ? value.map((time: string) => new Date(time)) : new Date(value as string);
+    if (Array.isArray(value)) return value.map((item) => withDates(item));
+    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, withDates(inner, name)]));
+    return value;
+}
 
 function readRecorded(): Recorded {
-    const text = readFileSync(join(__dirname, "fixtures", "timeline-observe-recorded.json"), "utf8");
-    return JSON.parse(text, (key: string, value: unknown) => {
-        if (!TIME_FIELDS.has(key)) return value;
-        return Array.isArray(value) ? value.map((time: string) => new Date(time)) : new Date(value as string);
-    }) as Recorded;
+    const json = JSON.parse(readFileSync(join(__dirname, "fixtures", "timeline-observe-recorded.json"), "utf8")) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(json).map(([name, value]) => [name, ANSWERS.includes(name) ? withDates(value) : value])) as unknown as Recorded;
 }
 
 describe("timeline observe: a recorded stress run that shed, errored and hit max capacity (tests/fixtures/timeline-observe-recorded.json)", () => {
@@ -984,7 +1309,9 @@ describe("timeline observe: a recorded stress run that shed, errored and hit max
     };
     let dir: string;
     let timeline: Timeline;
+    let withoutDeployments: Timeline;
     let queriedIds: (string | undefined)[];
+    let describedArns: (string[] | undefined)[];
 
     before(async () => {
         stsMock.reset();
@@ -998,6 +1325,8 @@ describe("timeline observe: a recorded stress run that shed, errored and hit max
         autoScalingMock.on(DescribeScalingActivitiesCommand).callsFake((input: { NextToken?: string }) => ({ ...recorded.DescribeScalingActivities[Number(input.NextToken ?? 0)], $metadata: {} }));
         ecsMock.reset();
         ecsMock.on(DescribeServicesCommand).resolves(recorded.DescribeServices);
+        ecsMock.on(ListServiceDeploymentsCommand).callsFake((input: ListServiceDeploymentsCommandInput) => ({ ...recorded.ListServiceDeployments[Number(input.nextToken ?? 0)], $metadata: {} }));
+        ecsMock.on(DescribeServiceDeploymentsCommand).resolves(recorded.DescribeServiceDeployments);
 
         // The recording's capacity, whatever the shipped stack file says now.
         dir = mkdtempSync(join(tmpdir(), "timeline-recorded-"));
@@ -1007,6 +1336,10 @@ describe("timeline observe: a recorded stress run that shed, errored and hit max
         const h = harness(DEV_OUTPUTS, { [summaryFile]: JSON.stringify({ run: recorded.run, k6: { metrics: {} } }) });
         timeline = await observeTimeline({ stackFile, summaryFile }, { ...h.deps, now: () => new Date(recorded.observedAt) });
         queriedIds = cloudWatchMock.commandCalls(GetMetricDataCommand)[0].args[0].input.MetricDataQueries?.map((q) => q.Id) ?? [];
+        describedArns = ecsMock.commandCalls(DescribeServiceDeploymentsCommand).map((call) => call.args[0].input.serviceDeploymentArns);
+        // The same answers, but ListServiceDeployments refused: what a read-only role from before observe read deployments sees.
+        ecsMock.on(ListServiceDeploymentsCommand).rejects(Object.assign(new Error("User is not authorized to perform: ecs:ListServiceDeployments"), { name: "AccessDeniedException" }));
+        withoutDeployments = await observeTimeline({ stackFile, summaryFile }, { ...h.deps, now: () => new Date(recorded.observedAt) });
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -1072,13 +1405,50 @@ describe("timeline observe: a recorded stress run that shed, errored and hit max
         assert.deepEqual(
             timeline.events.filter((e) => e.kind === "service"),
             [
+                { t: t("2026-03-02T14:02:03.415Z"), kind: "service", detail: "has started 1 tasks: (task 3c5e7a9b1d2f4e6a8c0b2d4f6a8c0e1b)." },
                 { t: t("2026-03-02T14:02:21.532Z"), kind: "service", detail: "has started 2 tasks: (task 5e8f0c3b6a2d4e1f9b7c8d6e5f4a3b2c) (task 7a1b2c3d4e5f60718293a4b5c6d7e8f9)." },
                 { t: t("2026-03-02T14:03:18.306Z"), kind: "service", detail: "has started 1 tasks: (task 9d3e8f1a2b4c4d6e8f0a1b2c3d4e5f67)." },
                 { t: t("2026-03-02T14:03:29.957Z"), kind: "service", detail: `registered 2 targets in ${target}` },
                 { t: t("2026-03-02T14:04:26.415Z"), kind: "service", detail: `registered 1 targets in ${target}` },
                 { t: t("2026-03-02T14:05:33.879Z"), kind: "service", detail: "has reached a steady state." },
+                { t: t("2026-03-02T14:05:41.276Z"), kind: "service", detail: "(deployment ecs-svc/5823719460175248391) deployment failed: alarm detected." },
+                { t: t("2026-03-02T14:05:41.277Z"), kind: "service", detail: "rolling back to deployment ecs-svc/4716302938261758413." },
+                { t: t("2026-03-02T14:06:14.530Z"), kind: "service", detail: "has stopped 1 running tasks: (task 3c5e7a9b1d2f4e6a8c0b2d4f6a8c0e1b)." },
+                { t: t("2026-03-02T14:07:12.880Z"), kind: "service", detail: "(deployment ecs-svc/4716302938261758413) deployment completed." },
             ].map((e) => ({ ...e, t: Math.floor(e.t) })),
         );
+    });
+
+    it("the deployment started during the run, and its rollback when the target 5xx alarm the shedding set off failed it", () => {
+        const [listed] = recorded.ListServiceDeployments[0].serviceDeployments ?? [];
+        assert.deepEqual(describedArns, [[listed.serviceDeploymentArn]], "described: the one deployment that overlaps the window, not the morning's");
+        assert.deepEqual(
+            timeline.events.filter((e) => e.kind === "deployment" || e.kind === "rollback"),
+            [
+                { t: 109, kind: "deployment", detail: "deployment 9tKD2mHvQz8rX4LbWn1Ep started: service revision 4716302938261758413 → 5823719460175248391" },
+                {
+                    t: 341,
+                    kind: "rollback",
+                    detail: "deployment 9tKD2mHvQz8rX4LbWn1Ep failed, rolled back by alarm target-5xx: deployment failed: alarm detected → service revision 4716302938261758413 (ROLLBACK_SUCCESSFUL in 92 s)",
+                },
+            ],
+        );
+        const alarm = timeline.events.find((e) => e.kind === "alarm" && e.detail.startsWith("target-5xx: OK → ALARM"));
+        const rollback = timeline.events.find((e) => e.kind === "rollback");
+        assert.ok(alarm && rollback && alarm.t < rollback.t, "the alarm went off before ECS rolled back");
+    });
+
+    it("ListServiceDeployments refused: the rollback and the completion from ECS's service events, and a note", () => {
+        assert.deepEqual(
+            withoutDeployments.events.filter((e) => e.kind === "deployment" || e.kind === "rollback"),
+            [
+                { t: 341, kind: "rollback", detail: "deployment ecs-svc/5823719460175248391 failed, rolled back by a deployment alarm: alarm detected → deployment ecs-svc/4716302938261758413" },
+                { t: 432, kind: "deployment", detail: "deployment ecs-svc/4716302938261758413 completed" },
+            ],
+        );
+        assert.equal(withoutDeployments.notes?.length, 1);
+        assert.match(withoutDeployments.notes?.[0] ?? "", /^ECS ListServiceDeployments was refused \(AccessDeniedException: /);
+        assert.deepEqual(withoutDeployments.rows, timeline.rows, "the rest is read as before");
     });
 
     it("the alarms' state changes within the window", () => {
@@ -1403,7 +1773,7 @@ describe("timeline observe: an alarm history that cannot be read is a note, not 
             notes.map((note) => `warning: ${note}`),
         );
         assert.ok(
-            result.stdout.some((line) => /^read: 16 of 20 metrics with data, 1 scaling activities, 0 alarm state changes \(2 of 6 alarm histories unreadable\), 3 service events$/.test(line)),
+            result.stdout.some((line) => /^read: 16 of 20 metrics with data, 1 scaling activities, 0 alarm state changes \(2 of 6 alarm histories unreadable\), 3 service events, 0 deployment and 0 rollback events$/.test(line)),
             result.stdout.join("\n"),
         );
         const page = readFileSync(html, "utf8");

@@ -6,11 +6,11 @@ import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { bandEdges, edgeText } from "../scripts/timeline/band";
 import { PREDICTION_ERROR_FIGURES, predictionError } from "../scripts/timeline/compare";
-import { BAND_OPACITY, CHARTS, ROLES, type ChartSpec, type ReportRole } from "../scripts/timeline/report/charts";
+import { BAND_OPACITY, CHARTS, EVENT_COLORS, ROLES, type ChartSpec, type ReportRole } from "../scripts/timeline/report/charts";
 import { clock, jsonForScript, renderReport, type ReportTimelines } from "../scripts/timeline/report/report";
 import { predict } from "../scripts/timeline/simulate/simulate";
 import { readEnvironmentStack } from "../scripts/timeline/stack-file";
-import { type Timeline, type TimelineEventKind, parseTimeline } from "../scripts/timeline/timeline";
+import { EVENT_KINDS, type Timeline, type TimelineEvent, type TimelineEventKind, parseTimeline } from "../scripts/timeline/timeline";
 import { stackFilePath } from "./environment-fixtures";
 import { FIXTURE_MINUTES, FIXTURE_SCALING, HOSTILE_DETAIL, emptyTimeline, fixtureBanded, fixtureCalibrated, fixturePair, fixtureTimeline } from "./timeline-fixtures";
 
@@ -189,7 +189,7 @@ describe("timeline report (HTML, in headless Chromium)", function () {
     async function assertMarkers(page: Page, drawn: Drawn[]): Promise<void> {
         for (const chart of CHARTS) {
             for (const { role, timeline } of drawn) {
-                for (const kind of ["alarm", "scaling", "task"] as const) {
+                for (const kind of EVENT_KINDS) {
                     const markers = page.locator(`#chart-${chart.id} .marker[data-kind="${kind}"][data-timeline="${role}"]`);
                     const expected = chart.events.includes(kind) ? eventsOf(timeline, kind) : [];
                     assert.equal(await markers.count(), expected.length, `chart ${chart.id}: ${role} ${kind} markers`);
@@ -277,6 +277,9 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         assert.equal(await page.locator("#events tbody tr").count(), input.predicted.events.length + input.observed.events.length);
         const assumptions = await page.locator(".assumptions.predicted li").allTextContents();
         assert.ok(assumptions.includes("taskStartupSeconds = 45"), assumptions.join("; "));
+
+        // No deployment or rollback in either timeline: the lede names neither.
+        assert.equal(await page.locator(".lede .key.deployment, .lede .key.rollback").count(), 0);
 
         // Timelines written before bands: nothing shaded, no band section; the prediction's error has its column.
         assert.equal(await page.locator(".u-legend .u-series.band").count(), 0);
@@ -420,6 +423,54 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         await assertSeriesDrawn(page, drawnOf({ predicted, observed }));
     });
 
+    it("marks deployments and rollbacks with shaped ticks at the foot of the tasks chart, apart from ECS's service ticks, and names them in the lede", async () => {
+        const deploymentEvents: TimelineEvent[] = [
+            { t: 150, kind: "deployment", detail: "deployment 9tKD2mHvQz8rX4LbWn1Ep started: service revision 4716302938261758413 → 5823719460175248391" },
+            { t: 420, kind: "rollback", detail: "deployment 9tKD2mHvQz8rX4LbWn1Ep failed, rolled back by alarm target-5xx: deployment failed: alarm detected → service revision 4716302938261758413 (ROLLBACK_SUCCESSFUL in 91 s)" },
+        ];
+        const input = { predicted: fixtureTimeline("predicted"), observed: fixtureTimeline("observed", deploymentEvents) };
+        const drawn = drawnOf(input);
+        const report = await openReport("deployments", input);
+        const { page } = report;
+        assertSelfContained(report);
+        await assertMarkers(page, drawn);
+        assert.deepEqual(
+            CHARTS.filter((chart) => chart.events.includes("deployment") && chart.events.includes("rollback")).map((chart) => chart.id),
+            ["tasks"],
+            "the tasks chart alone marks them",
+        );
+
+        /** A marker's box and its shape (the ::after element): what tells the kinds apart. */
+        const look = async (kind: TimelineEventKind) => {
+            const selector = `#chart-tasks .marker[data-kind="${kind}"]`;
+            const box = await page.locator(selector).first().boundingBox();
+            // JavaScript text, as COUNT_PIXELS: the tests compile without the DOM's types.
+            const shape = await page.evaluate(
+                `(() => { const style = getComputedStyle(document.querySelector(${JSON.stringify(selector)}), "::after"); ` +
+                    "return { display: style.display, transform: style.transform, background: style.backgroundColor, borderTop: style.borderTopColor + ' ' + style.borderTopWidth }; })()",
+            );
+            return { box, shape: shape as { display: string; transform: string; background: string; borderTop: string } };
+        };
+        const color = (kind: TimelineEventKind) => `rgb(${rgb(EVENT_COLORS[kind]).join(", ")})`;
+        const over = await page.locator("#chart-tasks .u-over").boundingBox();
+        const [service, deployment, rollback] = await Promise.all([look("service"), look("deployment"), look("rollback")]);
+        assert.ok(over && service.box && deployment.box && rollback.box);
+        for (const [kind, { box }] of Object.entries({ service, deployment, rollback })) {
+            assert.ok(box && Math.abs(box.y + box.height - (over.y + over.height)) <= 1, `${kind}: a tick standing on the foot of the plot`);
+        }
+        assert.equal(service.shape.display, "none", "a service tick is a plain line");
+        assert.ok(deployment.box.height > service.box.height && rollback.box.height > service.box.height, "deployment and rollback ticks stand taller");
+        assert.notEqual(deployment.shape.transform, "none", "a deployment: a diamond (a rotated square)");
+        assert.equal(deployment.shape.background, color("deployment"));
+        assert.equal(rollback.shape.transform, "none");
+        assert.equal(rollback.shape.borderTop, `${color("rollback")} 9px`, "a rollback: a triangle in its colour");
+        assert.notEqual(color("deployment"), color("service"));
+
+        const lede = String(await page.locator(".lede").textContent()).replace(/\s+/g, " ");
+        assert.match(lede, /Marked ticks there show each deployment and rollback \(a deployment that failed and rolled back\)\./);
+        assert.deepEqual(await page.locator("#events tbody tr.rollback td").allTextContents(), ["7:00", "observed", "rollback", deploymentEvents[1].detail]);
+    });
+
     it("finds nothing drawn on charts without data (the pixel check is not fooled by axes and grid)", async () => {
         const empty = emptyTimeline();
         const report = await openReport("empty", { predicted: empty });
@@ -463,6 +514,23 @@ describe("timeline report (HTML text)", () => {
         const input = fixturePair();
         assert.equal(renderReport(input), renderReport(input));
         assert.doesNotMatch(renderReport(input), /node_modules|\/work\//, "no local paths in the page");
+    });
+
+    it("names in the lede only the marked kinds a timeline has: a deployment without a rollback, neither", () => {
+        const lede = (events: TimelineEvent[]) => /<p class="lede">([^]*?)<\/p>/.exec(renderReport({ observed: fixtureTimeline("observed", events) }))?.[1] ?? "";
+        const deployed = lede([{ t: 60, kind: "deployment", detail: "deployment d started: service revision 2" }]);
+        assert.match(deployed, /Marked ticks there show each <span class="key deployment">deployment<\/span>\.$/);
+        assert.doesNotMatch(deployed, /key rollback/);
+        assert.doesNotMatch(lede([]), /Marked ticks|key deployment|key rollback/);
+        assert.match(lede([{ t: 60, kind: "rollback", detail: "r" }]), /each <span class="key rollback">rollback<\/span> \(a deployment that failed and rolled back\)\.$/);
+    });
+
+    it("reads a timeline written before deployments and rollbacks were events, and one with them", () => {
+        const older = fixtureTimeline("observed");
+        assert.deepEqual(parseTimeline(JSON.stringify(older), "older.json").events, older.events);
+        const newer = { ...older, events: [...older.events, { t: 60, kind: "rollback", detail: "r" }] };
+        assert.equal(parseTimeline(JSON.stringify(newer), "newer.json").events.at(-1)?.kind, "rollback");
+        assert.throws(() => parseTimeline(JSON.stringify({ ...older, events: [{ t: 60, kind: "redeploy", detail: "r" }] }), "bad.json"), /events\.0\.kind/);
     });
 
     it("names both timelines in the title when they are runs of different stacks or profiles", () => {

@@ -10,7 +10,7 @@ import { REPO_ROOT, STACK_FILES_DIR } from "./environment-fixtures";
  * workflowOidcSubjects() that each account's deploy role trusts exactly the subjects the workflows present.
  *
  * Only what the shipped workflows use is interpreted: matrices of `include` entries or plain dimensions,
- * `${{ matrix.<key> }}` and `${{ inputs.<name> }}` substitutions, and step conditions of the form
+ * `${{ matrix.<key> }}` and `${{ inputs.<name> }}` substitutions, and job and step conditions of the form
  * `inputs.<name> == '<value>'`. Anything else on the way to a role or a subject is an error, never a guess.
  */
 
@@ -41,6 +41,8 @@ export interface Job {
     permissions?: string | Record<string, string>;
     needs?: string | string[];
     if?: string;
+    outputs?: Record<string, string>;
+    env?: Record<string, unknown>;
     strategy?: { matrix?: Record<string, unknown> | string; "fail-fast"?: unknown };
     concurrency?: unknown;
     steps?: Step[];
@@ -131,10 +133,21 @@ function matrixEntries(job: Job): Record<string, string>[] {
     return include.map((entry: Record<string, unknown>) => Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, String(value)])));
 }
 
-/** Every way the job runs: each matrix entry, times each combination of the workflow_dispatch choices. */
+/**
+ * Every way the job runs: each matrix entry, times each combination of the workflow_dispatch choices, for which its
+ * own `if` (when it is one of the form this module reads) holds. A job condition of another form on a workflow with
+ * choices is an error: which runs it takes part in cannot be told.
+ */
 export function jobVariants(workflow: Workflow, job: Job): Variant[] {
-    const inputCombinations = cartesian(choiceInputs(workflow).map((input): [string, string[]] => [input.name, input.options]));
-    return matrixEntries(job).flatMap((matrix) => inputCombinations.map((inputs) => ({ matrix, inputs })));
+    const choices = choiceInputs(workflow);
+    const inputCombinations = cartesian(choices.map((input): [string, string[]] => [input.name, input.options]));
+    const variants = matrixEntries(job).flatMap((matrix) => inputCombinations.map((inputs) => ({ matrix, inputs })));
+    if (job.if === undefined || choices.length === 0) return variants;
+    return variants.filter((variant) => {
+        const holds = inputCondition(job.if, variant);
+        if (holds === undefined) throw new Error(`cannot tell in which runs the job runs: if: ${String(job.if)}`);
+        return holds;
+    });
 }
 
 export function describeVariant(variant: Variant): string {
@@ -154,14 +167,18 @@ export function substitute(template: string, variant: Variant): string {
     });
 }
 
+/** Whether `inputs.<name> == '<value>'` holds in the variant; undefined for a condition of any other form. */
+function inputCondition(condition: unknown, variant: Variant): boolean | undefined {
+    const match = /^\s*(?:\$\{\{)?\s*inputs\.([\w-]+)\s*==\s*'([^']*)'\s*(?:\}\})?\s*$/.exec(String(condition));
+    if (!match) return undefined;
+    const value = variant.inputs[match[1]];
+    if (value === undefined) throw new Error(`if: ${String(condition)}: inputs.${match[1]} is not a choice input`);
+    return value === match[2];
+}
+
 /** Whether a step runs in the variant: true, false, or undefined when its condition is not one this module reads. */
 export function stepRuns(step: Step, variant: Variant): boolean | undefined {
-    if (step.if === undefined) return true;
-    const condition = /^\s*(?:\$\{\{)?\s*inputs\.([\w-]+)\s*==\s*'([^']*)'\s*(?:\}\})?\s*$/.exec(String(step.if));
-    if (!condition) return undefined;
-    const value = variant.inputs[condition[1]];
-    if (value === undefined) throw new Error(`if: ${step.if}: inputs.${condition[1]} is not a choice input`);
-    return value === condition[2];
+    return step.if === undefined ? true : inputCondition(step.if, variant);
 }
 
 /** `owner/repo[/path]` of a step's `uses`, without the ref. */

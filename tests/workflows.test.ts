@@ -1,3 +1,4 @@
+import { DEPLOY_ROLE_MAX_SESSION_SECONDS } from "../components/deploy-role";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -31,7 +32,9 @@ import { policyConfigPath } from "./environment-fixtures";
  * The GitHub Actions workflows (.github/workflows): valid against GitHub's own workflow schema and expression rules
  * (@actions/workflow-parser, the parser behind GitHub's Actions language services), every action pinned to a commit,
  * least-privilege tokens, AWS only through OIDC and the role of the account each step works in (the deploy role only
- * in gated jobs, the read-only role for pull requests), a preview for every stack file, and only npm scripts that exist. The last block breaks each rule on purpose to see its check fail.
+ * in gated jobs, the read-only role for pull requests), a preview for every stack file, only npm scripts that exist, and
+ * promote.yml's runs into staging (promote, deploy, load test) and into prod (promote with its verdict check, deploy)
+ * sharing no job, environment or role. The last block breaks each rule on purpose to see its check fail.
  */
 
 type WorkflowParser = typeof import("@actions/workflow-parser");
@@ -39,6 +42,7 @@ type WorkflowParser = typeof import("@actions/workflow-parser");
 const PULUMI_ACTION = "pulumi/actions";
 const SETUP_NODE_ACTION = "actions/setup-node";
 const BUILDX_ACTION = "docker/setup-buildx-action";
+const UPLOAD_ARTIFACT_ACTION = "actions/upload-artifact";
 const NODE_VERSION = "22";
 const SHARED_ROLE = "SHARED_DEPLOY_ROLE_ARN";
 /** Stack files with these roles are deployed by the workflows, so each gets a preview. */
@@ -239,14 +243,17 @@ function checkOnePinPerAction(workflows: WorkflowFile[]): void {
     for (const [name, references] of pins) assert.equal(references.size, 1, `${name} is pinned to several commits: ${[...references].join(", ")}`);
 }
 
-/** Every Pulumi step, in every way its job runs: the stack it names, the role in effect, the workflow's events. */
+/** A Pulumi step that names no command only installs the CLI (pulumi/actions' README, Installation Only). */
+const installsOnly = (step: Step) => usesAction(step, PULUMI_ACTION) && step.with?.command === undefined;
+
+/** Every Pulumi step that runs a command, in every way its job runs: the stack it names, the role in effect, the workflow's events. */
 function pulumiSteps(workflows: WorkflowFile[]) {
     return workflows.flatMap((wf) =>
         jobsOf(wf).flatMap(([id, job]) =>
             jobVariants(wf.workflow, job).flatMap((variant) => {
                 const roles = rolesInEffect(job, variant);
                 return stepsOf(job).flatMap((step, index) => {
-                    if (!usesAction(step, PULUMI_ACTION)) return [];
+                    if (!usesAction(step, PULUMI_ACTION) || installsOnly(step)) return [];
                     const stackName = substitute(String(step.with?.["stack-name"] ?? ""), variant);
                     const stack = /^\$\{\{\s*vars\.PULUMI_ORG\s*\}\}\/([\w.-]+)$/.exec(stackName)?.[1];
                     const where = `${wf.file} ${id}${describeVariant(variant)}`;
@@ -258,6 +265,11 @@ function pulumiSteps(workflows: WorkflowFile[]) {
 }
 
 function checkPulumiSteps(workflows: WorkflowFile[]): void {
+    for (const wf of workflows) {
+        for (const [id, job] of jobsOf(wf)) {
+            for (const step of stepsOf(job).filter(installsOnly)) assert.deepEqual(step.with ?? {}, {}, `${wf.file} ${id}: a Pulumi step without a command installs the CLI, with nothing else`);
+        }
+    }
     const stackFiles = stackFileRoles();
     for (const { wf, step, stack, stackName, role, where, variant } of pulumiSteps(workflows)) {
         assert.ok(stack, `${where}: stack-name ${stackName} should be \${{ vars.PULUMI_ORG }}/<stack>`);
@@ -332,23 +344,175 @@ function checkCi(workflows: WorkflowFile[]): void {
     assert.deepEqual(roleAssumptions([wf]), [], "ci.yml needs no cloud credentials");
 }
 
+/** What a run of promote.yml may do, by target: the jobs that run, each with the roles it assumes, in order. */
+const PROMOTE_RUNS: Record<string, Record<string, string[]>> = {
+    staging: {
+        promote: [SHARED_ROLE],
+        deploy: ["STAGING_DEPLOY_ROLE_ARN"],
+        "load-test": ["LOADGEN_DEPLOY_ROLE_ARN", "STAGING_READ_ONLY_ROLE_ARN", SHARED_ROLE],
+    },
+    prod: {
+        promote: [SHARED_ROLE],
+        deploy: ["PROD_DEPLOY_ROLE_ARN"],
+    },
+};
+
+/**
+ * The commands of promote.yml that call AWS, each with the role it must run as: the shared account's role only for
+ * promote and for recording the verdict, the loadgen account's for the run, staging's read-only role for observe.
+ * (`loadtest -- summary` reads files only; the deploy's pulumi up: checkPulumiSteps.)
+ */
+const PROMOTE_COMMANDS: [RegExp, string][] = [
+    [/\bnpm run promote -- /, SHARED_ROLE],
+    [/\bnpm run loadtest -- --stack loadgen --target staging\b/, "LOADGEN_DEPLOY_ROLE_ARN"],
+    [/\bnpm run timeline -- observe --stack Pulumi\.staging\.yaml\b/, "STAGING_READ_ONLY_ROLE_ARN"],
+    [/\bnpm run loadtest -- record\b/, SHARED_ROLE],
+];
+const AWS_FREE_COMMANDS = [/\bnpm run --silent loadtest -- summary\b/];
+
+/** The index of the one step of the job whose run matches, failing when there is none or several. */
+function stepIndex(job: Job, pattern: RegExp, what: string): number {
+    const indexes = stepsOf(job).flatMap((step, index) => (pattern.test(step.run ?? "") ? [index] : []));
+    assert.equal(indexes.length, 1, `one step ${what} (${String(pattern)})`);
+    return indexes[0];
+}
+
 function checkPromote(workflows: WorkflowFile[]): void {
     const wf = byFile(workflows, "promote.yml");
     assert.deepEqual(Object.keys(workflowEvents(wf.workflow)), ["workflow_dispatch"], "promote.yml runs only when started by hand");
     assert.deepEqual(choiceInputs(wf.workflow), [{ name: "to", options: ["staging", "prod"] }]);
-    const jobs = jobsOf(wf);
-    assert.equal(jobs.length, 1, "one job: promote, then deploy, under one approval");
-    const [[id, job]] = jobs;
-    assert.equal(job.environment, "${{ inputs.to }}", `${id}: the target's GitHub environment gates the job (required reviewers)`);
+    const inputs = (workflowEvents(wf.workflow).workflow_dispatch.inputs ?? {}) as Record<string, { type?: string; default?: unknown }>;
+    assert.deepEqual(
+        Object.entries(inputs).map(([name, input]) => [name, input.type, input.default]),
+        [
+            ["to", "choice", undefined],
+            ["from", "string", ""],
+            ["profile", "string", "load"],
+            ["without-load-test", "string", ""],
+        ],
+    );
     const concurrency = wf.workflow.concurrency as { group?: string; "cancel-in-progress"?: boolean } | undefined;
     assert.match(String(concurrency?.group), /\$\{\{\s*inputs\.to\s*\}\}/, "one promotion per target environment at a time");
     assert.equal(concurrency?.["cancel-in-progress"], false, "a promotion waits; it never cancels one under way");
-    for (const variant of jobVariants(wf.workflow, job)) {
-        const steps = stepsOf(job);
-        const promote = steps.findIndex((step) => /\bnpm\s+run\s+promote\b/.test(step.run ?? ""));
-        const deploy = steps.findIndex((step) => usesAction(step, PULUMI_ACTION) && substitute(String(step.with?.["stack-name"]), variant).endsWith(`/${variant.inputs.to}`));
-        assert.ok(promote >= 0 && deploy > promote, `${id}${describeVariant(variant)}: moves the tag, then deploys ${variant.inputs.to}`);
-        assert.equal(jobEnvironment(job, variant), variant.inputs.to);
+
+    const { promote, deploy, "load-test": loadTest } = wf.workflow.jobs;
+    assert.ok(promote && deploy && loadTest, "jobs promote, deploy and load-test");
+    assert.deepEqual(Object.keys(wf.workflow.jobs), ["promote", "deploy", "load-test"]);
+    assert.equal(promote.needs, undefined);
+    assert.deepEqual([deploy.needs].flat(), ["promote"], "the target deploys the image just promoted");
+    assert.deepEqual([loadTest.needs].flat().sort(), ["deploy", "promote"], "the load test runs against what was deployed, with the checked inputs");
+    for (const [id, job] of jobsOf(wf)) {
+        assert.deepEqual(jobPermissions(job), { contents: "read", "id-token": "write" }, `${id}: reads the repository, and gets OIDC tokens for its roles`);
+    }
+
+    // Every input is checked before the tag moves: the profile names a k6 script, the task count is whole, the
+    // reason is for prod only.
+    const steps = stepsOf(promote);
+    const check = steps.findIndex((step) => step.id === "inputs");
+    const moves = stepIndex(promote, /\bnpm run promote\b/, "running npm run promote");
+    assert.ok(check >= 0 && check < moves, "promote checks its inputs before it moves a tag");
+    const checks = String(steps[check].run);
+    for (const [rule, pattern] of [
+        ["the profile is a k6 script that exists", /! -f "k6\/\$PROFILE\.ts"/],
+        ["the task count is a whole number", /"\$TASKS" =~ \^\[1-9\]\[0-9\]\*\$/],
+        ["a reason to skip the load test is refused for staging", /"\$TO" == staging \]\]; then\n\s+if \[\[ -n "\$REASON" \]\]; then\n[^\n]*\n\s+exit 1/],
+    ] as const) {
+        assert.match(checks, pattern, rule);
+    }
+    assert.match(String(steps[check].env?.TASKS), /^\$\{\{\s*vars\.LOADTEST_TASKS \|\| '4'\s*\}\}$/, "the task count from vars.LOADTEST_TASKS, 4 when unset");
+    assert.deepEqual(Object.keys(promote.outputs ?? {}).sort(), ["profile", "tasks"], "the checked profile and task count, for the load test");
+    // The verdict check is the command's: it is skipped only with a reason, and the reason only when one is given.
+    const promoteRun = String(steps[moves].run);
+    assert.match(String(steps[moves].env?.REASON), /^\$\{\{\s*inputs\.without-load-test\s*\}\}$/);
+    assert.match(promoteRun, /if \[\[ -n "\$REASON" \]\]; then args\+=\(--without-load-test "\$REASON"\); fi\n\s*npm run promote -- "\$\{args\[@\]\}"/);
+    assert.equal((promoteRun.match(/--without-load-test/g) ?? []).length, 1, "--without-load-test only under that condition");
+
+    for (const variant of jobVariants(wf.workflow, deploy)) {
+        const stacks = pulumiSteps([wf]).filter(({ id, variant: v }) => id === "deploy" && v.inputs.to === variant.inputs.to);
+        assert.deepEqual(stacks.map(({ stack, step }) => `${String(step.with?.command)} ${stack}`), [`up ${variant.inputs.to}`], "deploy: pulumi up of the target");
+    }
+    checkLoadTestJob(loadTest);
+    checkPromoteCommandRoles(wf);
+}
+
+/** The load test: run, observe, record, then the summary and the artifacts even when a threshold failed, then the verdict. */
+function checkLoadTestJob(job: Job): void {
+    const steps = stepsOf(job);
+    const run = stepIndex(job, /\bnpm run loadtest -- --stack loadgen --target staging --tasks "\$TASKS" "k6\/\$PROFILE\.ts" --yes --no-record --out "\$RUN_DIR\/result\.json"/, "running the load test");
+    const observe = stepIndex(
+        job,
+        /\bnpm run timeline -- observe --stack Pulumi\.staging\.yaml --summary "\$RUN_DIR\/result\.json" --json "\$RUN_DIR\/observed\.json" --html "\$RUN_DIR\/report\.html"/,
+        "observing staging",
+    );
+    const record = stepIndex(job, /\bnpm run loadtest -- record "\$RUN_DIR\/result\.json" --observed "\$RUN_DIR\/observed\.json" --html "\$RUN_DIR\/report\.html"/, "recording the verdict");
+    const summary = stepIndex(job, /\bnpm run --silent loadtest -- summary "\$RUN_DIR\/result\.json"[^\n]*>>\s*"\$GITHUB_STEP_SUMMARY"/, "writing the job summary");
+    const uploads = steps.flatMap((step, index) => (usesAction(step, UPLOAD_ARTIFACT_ACTION) ? [index] : []));
+    assert.equal(uploads.length, 1, "one artifact upload");
+    const [upload] = uploads;
+    const verdict = steps.length - 1;
+    assert.deepEqual([run < observe, observe < record, record < summary, summary < upload, upload < verdict], [true, true, true, true, true], "run, observe, record, summary, artifacts, verdict");
+
+    const runStep = steps[run];
+    assert.ok(runStep.id, "the run step has an id, for the steps after it");
+    assert.match(String(runStep.env?.TASKS), /^\$\{\{\s*needs\.promote\.outputs\.tasks\s*\}\}$/, "the checked task count");
+    assert.match(String(runStep.env?.PROFILE), /^\$\{\{\s*needs\.promote\.outputs\.profile\s*\}\}$/, "the checked profile");
+    assert.match(String(runStep.run), /\|\| status=\$\?\n\s*echo "status=\$status" >>"\$GITHUB_OUTPUT"/, "a failed load test does not fail the step: its status is kept for the end");
+    assert.match(String(runStep.run), /if \[\[ ! -s "\$RUN_DIR\/result\.json" \]\]; then[^]*exit /, "without a result the step fails at once");
+    const afterResult = new RegExp(`^always\\(\\) && steps\\.${runStep.id}\\.outcome == 'success'$`);
+    for (const [what, index] of [["the summary", summary], ["the artifacts", upload], ["the verdict", verdict]] as const) {
+        assert.match(String(steps[index].if), afterResult, `${what}: also after a failed step, once the run produced a result`);
+    }
+    const paths = String(steps[upload].with?.path).split("\n").map((line) => line.trim()).filter(Boolean);
+    assert.deepEqual(paths, ["result.json", "observed.json", "report.html"].map((file) => `\${{ env.RUN_DIR }}/${file}`));
+    assert.match(String(steps[verdict].env?.STATUS), new RegExp(`^\\$\\{\\{\\s*steps\\.${runStep.id}\\.outputs\\.status\\s*\\}\\}$`));
+    assert.match(String(steps[verdict].run), /exit "\$STATUS"/, "the job fails with the load test's status, after the summary and the artifacts");
+    const credentialsBeforeRun = steps.slice(0, run).filter(isAwsCredentialsStep).at(-1);
+    assert.equal(
+        Number(credentialsBeforeRun?.with?.["role-duration-seconds"]),
+        DEPLOY_ROLE_MAX_SESSION_SECONDS,
+        "the run's credentials last as long as the deploy role allows: the shipped load profile outlasts the default hour",
+    );
+    assert.ok(Number(job["timeout-minutes"]) * 60 <= DEPLOY_ROLE_MAX_SESSION_SECONDS, "the job ends before the run's credentials do");
+    const cli = steps.findIndex((step) => usesAction(step, PULUMI_ACTION) && step.with?.command === undefined);
+    assert.ok(cli >= 0 && cli < run, "the Pulumi CLI is installed (no command run) before the commands read stack outputs");
+}
+
+/** Each AWS command of promote.yml runs as its role, in every run it is part of; summary makes no AWS call. */
+function checkPromoteCommandRoles(wf: WorkflowFile): void {
+    for (const [id, job] of jobsOf(wf)) {
+        for (const variant of jobVariants(wf.workflow, job)) {
+            const roles = rolesInEffect(job, variant);
+            stepsOf(job).forEach((step, index) => {
+                const run = step.run ?? "";
+                if (!/\bnpm (run|ci)\b/.test(run) || /^npm ci$/.test(run.trim()) || AWS_FREE_COMMANDS.some((pattern) => pattern.test(run))) return;
+                const command = PROMOTE_COMMANDS.find(([pattern]) => pattern.test(run));
+                assert.ok(command, `${wf.file} ${id}: ${run.trim().split("\n")[0]}: which role does it run as? add it to PROMOTE_COMMANDS`);
+                assert.equal(roles[index], command[1], `${wf.file} ${id}${describeVariant(variant)}: ${String(command[0])} runs as vars.${command[1]}`);
+            });
+        }
+    }
+}
+
+/**
+ * Prod is never promoted in the run that promotes staging: a run's jobs are exactly the ones PROMOTE_RUNS names for
+ * its target, each in that target's GitHub environment, each assuming exactly its roles (so a staging run holds no
+ * role of prod's account, and a prod run none of staging's or the load generators').
+ */
+function checkPromoteTargetsDisjoint(workflows: WorkflowFile[]): void {
+    const wf = byFile(workflows, "promote.yml");
+    const targets = choiceInputs(wf.workflow).find((input) => input.name === "to")?.options ?? [];
+    assert.deepEqual(targets, Object.keys(PROMOTE_RUNS));
+    for (const target of targets) {
+        const running = jobsOf(wf).flatMap(([id, job]) => jobVariants(wf.workflow, job).filter((variant) => variant.inputs.to === target).map((variant) => ({ id, job, variant })));
+        assert.deepEqual(running.map(({ id }) => id), Object.keys(PROMOTE_RUNS[target]), `a run into ${target} runs only these jobs`);
+        for (const { id, job, variant } of running) {
+            assert.equal(jobEnvironment(job, variant), target, `${id} in a run into ${target}: the environment ${target}, whose reviewers gate it`);
+            assert.deepEqual(rolesAssumed(job, variant), PROMOTE_RUNS[target][id], `${id} in a run into ${target}: the roles it assumes`);
+            for (const other of targets.filter((name) => name !== target)) {
+                const prefix = `${other.toUpperCase()}_`;
+                assert.ok(!rolesAssumed(job, variant).some((role) => role.startsWith(prefix)), `${id} in a run into ${target} holds no role of ${other}'s account`);
+            }
+        }
     }
 }
 
@@ -377,6 +541,7 @@ function checkDeployDev(workflows: WorkflowFile[]): void {
 const EXPECTED_SUBJECTS = [
     ["DEV_DEPLOY_ROLE_ARN", "repo:{repository}:environment:dev"],
     ["DEV_READ_ONLY_ROLE_ARN", "repo:{repository}:pull_request"],
+    ["LOADGEN_DEPLOY_ROLE_ARN", "repo:{repository}:environment:staging"],
     ["PROD_DEPLOY_ROLE_ARN", "repo:{repository}:environment:prod"],
     ["PROD_READ_ONLY_ROLE_ARN", "repo:{repository}:pull_request"],
     ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:environment:dev"],
@@ -384,6 +549,7 @@ const EXPECTED_SUBJECTS = [
     ["SHARED_DEPLOY_ROLE_ARN", "repo:{repository}:environment:staging"],
     ["SHARED_READ_ONLY_ROLE_ARN", "repo:{repository}:pull_request"],
     ["STAGING_DEPLOY_ROLE_ARN", "repo:{repository}:environment:staging"],
+    ["STAGING_READ_ONLY_ROLE_ARN", "repo:{repository}:environment:staging"],
     ["STAGING_READ_ONLY_ROLE_ARN", "repo:{repository}:pull_request"],
 ].map(([roleVariable, subject]) => ({ roleVariable, subject }));
 
@@ -393,7 +559,11 @@ const CROSS_WORKFLOW_CHECKS: [string, (workflows: WorkflowFile[]) => void][] = [
     ["pushes and promotes images with the shared account's role", checkRegistryStepsUseSharedRole],
     ["previews every stack file whose role is shared or environment, and none deployed by hand (bootstrap, loadgen)", checkPreviewMatrix],
     ["ci.yml: .ci/run on pull requests and pushes to main, without cloud credentials", checkCi],
-    ["promote.yml: by hand only, into staging or prod, in the target's environment, one promotion per target at a time", checkPromote],
+    [
+        "promote.yml: by hand only, into staging or prod, one promotion per target at a time: promote (inputs checked first), deploy, and for staging the load test, its record, summary and artifacts, each command as its account's role",
+        checkPromote,
+    ],
+    ["promote.yml: a run into staging and a run into prod share no job, environment or role: prod is a dispatch of its own", checkPromoteTargetsDisjoint],
     ["deploy-dev.yml: on pushes to main, shared, then build-and-push, then deploy, all in environment dev", checkDeployDev],
 ];
 
@@ -460,7 +630,7 @@ describe("GitHub Actions workflows", () => {
             ["access keys from secrets", () => checkAwsCredentials(one("deploy-dev.yml", "          role-to-assume: ${{ vars.DEV_DEPLOY_ROLE_ARN }}", "          aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}\n          role-to-assume: ${{ vars.DEV_DEPLOY_ROLE_ARN }}"))],
             ["a role ARN from a secret", () => checkAwsCredentials(one("deploy-dev.yml", "${{ vars.DEV_DEPLOY_ROLE_ARN }}", "${{ secrets.DEPLOY_ROLE }}"))],
             ["a role variable of another name", () => checkAwsCredentials(one("deploy-dev.yml", "${{ vars.DEV_DEPLOY_ROLE_ARN }}", "${{ vars.DEV_ROLE }}"))],
-            ["a role without id-token: write", () => checkAwsCredentials(one("promote.yml", "      id-token: write # OIDC token for the AWS roles\n", ""))],
+            ["a role without id-token: write", () => checkAwsCredentials(one("promote.yml", "      id-token: write # OIDC token for the shared account's role\n", ""))],
             ["npm run of a missing script", () => checkScriptsAndFiles(one("deploy-dev.yml", "run: npm run build-and-push", "run: npm run build-and-pushh"))],
             ["bash of a missing file", () => checkScriptsAndFiles(one("ci.yml", "bash .ci/run", "bash .ci/runn"))],
             ["another Node version", () => checkNode(one("preview.yml", "node-version: 22", "node-version: 20"))],
@@ -477,7 +647,29 @@ describe("GitHub Actions workflows", () => {
             ["ci without pushes to main", () => checkCi(broken("ci.yml", "    branches: [main]", "    branches: [develop]"))],
             ["ci without the runner's Chrome for the browser test", () => checkCi(broken("ci.yml", "          CHROMIUM_PATH: /usr/bin/google-chrome\n", ""))],
             ["promote also on push", () => checkPromote(broken("promote.yml", "on:\n", "on:\n  push:\n"))],
-            ["promote in a fixed environment", () => checkPromote(broken("promote.yml", "environment: ${{ inputs.to }}", "environment: staging"))],
+            ["promote in a fixed environment", () => checkPromoteTargetsDisjoint(broken("promote.yml", "environment: ${{ inputs.to }}", "environment: staging"))],
+            ["prod reachable from a staging run: the load test without its condition", () => checkPromoteTargetsDisjoint(broken("promote.yml", "needs: [promote, deploy]\n    if: inputs.to == 'staging'\n", "needs: [promote, deploy]\n"))],
+            ["the load test in a run into prod", () => checkPromoteTargetsDisjoint(broken("promote.yml", "needs: [promote, deploy]\n    if: inputs.to == 'staging'\n", "needs: [promote, deploy]\n    if: inputs.to == 'prod'\n"))],
+            ["a staging run with prod's deploy role", () => checkPromoteTargetsDisjoint(broken("promote.yml", "if: inputs.to == 'prod'", "if: inputs.to == 'staging'"))],
+            ["the load test in prod's environment", () => checkPromoteTargetsDisjoint(broken("promote.yml", "    environment: staging\n", "    environment: prod\n"))],
+            ["an upload-artifact pinned by tag", () => checkPinnedActions(one("promote.yml", /actions\/upload-artifact@[0-9a-f]{40}/, "actions/upload-artifact@v7"))],
+            ["the load test without a timeout", () => checkTimeouts(one("promote.yml", "    timeout-minutes: 120\n", ""))],
+            [
+                "id-token: write on promote without its role",
+                () => checkJobPermissions(one("promote.yml", / {6}- name: AWS credentials \(shared account\)\n(?: {8}.*\n)+?(?= {6}# Into prod)/, "")),
+            ],
+            ["the verdict recorded with the loadgen role", () => checkPromote(broken("promote.yml", /SHARED_DEPLOY_ROLE_ARN(?= \}\}\n {10}role-session-name: ecs-loadlab-load-test)/, "LOADGEN_DEPLOY_ROLE_ARN"))],
+            ["staging observed with its deploy role", () => checkPromote(broken("promote.yml", "vars.STAGING_READ_ONLY_ROLE_ARN", "vars.STAGING_DEPLOY_ROLE_ARN"))],
+            ["the load test run with the shared role", () => checkPromote(broken("promote.yml", "vars.LOADGEN_DEPLOY_ROLE_ARN", "vars.SHARED_DEPLOY_ROLE_ARN"))],
+            ["the summary only when every step passed", () => checkPromote(broken("promote.yml", /(- name: Job summary\n {8}if: )always\(\) && /, "$1"))],
+            ["the artifacts only when every step passed", () => checkPromote(broken("promote.yml", /(- name: Artifacts \(result, timeline, report\)\n) {8}if: [^\n]*\n/, "$1"))],
+            ["a failed threshold that fails the job before its summary", () => checkPromote(broken("promote.yml", " || status=$?", ""))],
+            ["prod promoted without the verdict check", () => checkPromote(broken("promote.yml", 'if [[ -n "$REASON" ]]; then args+=(--without-load-test "$REASON"); fi', 'args+=(--without-load-test "${REASON:-none given}")'))],
+            ["a profile that is not checked", () => checkPromote(broken("promote.yml", ' || ! -f "k6/$PROFILE.ts"', ""))],
+            ["a task count that is not checked", () => checkPromote(broken("promote.yml", 'if [[ ! "$TASKS" =~ ^[1-9][0-9]*$ ]]; then', "if false; then"))],
+            ["a reason to skip the load test accepted for staging", () => checkPromote(broken("promote.yml", '            if [[ -n "$REASON" ]]; then\n', "            if false; then\n"))],
+            ["the load test before the deployment", () => checkPromote(broken("promote.yml", "needs: [promote, deploy]", "needs: [promote]"))],
+            ["a Pulumi step that installs the CLI and names a stack", () => checkPulumiSteps(broken("promote.yml", "      - name: Pulumi CLI\n        uses: pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0\n", "      - name: Pulumi CLI\n        uses: pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0\n        with:\n          stack-name: staging\n"))],
             ["promotions that cancel each other", () => checkPromote(broken("promote.yml", "cancel-in-progress: false", "cancel-in-progress: true"))],
             ["deploy before the push", () => checkDeployDev(broken("deploy-dev.yml", "needs: build-and-push", "needs: shared"))],
             ["buildx with the docker-container driver", () => checkDeployDev(broken("deploy-dev.yml", "          driver: docker\n", ""))],

@@ -92,7 +92,8 @@ function formatPercent(rate: number): string {
   return `${(rate * 100).toFixed(2)}%`;
 }
 
-function formatNumber(value: number, contains: string | undefined): string {
+/** A metric's value as the summary prints it: a time in ms or s, data in B/kB/MB, else a number. */
+export function formatNumber(value: number, contains: string | undefined): string {
   if (contains === "time") return formatMs(value);
   if (contains === "data") return formatBytes(value);
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
@@ -125,7 +126,8 @@ export function thresholdStat(expression: string): string | undefined {
   return match === null ? undefined : match[1];
 }
 
-function thresholdValue(metric: SummaryMetric, expression: string): string {
+/** The value a threshold expression tests, e.g. "p(99)=212.3ms"; empty when the metric lacks it. */
+export function thresholdValue(metric: SummaryMetric, expression: string): string {
   const stat = thresholdStat(expression);
   if (stat === undefined || metric.values[stat] === undefined) return "";
   const value = metric.values[stat];
@@ -139,7 +141,7 @@ export function collectChecks(group: SummaryGroup | undefined): SummaryCheck[] {
 }
 
 /** Timing breakdowns that http_req_duration already sums up; left out of the text (still in the JSON). */
-const DETAIL_METRICS = /^http_req_(blocked|connecting|tls_handshaking|sending|waiting|receiving)$/;
+export const DETAIL_METRICS = /^http_req_(blocked|connecting|tls_handshaking|sending|waiting|receiving)$/;
 
 export interface ThresholdResult {
   readonly metric: string;

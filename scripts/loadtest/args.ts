@@ -1,17 +1,29 @@
 /** `npm run loadtest -- ...`: the command line, parsed into what to do. Nothing here touches AWS, k6 or files. */
 import { parseArgs } from "node:util";
 import { RUN_ID_PATTERN } from "../../loadgen/src/contract";
-import { roleArnProblem } from "../aws-connection";
+import { Connection, roleArnProblem } from "../aws-connection";
+import { LOCAL_STACK } from "./plan";
 
 export const DEFAULT_CONFIRM_ABOVE_USD = 1;
 
 export const USAGE = `Usage:
   npm run loadtest -- --stack <name> [--stack <name> ...] --tasks <n> [--spot] <script> [-e NAME=VALUE ...]
+                      [--target <environment stack> [--no-record] [--shared-stack-file <file>]]
                       [--out <file>] [--dry-run] [--yes] [--confirm-above <usd>] [--profile <name>] [--role-arn <arn> ...]
       Run <script> (a k6 script such as k6/load.ts) as <n> execution segments on Fargate tasks of the loadgen
       stacks (tasks split across them), then merge the results into one k6 summary with one threshold verdict.
+      With --target, load that environment and record the verdict against the image it runs (below).
   npm run loadtest -- --local --tasks <n> <script> [-e NAME=VALUE ...] [--out <file>]
+                      [--target <environment stack> [--no-record] [--profile <name>] [--role-arn <arn>]]
       The same split as <n> local k6 processes (k6 from PATH or K6_BINARY): check a split before paying for it.
+  npm run loadtest -- record <result file> [--observed <timeline file> [--html <report file>]] [--shared-stack-file <file>]
+                      [--profile <name>] [--role-arn <arn> ...]
+      Record the verdict of a finished --target run in the shared account's evidence bucket (observing the
+      environment first unless --observed gives its timeline): what the run does after it ends, again.
+  npm run loadtest -- summary <result file> [--observed <timeline file>] [--report-url <url>]
+      Print the run's summary as GitHub Markdown (k6's summary, the thresholds, the scaling, the cost) for a
+      workflow's job summary: npm run loadtest --silent -- summary ... >> "$GITHUB_STEP_SUMMARY" (--silent:
+      without it npm prints its own "> ecs-loadlab@..." lines on stdout too).
   npm run loadtest -- --stop <run id> --stack <name> [--stack <name> ...]
       Stop every task of a run (what an interrupted command would have stopped).
   npm run loadtest -- build-image --stack <name> [--stack <name> ...]
@@ -24,22 +36,52 @@ Options:
   --tasks <n>            how many segments, one task (or local process) each
   --spot                 run the tasks on Fargate Spot (cheaper; a reclaimed task makes the run an error)
   -e NAME=VALUE          a k6 -e variable, as for k6 run (repeatable)
+  --target <stack>       the environment stack to load, by name (its file: Pulumi.<stack>.yaml here): BASE_URL is
+                         its url output, and the run is bound to the digest of its image output (both read with the
+                         Pulumi CLI), so -e BASE_URL is refused with it. After the run, the environment is observed for
+                         the run's window (timeline observe, once CloudWatch has published it), its timeline and report
+                         are written beside the result (<result>.observed.json, <result>.report.html), and the
+                         verdict is recorded in the shared account's evidence bucket, where npm run promote looks for it.
+                         A --local run is observed but never recorded: its k6 is whatever this machine has, not the
+                         runner image's pinned one, and its load leaves from here: a check, not evidence.
+  --no-record            with --target: neither observe nor record after the run
+  --shared-stack-file <file>
+                         the shared stack file naming the evidence bucket's account and region (default: Pulumi.shared.yaml)
+  --observed <file>      record, summary: the run's observed timeline (timeline observe --json, or <result>.observed.json)
+  --html <file>          record: the run's report (default: drawn from --observed)
+  --report-url <url>     summary: where the run's report is published, linked from the summary
   --out <file>           the merged result (default: k6/results/<script>-<UTC time>-distributed.json)
   --dry-run              print the plan and its cost, start nothing
   --yes                  start without asking, whatever the estimated cost
   --confirm-above <usd>  ask before starting a run estimated above this (default: ${DEFAULT_CONFIRM_ABOVE_USD})
   --profile <name>       AWS profile for credentials (default: the standard chain)
-  --role-arn <arn>       role to assume in a stack's account, e.g. its deploy role (repeatable: one per account)
+  --role-arn <arn>       role to assume in an account: a loadgen stack's, the target environment's (observe), the
+                         shared one's (record); e.g. its deploy role (repeatable: one per account)
   -h, --help             this text
 
-Exit status: 0 passed; 99 a threshold failed (as k6); 1 the run failed or is incomplete (a task could not start, k6
-failed in a task, a task was stopped early or left no result; named); 2 bad arguments or input; 130 interrupted
-(every task stopped, what they uploaded merged).`;
+Exit status: 0 passed (record: recorded); 99 a threshold failed (as k6); 1 the run failed or is incomplete (a task
+could not start, k6 failed in a task, a task was stopped early or left no result; named), or its verdict could not be
+recorded (the record command to redo it is printed); 2 bad arguments or input; 130 interrupted (every task stopped,
+what they uploaded merged).`;
 
 
 export interface AwsAccess {
     profile?: string;
     roleArns: string[];
+}
+
+/** How the command reaches an account: its region, the --profile, and the --role-arn given for that account (one per account). */
+export function connectionTo({ region, accountId }: { region: string; accountId: string }, aws: AwsAccess): Connection {
+    return { region, profile: aws.profile, roleArn: aws.roleArns.find((arn) => arn.split(":")[4] === accountId) };
+}
+
+/** `--target <stack>`: the environment stack a run loads, and whether its verdict is recorded after it. */
+export interface TargetRequest {
+    stack: string;
+    /** Observe and record after the run; false with --no-record. A --local run is observed and never recorded. */
+    record: boolean;
+    /** The shared stack file naming the evidence bucket (default: Pulumi.shared.yaml in the project). */
+    sharedStackFile?: string;
 }
 
 export type Invocation =
@@ -58,7 +100,12 @@ export type Invocation =
           yes: boolean;
           confirmAboveUsd: number;
           aws: AwsAccess;
+          target?: TargetRequest;
       }
+    /** A finished --target run's verdict recorded (again): observed first unless its timeline is given. */
+    | { kind: "record"; resultFile: string; observedFile?: string; htmlFile?: string; sharedStackFile?: string; aws: AwsAccess }
+    /** A run's job summary (GitHub Markdown) on stdout. */
+    | { kind: "summary"; resultFile: string; observedFile?: string; reportUrl?: string }
     | { kind: "stop"; runId: string; stacks: string[]; aws: AwsAccess }
     | { kind: "build-image"; stacks: string[]; aws: AwsAccess }
     /** A run merged again: from its stacks' buckets (runId and stacks), or from a local run's folder. */
@@ -88,8 +135,17 @@ const OPTIONS = {
     stop: { type: "string" },
     profile: { type: "string" },
     "role-arn": { type: "string", multiple: true },
+    target: { type: "string" },
+    "no-record": { type: "boolean" },
+    "shared-stack-file": { type: "string" },
+    observed: { type: "string" },
+    html: { type: "string" },
+    "report-url": { type: "string" },
     help: { type: "boolean", short: "h" },
 } as const;
+
+/** A Pulumi stack name (letters, digits, `-`, `_`, `.`): the stack file is Pulumi.<name>.yaml. */
+const STACK_NAME = /^[\w.-]+$/;
 
 export function parseInvocation(argv: string[]): Invocation {
     let parsed;
@@ -119,6 +175,35 @@ export function parseInvocation(argv: string[]): Invocation {
         if (stacks.length > 0) throw new UsageError(`merge with --stack needs a run id such as lt-20261130T120000Z-a1b2, not "${target}"`);
         return { kind: "merge", folder: target, stacks, ...(out ? { out } : {}), aws };
     }
+    if (positionals[0] === "record") {
+        only(values, ["observed", "html", "shared-stack-file", "profile", "role-arn"], "record");
+        const resultFile = onePositional(positionals, "record");
+        if (values.html !== undefined && values.observed === undefined) {
+            throw new UsageError("record --html goes with --observed: without them record observes the environment and draws the report itself");
+        }
+        return {
+            kind: "record",
+            resultFile,
+            ...(values.observed !== undefined ? { observedFile: values.observed } : {}),
+            ...(values.html !== undefined ? { htmlFile: values.html } : {}),
+            ...(values["shared-stack-file"] !== undefined ? { sharedStackFile: values["shared-stack-file"] } : {}),
+            aws,
+        };
+    }
+    if (positionals[0] === "summary") {
+        only(values, ["observed", "report-url"], "summary");
+        const resultFile = onePositional(positionals, "summary");
+        const reportUrl = values["report-url"];
+        if (reportUrl !== undefined && !/^https?:\/\/[^\s<>]+$/.test(reportUrl)) {
+            throw new UsageError(`--report-url must be an http(s) URL without spaces or angle brackets, not "${reportUrl}"`);
+        }
+        return {
+            kind: "summary",
+            resultFile,
+            ...(values.observed !== undefined ? { observedFile: values.observed } : {}),
+            ...(reportUrl !== undefined ? { reportUrl } : {}),
+        };
+    }
     if (values.stop !== undefined) {
         only(values, ["stop", "stack", "profile", "role-arn"], "--stop");
         if (!RUN_ID_PATTERN.test(values.stop)) throw new UsageError(`--stop needs a run id such as lt-20261130T120000Z-a1b2, not "${values.stop}"`);
@@ -129,10 +214,18 @@ export function parseInvocation(argv: string[]): Invocation {
     const local = values.local ?? false;
     if (local && stacks.length > 0) throw new UsageError("--local runs k6 on this machine: leave out --stack");
     if (!local && stacks.length === 0) throw new UsageError("name the loadgen stack to run from with --stack <name> (or run locally with --local)");
-    if (local) only(values, ["local", "tasks", "env", "out", "dry-run"], "--local");
+    if (stacks.includes(LOCAL_STACK)) throw new UsageError(`--stack ${LOCAL_STACK}: "${LOCAL_STACK}" names the segments of a --local run in results; name a loadgen stack`);
+    if (local && values["shared-stack-file"] !== undefined) {
+        throw new UsageError("--local does not take --shared-stack-file: a --local run is never recorded (its k6 is this machine's, not the runner image's)");
+    }
+    // A --local run calls AWS only to observe its --target afterwards.
+    if (local) only(values, ["local", "tasks", "env", "out", "dry-run", "target", "no-record", ...(values.target !== undefined ? (["profile", "role-arn"] as const) : [])], "--local");
+    only(values, ["stack", "tasks", "spot", "local", "env", "out", "dry-run", "yes", "confirm-above", "profile", "role-arn", "target", "no-record", "shared-stack-file"], "a run");
     if (positionals.length !== 1) {
         throw new UsageError(positionals.length === 0 ? "name the k6 script to run, e.g. k6/load.ts" : `one script at a time, not "${positionals.join(" ")}"`);
     }
+    const env = (values.env ?? []).map(parseEnv);
+    const target = parseTarget(values, env);
     return {
         kind: "run",
         stacks,
@@ -140,12 +233,43 @@ export function parseInvocation(argv: string[]): Invocation {
         tasks: parseTasks(values.tasks, Math.max(stacks.length, 1)),
         spot: values.spot ?? false,
         script: positionals[0],
-        env: (values.env ?? []).map(parseEnv),
+        env,
         out: values.out,
         dryRun: values["dry-run"] ?? false,
         yes: values.yes ?? false,
         confirmAboveUsd: parseUsd(values["confirm-above"]),
         aws,
+        ...(target ? { target } : {}),
+    };
+}
+
+function onePositional(positionals: string[], mode: string): string {
+    if (positionals.length !== 2) throw new UsageError(`${mode} takes one result file (the JSON a run wrote), e.g. k6/results/load-20261130T120000Z-distributed.json`);
+    return positionals[1];
+}
+
+function parseTarget(values: OptionValues, env: [string, string][]): TargetRequest | undefined {
+    const stack = values.target;
+    if (stack === undefined) {
+        const orphan = (["no-record", "shared-stack-file"] as const).find((name) => values[name] !== undefined);
+        if (orphan !== undefined) throw new UsageError(`--${orphan} goes with --target <environment stack>: a run without one records nothing`);
+        return undefined;
+    }
+    const named = /^Pulumi\.(.+)\.ya?ml$/.exec(stack.split("/").pop() ?? "")?.[1];
+    if (!STACK_NAME.test(stack) || named !== undefined) {
+        throw new UsageError(`--target takes an environment stack's name${named ? `, ${named}` : ", e.g. staging"} (its stack file is Pulumi.<name>.yaml in the project), not "${stack}"`);
+    }
+    if (env.some(([name]) => name === "BASE_URL")) {
+        throw new UsageError(
+            `--target ${stack} sets BASE_URL to the stack's url output, the URL whose image the verdict is bound to: leave out -e BASE_URL ` +
+                "(or leave out --target to load another URL, without a verdict)",
+        );
+    }
+    if (values["no-record"] && values["shared-stack-file"] !== undefined) throw new UsageError("--no-record records nothing: leave out --shared-stack-file");
+    return {
+        stack,
+        record: !(values["no-record"] ?? false),
+        ...(values["shared-stack-file"] !== undefined ? { sharedStackFile: values["shared-stack-file"] } : {}),
     };
 }
 

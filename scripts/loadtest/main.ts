@@ -13,6 +13,7 @@ import { ECRClient } from "@aws-sdk/client-ecr";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { S3Client } from "@aws-sdk/client-s3";
 import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
+import { STSClient } from "@aws-sdk/client-sts";
 import { compactTimestamp } from "../../k6/lib/summary";
 import { LoadgenStackOutputs, RUNNER_ENV, runKeys } from "../../loadgen/src/contract";
 import { K6_IMAGE, runnerImageTag } from "../../loadgen/src/image";
@@ -22,18 +23,38 @@ import { DirectoryRunStore, RunStore, S3RunStore, runStoreS3Client } from "../..
 import { abortableSleep } from "../../loadgen/src/runner";
 import { validateThresholds } from "../../loadgen/src/thresholds";
 import { Connection, clientConfig } from "../aws-connection";
-import { AwsAccess, Invocation, USAGE, UsageError, parseInvocation } from "./args";
+import { EvidenceError, EvidenceLocation, verdictPrefix } from "../release/evidence-store";
+import { jobSummary } from "../release/job-summary";
+import { RunTarget } from "../release/verdict";
+import { observeTimeline } from "../timeline/observe/observe";
+import { renderReport } from "../timeline/report/report";
+import { InputError, unreadableInput } from "../timeline/timeline";
+import { Invocation, TargetRequest, USAGE, UsageError, connectionTo, parseInvocation } from "./args";
 import { BuildImageError, buildRunnerImage, runProcess, taskDefinitionAdvice } from "./build-image";
 import { ecsLauncher } from "./ecs-launcher";
 import { EcsRunTasks } from "./ecs-tasks";
 import { K6CliError, archiveScript, inspectArchive, k6Binary, printedK6Version } from "./k6-cli";
 import { LocalLauncher } from "./local-launcher";
 import { RunGroup, RunOutcome, executeRun } from "./orchestrate";
-import { RunPlan, SELF_STOP_SECONDS, StackTarget, formatPlan, manifestFor, planRun } from "./plan";
+import { LOCAL_STACK, RunPlan, SELF_STOP_SECONDS, StackTarget, formatPlan, manifestFor, planRun } from "./plan";
 import { preflight } from "./preflight";
-import { RunCollector, RunDescription, defaultResultPath, describeRun, formatReport, resultFile } from "./report";
+import {
+    EvidenceClients,
+    Observation,
+    RecordContext,
+    RecordError,
+    evidencePaths,
+    observeRun,
+    parseObservedTimeline,
+    recordCommand,
+    recordVerdict,
+    recordableTarget,
+} from "./record";
+import { RunCollector, RunDescription, StackTaskSize, defaultResultPath, describeRun, formatReport, resultFile } from "./report";
+import { ReadResult, ResultFileError, parseResultFile } from "./result-file";
 import { ResultWatch } from "./results";
 import { PROJECT_DIR, StackOutputsError, StackOutputsReader, automationApiOutputs, readLoadgenOutputs } from "./stack-outputs";
+import { TargetError, evidenceLocationFor, resolveTarget, sharedStackFileOf } from "./target";
 
 export const EXIT = { passed: 0, failed: 1, badInput: 2, thresholdsFailed: 99, interrupted: 130 } as const;
 
@@ -44,24 +65,20 @@ const LOCAL_POLL_MS = 250;
 /** Without a terminal, the progress line is printed when it changes, or at least this often. */
 const PROGRESS_EVERY_MS = 30_000;
 
-/** The command's outside world; tests pass their own. */
-export interface CommandContext {
+/** The command's outside world; tests pass their own. Observing and recording a verdict use RecordContext's part. */
+export interface CommandContext extends RecordContext {
     print(line: string): void;
     printError(line: string): void;
     /** Standard output is a terminal: progress is redrawn in place and a costly run asks before it starts. */
     interactive: boolean;
     ask(question: string): Promise<string>;
     readOutputs: StackOutputsReader;
+    /** A loadgen stack's clients. */
     clients(connection: Connection): AwsClients;
     /** Aborted on Ctrl-C, SIGTERM or SIGHUP. */
     interrupt: AbortSignal;
     env: NodeJS.ProcessEnv;
     now(): Date;
-}
-
-/** The stack's region, and the --role-arn given for its account (args.ts allows one per account). */
-function connectionTo(outputs: LoadgenStackOutputs, aws: AwsAccess): Connection {
-    return { region: outputs.region, profile: aws.profile, roleArn: aws.roleArns.find((arn) => arn.split(":")[4] === outputs.accountId) };
 }
 
 export interface AwsClients {
@@ -93,6 +110,11 @@ function awsClients(connection: Connection): AwsClients {
         serviceQuotas: new ServiceQuotasClient(config),
         cloudWatch: new CloudWatchClient(config),
     };
+}
+
+function evidenceClients(connection: Connection): EvidenceClients {
+    const config = clientConfig(connection, ROLE_SESSION_NAME);
+    return { s3: new S3Client(config), sts: new STSClient(config) };
 }
 
 export function newRunId(now: Date): string {
@@ -190,25 +212,68 @@ interface RunPaths {
     script: string;
 }
 
+/** --target, read before anything starts: the environment and its image, and where the verdict goes (none: not recorded). */
+export interface PreparedTarget {
+    target: RunTarget;
+    evidence?: { location: EvidenceLocation; accountId: string };
+}
+
+async function prepareTarget(request: TargetRequest, local: boolean, context: CommandContext): Promise<PreparedTarget> {
+    const { target } = await resolveTarget(request.stack, context.readOutputs);
+    if (!request.record || local) return { target };
+    const { location, shared } = evidenceLocationFor(sharedStackFileOf(request.sharedStackFile), target.environment);
+    return { target, evidence: { location, accountId: shared.aws.accountId } };
+}
+
+/** The plan's line on what happens after a --target run. */
+function afterRunLine(request: TargetRequest, prepared: PreparedTarget): string {
+    const { environment } = prepared.target;
+    if (!request.record) return `  --no-record: ${environment} is not observed after the run, and no verdict is recorded`;
+    if (prepared.evidence === undefined) {
+        return `  After the run: ${environment} is observed; a --local run's verdict is not recorded (its k6 is this machine's, not the runner image's)`;
+    }
+    const { location, accountId } = prepared.evidence;
+    return `  After the run: ${environment} is observed, and the verdict recorded in s3://${location.bucket}/${verdictPrefix(environment, prepared.target.digest)} (account ${accountId}, ${location.region})`;
+}
+
+/** The loadgen stacks' task sizes, for the result (what its summary prices). */
+function taskSizesOf(targets: readonly StackTarget[]): Record<string, StackTaskSize> {
+    return Object.fromEntries(targets.map(({ name, outputs }) => [name, { region: outputs.region, taskCpu: outputs.taskCpu, taskMemory: outputs.taskMemory }]));
+}
+
 /** Checks k6, packs and inspects the script, reads the stacks, prints the plan, checks quotas and asks when it costs. */
 async function prepareRun(
     invocation: Extract<Invocation, { kind: "run" }>,
     context: CommandContext,
     { runId, archivePath, script }: RunPaths,
-): Promise<{ plan: RunPlan; binary: string; k6Version: string; clients: Map<string, AwsClients> } | undefined> {
+): Promise<{ plan: RunPlan; binary: string; k6Version: string; clients: Map<string, AwsClients>; target?: PreparedTarget } | undefined> {
     const binary = k6Binary(context.env);
     const k6Version = await checkK6Version(binary, invocation.local);
+    const target = invocation.target === undefined ? undefined : await prepareTarget(invocation.target, invocation.local, context);
+    // --target's url is the run's BASE_URL (args.ts refuses a -e BASE_URL beside it).
+    const env: [string, string][] = target === undefined ? invocation.env : [...invocation.env, ["BASE_URL", target.target.url]];
     context.print(`Packing ${invocation.script} with ${k6Version.split(" (")[0]}...`);
-    await archiveScript(binary, path.resolve(invocation.script), invocation.env, archivePath, PROJECT_DIR);
+    await archiveScript(binary, path.resolve(invocation.script), env, archivePath, PROJECT_DIR);
     const requirements = await inspectArchive(binary, archivePath, PROJECT_DIR);
     const problems = validateThresholds(requirements.thresholds);
     if (problems.length > 0) throw new CommandError(`the script's thresholds cannot be judged:\n  ${problems.join("\n  ")}`, EXIT.badInput);
 
     const stacks = invocation.local ? "local" : await readStacks(invocation.stacks, context);
     if (stacks !== "local") for (const target of stacks) checkRunnerImage(target);
-    const baseUrl = invocation.env.find(([name]) => name === "BASE_URL")?.[1] ?? "the script's default BASE_URL";
-    const plan = planRun({ runId, script, baseUrl, tasks: invocation.tasks, spot: invocation.spot, stacks, requirements, confirmAboveUsd: invocation.confirmAboveUsd });
+    const baseUrl = env.find(([name]) => name === "BASE_URL")?.[1] ?? "the script's default BASE_URL";
+    const plan = planRun({
+        runId,
+        script,
+        baseUrl,
+        ...(target ? { target: target.target } : {}),
+        tasks: invocation.tasks,
+        spot: invocation.spot,
+        stacks,
+        requirements,
+        confirmAboveUsd: invocation.confirmAboveUsd,
+    });
     for (const line of formatPlan(plan)) context.print(line);
+    if (invocation.target !== undefined && target !== undefined) context.print(afterRunLine(invocation.target, target));
     const clients = new Map(stacks === "local" ? [] : stacks.map((target) => [target.name, context.clients(connectionTo(target.outputs, invocation.aws))]));
     if (stacks !== "local") {
         const checked = await preflight(plan, (stack) => clients.get(stack) as AwsClients, context.now());
@@ -220,7 +285,7 @@ async function prepareRun(
         return undefined;
     }
     await confirm(plan, invocation, context);
-    return { plan, binary, k6Version, clients };
+    return { plan, binary, k6Version, clients, ...(target ? { target } : {}) };
 }
 
 interface RunResources {
@@ -272,11 +337,15 @@ async function runLoadTest(invocation: Extract<Invocation, { kind: "run" }>, con
         await rm(runDir, { recursive: true, force: true });
         return EXIT.passed;
     }
-    const { plan, binary, k6Version, clients } = prepared;
+    const { plan, binary, k6Version, clients, target } = prepared;
     const reporter = progressReporter(context);
     const groups = runGroups(plan, invocation.spot, { clients, runDir, binary, k6Version, log: (line) => reporter.print(`  ${line}`) });
     // Every group's manifest says the same of the run but its segments.
-    const description = describeRun(manifestFor(plan, plan.groups[0]));
+    const loadgens = plan.groups.flatMap((group) => (group.outputs ? [{ name: group.stack, outputs: group.outputs }] : []));
+    const description = describeRun(manifestFor(plan, plan.groups[0]), {
+        ...(target ? { target: target.target } : {}),
+        ...(loadgens.length > 0 ? { taskSizes: taskSizesOf(loadgens) } : {}),
+    });
     const collector = new RunCollector(description);
     const outcome = await executeRun(plan, groups, await readFile(archivePath), (stack, result) => collector.collect(stack, result), {
         sleep: abortableSleep,
@@ -295,11 +364,50 @@ async function runLoadTest(invocation: Extract<Invocation, { kind: "run" }>, con
         for (const error of outcome.errors) context.printError(`✗ ${error}`);
         return EXIT.failed;
     }
-    const exit = await writeReport(description, collector, outcome, invocation.out, context);
-    if (!outcome.interrupted) return exit;
+    const { exit, jsonPath } = await writeReport(description, collector, outcome, invocation.out, context);
+    if (!outcome.interrupted) {
+        return invocation.target?.record && target !== undefined ? afterTargetRun(jsonPath, exit, invocation, target, context) : exit;
+    }
     const again = invocation.local ? path.relative(process.cwd(), runDir) : `${plan.runId} ${plan.groups.map((group) => `--stack ${group.stack}`).join(" ")}`;
     context.printError(`Interrupted: every task of the run is stopped. What they uploaded is merged above; to merge again later: npm run loadtest -- merge ${again}`);
+    if (target?.evidence !== undefined) {
+        context.printError(`Not observed or recorded (interrupted); to record its incomplete verdict: ${recordCommand(jsonPath, false, recordAccess(invocation))}`);
+    }
     return EXIT.interrupted;
+}
+
+/** What a record command needs to reach the accounts the run's command did. */
+function recordAccess(invocation: Extract<Invocation, { kind: "run" }>) {
+    return { ...(invocation.target?.sharedStackFile !== undefined ? { sharedStackFile: invocation.target.sharedStackFile } : {}), aws: invocation.aws };
+}
+
+/**
+ * After a --target run: the environment observed for the run's window, then the verdict recorded (never a --local
+ * run's). The result is kept whatever fails here; a verdict that could not be recorded makes the exit status 1,
+ * unless the run's own already says it failed, and the command prints the record command that redoes it.
+ */
+export async function afterTargetRun(
+    jsonPath: string,
+    exit: number,
+    invocation: Extract<Invocation, { kind: "run" }>,
+    prepared: PreparedTarget,
+    context: CommandContext,
+): Promise<number> {
+    const read = await readResultFile(jsonPath);
+    const observation = await observeRun(jsonPath, read.result, prepared.target, invocation.aws, context);
+    if (prepared.evidence === undefined) {
+        context.print("Not recorded: a --local run is a check, not evidence (its k6 is this machine's, not the runner image's pinned k6, and its load left from here).");
+        return exit;
+    }
+    try {
+        await recordVerdict(read, prepared.target, observation, prepared.evidence, invocation.aws, context);
+        return exit;
+    } catch (error) {
+        context.printError(`✗ The verdict was not recorded: ${error instanceof Error ? error.message : String(error)}`);
+        const written = observation.timeline !== null && observation.written;
+        context.printError(`The result is kept in ${jsonPath}. To record it: ${recordCommand(jsonPath, written, recordAccess(invocation))}`);
+        return exit === EXIT.passed ? EXIT.failed : exit;
+    }
 }
 
 /** Merges what was collected, prints it, writes the JSON; the exit status says the verdict. */
@@ -309,26 +417,30 @@ async function writeReport(
     outcome: Extract<RunOutcome, { kind: "ran" }> | { startedAt: Date; errors: string[] },
     out: string | undefined,
     context: CommandContext,
-): Promise<number> {
+): Promise<{ exit: number; jsonPath: string }> {
     const report = collector.report(outcome.errors, outcome.startedAt);
     const jsonPath = out ?? defaultResultPath(description.script, new Date(report.window.finishedAt));
     await mkdir(path.dirname(path.resolve(jsonPath)), { recursive: true });
     await writeFile(jsonPath, resultFile(description, report));
     for (const line of formatReport(description, report, jsonPath)) context.print(line);
-    if (report.errors.length > 0 || report.merged.verdict === "incomplete") return EXIT.failed;
-    return report.merged.verdict === "passed" ? EXIT.passed : EXIT.thresholdsFailed;
+    if (report.errors.length > 0 || report.merged.verdict === "incomplete") return { exit: EXIT.failed, jsonPath };
+    return { exit: report.merged.verdict === "passed" ? EXIT.passed : EXIT.thresholdsFailed, jsonPath };
 }
 
-/** The stores a run used: its S3 buckets, or the folder of a local run. */
-async function runStores(invocation: Extract<Invocation, { kind: "merge" }>, context: CommandContext): Promise<{ stack: string; store: RunStore }[]> {
+/** The stores a run used: its S3 buckets (with each stack's outputs), or the folder of a local run. */
+async function runStores(
+    invocation: Extract<Invocation, { kind: "merge" }>,
+    context: CommandContext,
+): Promise<{ stack: string; store: RunStore; target?: StackTarget }[]> {
     if (invocation.folder !== undefined) {
         const storePath = localStorePath(path.resolve(invocation.folder));
         if (!existsSync(storePath)) throw new CommandError(`${invocation.folder} is not a local run's folder (it has no store/): name k6/results/<run id>`, EXIT.badInput);
-        return [{ stack: "local", store: new DirectoryRunStore(storePath) }];
+        return [{ stack: LOCAL_STACK, store: new DirectoryRunStore(storePath) }];
     }
     return (await readStacks(invocation.stacks, context)).map((target) => ({
         stack: target.name,
         store: commandStore(context.clients(connectionTo(target.outputs, invocation.aws)).s3, target.outputs),
+        target,
     }));
 }
 
@@ -348,7 +460,8 @@ async function readManifest(store: RunStore, runId: string | undefined): Promise
 async function mergeRun(invocation: Extract<Invocation, { kind: "merge" }>, context: CommandContext): Promise<number> {
     const stores = await runStores(invocation, context);
     const manifests = await Promise.all(stores.map(({ store }) => readManifest(store, invocation.runId)));
-    const description = describeRun(manifests[0]);
+    const loadgens = stores.flatMap(({ target }) => (target ? [target] : []));
+    const description = describeRun(manifests[0], loadgens.length > 0 ? { taskSizes: taskSizesOf(loadgens) } : {});
     const given = new Set(stores.map(({ stack }) => stack));
     const absent = invocation.folder === undefined ? description.merge.stacks.filter(({ stack }) => !given.has(stack)) : [];
     if (absent.length > 0) {
@@ -362,7 +475,60 @@ async function mergeRun(invocation: Extract<Invocation, { kind: "merge" }>, cont
         await watch.readNew((result) => collector.collect(watch.stack, result));
     }
     const errors = watches.flatMap((watch) => watch.errors());
-    return writeReport(description, collector, { startedAt: new Date(0), errors }, invocation.out, context);
+    return (await writeReport(description, collector, { startedAt: new Date(0), errors }, invocation.out, context)).exit;
+}
+
+/** A result file, read and checked (bad input names the file). */
+async function readResultFile(file: string): Promise<ReadResult> {
+    let text: string;
+    try {
+        text = await readFile(file, "utf8");
+    } catch (error) {
+        throw unreadableInput(error, file, "result file", "pass the JSON file npm run loadtest wrote (k6/results/<script>-<UTC time>-distributed.json, or its --out)");
+    }
+    return parseResultFile(text, file);
+}
+
+async function readTextInput(file: string, what: string, hint: string): Promise<string> {
+    try {
+        return await readFile(file, "utf8");
+    } catch (error) {
+        throw unreadableInput(error, file, what, hint);
+    }
+}
+
+const OBSERVED_HINT = "pass the timeline a --target run wrote beside its result (<result>.observed.json), or one timeline observe --json wrote";
+
+/** `record`: a finished --target run's verdict recorded, observed first unless its timeline is given. */
+async function recordRun(invocation: Extract<Invocation, { kind: "record" }>, context: CommandContext): Promise<number> {
+    const read = await readResultFile(invocation.resultFile);
+    const target = recordableTarget(read.result, invocation.resultFile);
+    // Where it goes is checked before anything is observed.
+    const { location, shared } = evidenceLocationFor(sharedStackFileOf(invocation.sharedStackFile), target.environment);
+    let observation: Observation;
+    if (invocation.observedFile === undefined) {
+        observation = await observeRun(invocation.resultFile, read.result, target, invocation.aws, context);
+    } else {
+        const timeline = parseObservedTimeline(await readTextInput(invocation.observedFile, "observed timeline", OBSERVED_HINT), invocation.observedFile, read.result);
+        const html =
+            invocation.htmlFile === undefined
+                ? renderReport({ observed: timeline })
+                : await readTextInput(invocation.htmlFile, "report", `pass the report beside the result (${evidencePaths(invocation.resultFile).html})`);
+        observation = { timeline, html, written: true };
+    }
+    await recordVerdict(read, target, observation, { location, accountId: shared.aws.accountId }, invocation.aws, context);
+    return EXIT.passed;
+}
+
+/** `summary`: the run's job summary, Markdown on stdout. */
+async function printSummary(invocation: Extract<Invocation, { kind: "summary" }>, context: CommandContext): Promise<number> {
+    const read = await readResultFile(invocation.resultFile);
+    const observed =
+        invocation.observedFile === undefined
+            ? undefined
+            : parseObservedTimeline(await readTextInput(invocation.observedFile, "observed timeline", OBSERVED_HINT), invocation.observedFile, read.result);
+    context.print(jobSummary(read.result, observed, invocation.reportUrl === undefined ? {} : { reportUrl: invocation.reportUrl }).trimEnd());
+    return EXIT.passed;
 }
 
 async function stopRun(invocation: Extract<Invocation, { kind: "stop" }>, context: CommandContext): Promise<number> {
@@ -387,7 +553,9 @@ async function buildImage(invocation: Extract<Invocation, { kind: "build-image" 
     return EXIT.passed;
 }
 
-const EXPECTED_ERRORS = [UsageError, CommandError, K6CliError, StackOutputsError, BuildImageError];
+/** Errors that are the user's input (exit 2), and expected failures (exit 1): printed as they are, without a stack trace. */
+const BAD_INPUT_ERRORS = [K6CliError, StackOutputsError, TargetError, ResultFileError, InputError];
+const FAILURE_ERRORS = [BuildImageError, RecordError, EvidenceError];
 
 export async function main(argv: string[], context: CommandContext): Promise<number> {
     try {
@@ -404,6 +572,10 @@ export async function main(argv: string[], context: CommandContext): Promise<num
                 return await buildImage(invocation, context);
             case "merge":
                 return await mergeRun(invocation, context);
+            case "record":
+                return await recordRun(invocation, context);
+            case "summary":
+                return await printSummary(invocation, context);
         }
     } catch (error) {
         if (error instanceof UsageError) {
@@ -414,9 +586,10 @@ export async function main(argv: string[], context: CommandContext): Promise<num
             (error.exitCode === EXIT.passed ? context.print : context.printError)(error.message);
             return error.exitCode;
         }
-        if (EXPECTED_ERRORS.some((type) => error instanceof type)) {
+        const badInput = BAD_INPUT_ERRORS.some((type) => error instanceof type);
+        if (badInput || FAILURE_ERRORS.some((type) => error instanceof type)) {
             context.printError((error as Error).message);
-            return error instanceof K6CliError ? EXIT.badInput : EXIT.failed;
+            return badInput ? EXIT.badInput : EXIT.failed;
         }
         throw error;
     }
@@ -450,6 +623,8 @@ if (require.main === module) {
         },
         readOutputs: automationApiOutputs,
         clients: awsClients,
+        observe: observeTimeline,
+        evidenceClients,
         interrupt: interrupt.signal,
         env: process.env,
         now: () => new Date(),

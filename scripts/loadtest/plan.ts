@@ -7,8 +7,12 @@ import { K6_STOP_GRACE_MS } from "../../loadgen/src/k6-process";
 import { RUN_EXACT_SAMPLE_BUDGET, TASK_EXACT_SAMPLE_CAP, exactSamplesPerTask } from "../../loadgen/src/digest";
 import { RunManifest, executionSegment } from "../../loadgen/src/protocol";
 import { abortOnFailThresholds, submetricKeys } from "../../loadgen/src/thresholds";
+import type { RunTarget } from "../release/verdict";
 import { ScriptRequirements } from "./k6-cli";
 import { CostEstimate, estimateFargateCost } from "./pricing";
+
+/** What a --local run's one group is called, in its plan, manifest and result: no loadgen stack may have the name (args.ts). */
+export const LOCAL_STACK = "local";
 
 export interface StackTarget {
     name: string;
@@ -54,6 +58,8 @@ export interface RunPlan {
     runId: string;
     script: string;
     baseUrl: string;
+    /** --target: the environment loaded and the image it runs. */
+    target?: RunTarget;
     segmentCount: number;
     /** How many samples of each trend series a task keeps one by one: its share of the run's budget. */
     exactSamplesPerTask: number;
@@ -73,8 +79,10 @@ export interface RunPlan {
 export interface PlanInput {
     runId: string;
     script: string;
-    /** The target, for the result file: the -e BASE_URL given, or what the script defaults to. */
+    /** The target, for the result file: --target's url, the -e BASE_URL given, or what the script defaults to. */
     baseUrl: string;
+    /** --target: the environment stack's url and image, read before the run. */
+    target?: RunTarget;
     tasks: number;
     spot: boolean;
     /** The loadgen stacks, or "local" for --local. */
@@ -107,7 +115,7 @@ export function planRun(input: PlanInput): RunPlan {
     const billedSeconds = input.requirements.durationSeconds + START_OVERHEAD_SECONDS;
     const groups: PlanGroup[] = targets.map((target, index) =>
         target === undefined
-            ? { stack: "local", segments: split[index] }
+            ? { stack: LOCAL_STACK, segments: split[index] }
             : {
                   stack: target.name,
                   outputs: target.outputs,
@@ -128,6 +136,7 @@ export function planRun(input: PlanInput): RunPlan {
         runId: input.runId,
         script: input.script,
         baseUrl: input.baseUrl,
+        ...(input.target ? { target: input.target } : {}),
         segmentCount: input.tasks,
         exactSamplesPerTask: exactSamplesPerTask(input.tasks),
         spot: input.spot,
@@ -181,6 +190,10 @@ export function formatPlan(plan: RunPlan): string[] {
         `Run ${plan.runId}: ${plan.script} as ${plan.segmentCount} segment${plan.segmentCount === 1 ? "" : "s"}` +
             `, ${formatDuration(plan.requirements.durationSeconds)} of profile, at most ${plan.requirements.maxVUs} VUs in all`,
     ];
+    if (plan.target) {
+        const { stack, environment, url, digest } = plan.target;
+        lines.push(`  Target: ${environment} (stack ${stack}) at ${url}, running image ${digest}`);
+    }
     for (const group of plan.groups) {
         const segments = group.segments.map((segment) => executionSegment(segment, plan.segmentCount));
         const where = group.outputs

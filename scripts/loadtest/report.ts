@@ -8,17 +8,33 @@ import { executionSegment, MergeSpec, RunManifest, SegmentResult } from "../../l
 import { MergedRun, RunMerger } from "../../loadgen/src/merge";
 import { readRecordedMetrics } from "../../loadgen/src/recorder";
 import { compactTimestamp, RESULTS_DIR, RunWindow, textSummary, thresholdResults } from "../../k6/lib/summary";
+import type { RunTarget } from "../release/verdict";
 
-/** What the report says about the run, from its manifest: the same for a run just finished and a later merge. */
+/** A loadgen stack's region and task size, as its outputs say: what its tasks cost (scripts/release/job-summary.ts). */
+export interface StackTaskSize {
+    region: string;
+    /** CPU units (1024 = 1 vCPU) and MiB, as the task definition gives them. */
+    taskCpu: number;
+    taskMemory: number;
+}
+
+/**
+ * What the report says about the run: from its manifest, the same for a run just finished and a later merge; and
+ * what the command knew besides when it ran (the target) or merged (each stack's task size, from its outputs).
+ */
 export interface RunDescription {
     runId: string;
     script: string;
     segmentCount: number;
     merge: MergeSpec;
+    /** --target's environment and image. The manifest does not carry it: a later `merge` writes a result without it. */
+    target?: RunTarget;
+    /** Each loadgen stack's task size, by stack name; none for a --local run. */
+    taskSizes?: Record<string, StackTaskSize>;
 }
 
-export function describeRun(manifest: RunManifest): RunDescription {
-    return { runId: manifest.runId, script: manifest.script, segmentCount: manifest.segmentCount, merge: manifest.merge };
+export function describeRun(manifest: RunManifest, known: Pick<RunDescription, "target" | "taskSizes"> = {}): RunDescription {
+    return { runId: manifest.runId, script: manifest.script, segmentCount: manifest.segmentCount, merge: manifest.merge, ...known };
 }
 
 export interface TaskRow {
@@ -116,6 +132,7 @@ export function resultFile(run: RunDescription, report: DistributedReport): stri
         run: {
             script: run.script,
             baseUrl: run.merge.baseUrl,
+            ...(run.target ? { target: run.target } : {}),
             ...report.window,
             thresholdsPassed: report.merged.thresholdsPassed,
             failedThresholds: thresholds.filter((result) => !result.ok).map((result) => `${result.metric}: ${result.expression}`),
@@ -123,7 +140,7 @@ export function resultFile(run: RunDescription, report: DistributedReport): stri
                 runId: run.runId,
                 distributed: {
                     segments: run.segmentCount,
-                    stacks: run.merge.stacks,
+                    stacks: run.merge.stacks.map((stack) => ({ ...stack, ...run.taskSizes?.[stack.stack] })),
                     spot: run.merge.spot,
                     missingSegments: report.merged.missingSegments,
                 },

@@ -1,4 +1,5 @@
 import { HISTORY_TAG_PREFIX } from "../../config";
+import type { LoadTestEvidence } from "../release/promotion-record";
 import { ImageManifest, ImageReference, ImageRepository, RegistryError, TaggedImage } from "./registry";
 
 /**
@@ -41,6 +42,12 @@ export interface PromotionRequest {
     force: boolean;
 }
 
+/**
+ * What a promotion must pass before it writes anything (gate.ts: the load test): asked after every read, a dry run
+ * included, and not when there is nothing to change. It throws to refuse.
+ */
+export type PromotionGate = (move: TagMove) => Promise<LoadTestEvidence>;
+
 export interface PromotionResult {
     /** `planned`: a dry run found what to change and wrote nothing. */
     outcome: "moved" | "planned" | "unchanged";
@@ -48,6 +55,8 @@ export interface PromotionResult {
     move: TagMove;
     /** The history tag recorded (or to be recorded) for the image the environment pointed at before. */
     historyTag?: string;
+    /** What the gate answered; absent when nothing changed. */
+    loadTest?: LoadTestEvidence;
     /** Order checks that --force overrode. */
     warnings: string[];
 }
@@ -82,6 +91,17 @@ function historyTag(environment: string, at: Date): string {
     return `${HISTORY_TAG_PREFIX}${environment}-${timestamp}`;
 }
 
+/** The time a `YYYYMMDDTHHMMSSZ` stamp names (a history tag's or a run id's), or undefined when it is none. */
+export function parseCompactTime(stamp: string): Date | undefined {
+    const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
+    return match ? new Date(`${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}Z`) : undefined;
+}
+
+/** When a history entry was recorded: the time its tag ends with. */
+export function historyTagTime(tag: string): Date | undefined {
+    return parseCompactTime(tag.slice(tag.lastIndexOf("-") + 1));
+}
+
 /** An environment's history, newest first. The exact pattern keeps `dev` from claiming `dev-eu`'s entries. */
 export function historyOf(images: TaggedImage[], environment: string): HistoryEntry[] {
     const prefix = `${HISTORY_TAG_PREFIX}${environment}-`;
@@ -101,7 +121,7 @@ export function planRollback(history: HistoryEntry[], currentDigest: string | un
     return index === -1 ? undefined : { restore: history[index], consumed: history.slice(0, index + 1) };
 }
 
-function requireEnvironment(name: string, { environments }: ReleaseConventions): void {
+export function requireEnvironment(name: string, { environments }: ReleaseConventions): void {
     if (!environments.includes(name)) {
         throw new RegistryError(`unknown environment "${name}": the shared stack's environments are ${environments.join(", ")}`);
     }
@@ -153,6 +173,7 @@ export async function promote(
     conventions: ReleaseConventions,
     request: PromotionRequest,
     clock: Clock,
+    gate: PromotionGate,
 ): Promise<PromotionResult> {
     const { from, to } = request;
     requireEnvironment(to, conventions);
@@ -170,12 +191,13 @@ export async function promote(
 
     const history = current && { tag: historyTag(to, clock()), image: current };
     if (current) await assertMovable(repository, to);
-    if (request.dryRun) return { outcome: "planned", from, move, historyTag: history?.tag, warnings };
+    const loadTest = await gate(move);
+    if (request.dryRun) return { outcome: "planned", from, move, historyTag: history?.tag, loadTest, warnings };
 
     // The record first: if moving the tag then fails, an extra immutable record of the unchanged state is harmless.
     if (history) await repository.tagImage(history.tag, history.image);
     await moveEnvironmentTag(repository, to, image);
-    return { outcome: "moved", from, move, historyTag: history?.tag, warnings };
+    return { outcome: "moved", from, move, historyTag: history?.tag, loadTest, warnings };
 }
 
 /** Moves an environment's tag back to the newest image its history recorded, and uses that entry up. */

@@ -1,9 +1,10 @@
 /**
- * The text the commands print: what was assumed, the summary side by side, notes, a calibration's figures and a
- * prediction's error against the observed run.
+ * The text the commands print: what was assumed, the summary side by side, notes, deployments and rollbacks, a
+ * calibration's figures and a prediction's error against the observed run.
  */
 import type { CalibratedFigure, Calibration } from "./calibrate/calibration";
 import { PREDICTION_ERROR_FIGURES, type PredictionError } from "./compare";
+import { clock } from "./report/report";
 import type { Timeline } from "./timeline";
 
 const minutes = (seconds: number) => `${(seconds / 60).toFixed(seconds % 60 === 0 ? 0 : 1)} min`;
@@ -84,4 +85,18 @@ export function assumptionsText(assumptions: Timeline["assumptions"], overridabl
 /** A warning line per note of each timeline (what it lacks), named by its title when there are several. */
 export function notesLines(timelines: ReadonlyArray<{ title: string; timeline: Timeline }>): string[] {
     return timelines.flatMap(({ title, timeline }) => (timeline.notes ?? []).map((note) => `warning: ${timelines.length > 1 ? `${title}: ` : ""}${note}`));
+}
+
+/**
+ * The timeline's deployments and rollbacks, one line each after a heading: `  3:05  rollback    deployment … failed,
+ * rolled back by alarm target-5xx: …`. Nothing when there are none.
+ */
+export function deploymentLines(timeline: Timeline): string[] {
+    const events = timeline.events.filter((event) => event.kind === "deployment" || event.kind === "rollback");
+    if (events.length === 0) return [];
+    const rollbacks = events.filter((event) => event.kind === "rollback").length;
+    return [
+        `deployments in the window (${events.length - rollbacks} deployment, ${rollbacks} rollback events):`,
+        ...events.map((event) => `  ${clock(event.t).padStart(5)}  ${event.kind.padEnd(10)}  ${event.detail}`),
+    ];
 }

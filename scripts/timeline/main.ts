@@ -10,7 +10,7 @@ import { BAND_AGREES, bandText } from "./band";
 import { parseCalibration } from "./calibrate/calibration";
 import { calibrate } from "./calibrate/fit";
 import { predictionError } from "./compare";
-import { assumptionsText, calibrationLines, notesLines, predictionErrorTable, summaryTable } from "./format";
+import { assumptionsText, calibrationLines, deploymentLines, notesLines, predictionErrorTable, summaryTable } from "./format";
 import type { observeTimeline } from "./observe/observe";
 import { PREDICTIONS } from "./report/charts";
 import { renderReport } from "./report/report";
@@ -145,6 +145,7 @@ async function run(invocation: Invocation, context: CommandContext): Promise<voi
             const columns = [{ title: `${timeline.stack} (observed)`, timeline }];
             context.print("");
             context.print(summaryTable(columns));
+            for (const line of deploymentLines(timeline)) context.print(line);
             // What the timeline lacks (an alarm history that could not be read) is said, but does not fail the command.
             for (const line of notesLines(columns)) context.print(line);
             writeOutputs(timelineOutputs(timeline, invocation.outputs, () => renderReport({ observed: timeline })), context);

@@ -17,8 +17,14 @@ import { nullableNumber, rowSchema } from "./row";
 export const TIMELINE_KINDS = ["predicted", "observed"] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
-/** "service": what ECS says of the service (a task started or stopped, a target registered, failed health checks). */
-export const EVENT_KINDS = ["alarm", "scaling", "task", "service"] as const;
+/**
+ * "service": what ECS says of the service (a task started or stopped, a target registered, failed health checks).
+ * "deployment": a service deployment that started, completed or stopped; "rollback": one that failed and rolled back
+ * (by the circuit breaker or a deployment alarm, with why). Added after the first four, so files written before them
+ * still read. The order is the order within one second: an alarm before the rollback it causes, a deployment before
+ * the scaling and tasks that follow it.
+ */
+export const EVENT_KINDS = ["alarm", "deployment", "rollback", "scaling", "task", "service"] as const;
 export type TimelineEventKind = (typeof EVENT_KINDS)[number];
 
 const count = z.number().finite().min(0);

@@ -1,7 +1,8 @@
 /**
  * The AWS calls `timeline observe` makes, each paged to the end, and each failure turned into one message naming the
- * call, the account and region, and what to do; an alarm's history that cannot be read is reported, not thrown. Only
- * effects here: what to ask comes from ./queries.ts, what the answers mean from ./rows.ts and ./events.ts.
+ * call, the account and region, and what to do; an alarm's history that cannot be read, and service deployments ECS
+ * refuses to list or describe, are reported, not thrown. Only effects here: what to ask comes from ./queries.ts, what
+ * the answers mean from ./rows.ts and ./events.ts.
  */
 import {
     ApplicationAutoScalingClient,
@@ -9,7 +10,15 @@ import {
     type ScalingActivity as AasScalingActivity,
 } from "@aws-sdk/client-application-auto-scaling";
 import { type AlarmHistoryItem, CloudWatchClient, DescribeAlarmHistoryCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { DescribeServicesCommand, ECSClient, type ServiceEvent } from "@aws-sdk/client-ecs";
+import {
+    DescribeServiceDeploymentsCommand,
+    DescribeServicesCommand,
+    ECSClient,
+    ListServiceDeploymentsCommand,
+    type ServiceDeployment,
+    type ServiceDeploymentBrief,
+    type ServiceEvent,
+} from "@aws-sdk/client-ecs";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { IAM_NAMES } from "../../../config";
 import { type SeriesQuery, describeQuery, metricDataQueries } from "./queries";
@@ -40,24 +49,39 @@ export const MAX_DATAPOINTS = 100_800;
 /** DescribeScalingActivities returns at most 50 a page; DescribeAlarmHistory at most 100. */
 const SCALING_ACTIVITIES_PAGE = 50;
 const ALARM_HISTORY_PAGE = 100;
+/**
+ * ListServiceDeployments returns at most 100 a page (20 by default):
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html (maxResults).
+ */
+const SERVICE_DEPLOYMENTS_PAGE = 100;
+/**
+ * DescribeServiceDeployments takes at most 20 ARNs a call:
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServiceDeployments.html (serviceDeploymentArns).
+ */
+export const DESCRIBE_DEPLOYMENTS_MAX = 20;
 /** A stop against a service that keeps returning tokens: no real answer here has this many pages. */
 const MAX_PAGES = 500;
 
-/** Calls `fetch` with each page's NextToken until a page has none. */
-async function allPages<Page extends { NextToken?: string }>(call: string, fetch: (token: string | undefined) => Promise<Page>): Promise<Page[]> {
+/** Where the APIs of CloudWatch and Application Auto Scaling put the next page's token; ECS's is `nextToken`. */
+const NEXT_TOKEN = (page: { NextToken?: string }) => page.NextToken;
+
+/** Calls `fetch` with each page's token (`tokenOf` finds it) until a page has none. */
+async function allPages<Page>(call: string, fetch: (token: string | undefined) => Promise<Page>, tokenOf: (page: Page) => string | undefined): Promise<Page[]> {
     const pages: Page[] = [];
     let token: string | undefined;
     do {
         if (pages.length >= MAX_PAGES) throw new Error(`${call} returned more than ${MAX_PAGES} pages: stopped reading`);
         const page = await fetch(token);
         pages.push(page);
-        token = page.NextToken || undefined;
+        token = tokenOf(page) || undefined;
     } while (token !== undefined);
     return pages;
 }
 
 /** The names AWS gives an access-denied error. */
 const ACCESS_DENIED = /^(AccessDenied(Exception)?|UnauthorizedOperation|AuthorizationError|UnauthorizedException)$/;
+
+const isAccessDenied = (error: unknown) => error instanceof Error && ACCESS_DENIED.test(error.name);
 
 const ERROR_HINTS: { names: RegExp; hint: (action: string) => string }[] = [
     {
@@ -90,7 +114,7 @@ export function errorText(error: unknown): string {
 export function awsCallError(call: string, action: string, target: AwsTarget, error: unknown, accessDenied?: string): Error {
     const name = error instanceof Error ? error.name : "Error";
     const message = error instanceof Error ? error.message : String(error);
-    const hint = accessDenied !== undefined && ACCESS_DENIED.test(name) ? accessDenied : ERROR_HINTS.find((entry) => entry.names.test(name))?.hint(action);
+    const hint = accessDenied !== undefined && isAccessDenied(error) ? accessDenied : ERROR_HINTS.find((entry) => entry.names.test(name))?.hint(action);
     return new Error(`${call} failed in account ${target.accountId}, region ${target.region}: ${name}: ${message}${hint ? `\n  ${hint}` : ""}`, {
         cause: error,
     });
@@ -147,6 +171,7 @@ export async function readMetricSeries(
                     NextToken: token,
                 }),
             ),
+            NEXT_TOKEN,
         ),
     );
     const series = new Map<string, Datapoint[]>(queries.map((query) => [query.id, []]));
@@ -193,6 +218,7 @@ export async function readScalingActivities(client: ApplicationAutoScalingClient
                     NextToken: token,
                 }),
             ),
+            NEXT_TOKEN,
         ),
     );
     return pages
@@ -219,6 +245,91 @@ export async function readServiceEvents(client: ECSClient, cluster: string, serv
     return { events: found.events ?? [] };
 }
 
+/** A deployment as ListServiceDeployments lists it, with what DescribeServiceDeployments adds when it could describe it. */
+export interface ServiceDeploymentRead {
+    brief: ServiceDeploymentBrief;
+    detail?: ServiceDeployment;
+}
+
+/** The service's deployments that overlap the window, or why ECS would not list them. */
+export interface ServiceDeploymentsRead {
+    deployments: ServiceDeploymentRead[];
+    /** ListServiceDeployments refused (access denied: a role from before observe read deployments): the error. */
+    refused?: string;
+    /** DescribeServiceDeployments refused: the deployments have the list's fields only. */
+    undescribed?: string;
+}
+
+/** The names ECS gives a cluster or service it does not have: DescribeServices' MISSING, which a note already says. */
+const NOT_FOUND = /^(ClusterNotFoundException|ServiceNotFoundException)$/;
+
+/**
+ * The service's deployments that overlap the window: ECS ListServiceDeployments, every page, of those created before
+ * the window's end (`createdAt.before`: a deployment started before the run may complete or roll back during it; ECS
+ * keeps the last 90 days, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html), less
+ * those that finished before the window's start; then DescribeServiceDeployments, 20 at a time, for each one's
+ * rollback, circuit breaker and alarms
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html). A deployment it cannot
+ * describe (ECS answers MISSING for one of a service revision created before 25 October 2024) keeps the list's fields.
+ *
+ * ListServiceDeployments refused (a read-only role from before observe read deployments) is not fatal: `refused` says
+ * why, and the events come from the service events' words instead (events.ts). DescribeServiceDeployments refused:
+ * `undescribed`. A cluster or service ECS does not have: none (DescribeServices' failure is the note). Any other error
+ * throws, naming the call.
+ */
+export async function readServiceDeployments(
+    client: ECSClient,
+    cluster: string,
+    service: string,
+    window: MetricWindow,
+    target: AwsTarget,
+): Promise<ServiceDeploymentsRead> {
+    const list = "ECS ListServiceDeployments";
+    let briefs: ServiceDeploymentBrief[];
+    try {
+        const pages = await allPages(
+            list,
+            (token) =>
+                client.send(new ListServiceDeploymentsCommand({ cluster, service, createdAt: { before: window.end }, maxResults: SERVICE_DEPLOYMENTS_PAGE, nextToken: token })),
+            (page) => page.nextToken,
+        );
+        briefs = pages.flatMap((page) => page.serviceDeployments ?? []);
+    } catch (error) {
+        if (isAccessDenied(error)) return { deployments: [], refused: errorText(error) };
+        if (error instanceof Error && NOT_FOUND.test(error.name)) return { deployments: [] };
+        throw awsCallError(list, "ecs:ListServiceDeployments", target, error);
+    }
+    const overlapping = briefs
+        .filter((brief) => brief.serviceDeploymentArn !== undefined && (brief.finishedAt === undefined || brief.finishedAt.getTime() >= window.start.getTime()))
+        .sort((a, b) => deploymentTime(a) - deploymentTime(b));
+
+    const describe = "ECS DescribeServiceDeployments";
+    const details = new Map<string, ServiceDeployment>();
+    try {
+        for (let from = 0; from < overlapping.length; from += DESCRIBE_DEPLOYMENTS_MAX) {
+            const serviceDeploymentArns = overlapping.slice(from, from + DESCRIBE_DEPLOYMENTS_MAX).map((brief) => brief.serviceDeploymentArn as string);
+            const answer = await client.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns }));
+            for (const deployment of answer.serviceDeployments ?? []) {
+                if (deployment.serviceDeploymentArn !== undefined) details.set(deployment.serviceDeploymentArn, deployment);
+            }
+        }
+    } catch (error) {
+        if (isAccessDenied(error)) return { deployments: overlapping.map((brief) => ({ brief })), undescribed: errorText(error) };
+        throw awsCallError(describe, "ecs:DescribeServiceDeployments", target, error);
+    }
+    return {
+        deployments: overlapping.map((brief) => {
+            const detail = details.get(brief.serviceDeploymentArn as string);
+            return detail === undefined ? { brief } : { brief, detail };
+        }),
+    };
+}
+
+/** When a deployment began, for ordering: started, else created. */
+function deploymentTime(brief: ServiceDeploymentBrief): number {
+    return (brief.startedAt ?? brief.createdAt)?.getTime() ?? 0;
+}
+
 /** An alarm whose history could not be read, and why (the error's name and message). */
 export interface UnreadableAlarmHistory {
     alarmName: string;
@@ -239,18 +350,21 @@ export async function readAlarmHistory(
     const histories = await Promise.all(
         alarmNames.map(async (alarmName) => {
             try {
-                const pages = await allPages(call, (token) =>
-                    client.send(
-                        new DescribeAlarmHistoryCommand({
-                            AlarmName: alarmName,
-                            HistoryItemType: "StateUpdate",
-                            StartDate: window.start,
-                            EndDate: window.end,
-                            ScanBy: "TimestampAscending",
-                            MaxRecords: ALARM_HISTORY_PAGE,
-                            NextToken: token,
-                        }),
-                    ),
+                const pages = await allPages(
+                    call,
+                    (token) =>
+                        client.send(
+                            new DescribeAlarmHistoryCommand({
+                                AlarmName: alarmName,
+                                HistoryItemType: "StateUpdate",
+                                StartDate: window.start,
+                                EndDate: window.end,
+                                ScanBy: "TimestampAscending",
+                                MaxRecords: ALARM_HISTORY_PAGE,
+                                NextToken: token,
+                            }),
+                        ),
+                    NEXT_TOKEN,
                 );
                 return { items: pages.flatMap((page) => page.AlarmHistoryItems ?? []) };
             } catch (error) {

@@ -1,12 +1,13 @@
 /**
- * Application Auto Scaling's activities, CloudWatch's alarm history and ECS's service events → the timeline's events,
- * and the scaling activities (t, from, to) summarize() counts. Pure: no AWS here.
+ * Application Auto Scaling's activities, CloudWatch's alarm history, ECS's service events and service deployments →
+ * the timeline's events, and the scaling activities (t, from, to) summarize() counts. Pure: no AWS here.
  */
 import type { NotScaledReason, ScalingActivity as AasScalingActivity } from "@aws-sdk/client-application-auto-scaling";
 import type { AlarmHistoryItem } from "@aws-sdk/client-cloudwatch";
-import type { ServiceEvent } from "@aws-sdk/client-ecs";
+import type { ServiceDeployment, ServiceEvent } from "@aws-sdk/client-ecs";
 import type { ScalingActivity } from "../summary";
 import { EVENT_KINDS, type TimelineEvent } from "../timeline";
+import type { ServiceDeploymentRead } from "./cloudwatch";
 import { type MetricWindow, isInWindow, periodStart, secondsIntoWindow } from "./window";
 
 /** Activities that set the desired count: a successful one, or one still in progress when read. */
@@ -187,6 +188,150 @@ export function serviceEvents(window: MetricWindow, events: readonly ServiceEven
         .filter((event): event is ServiceEvent & { createdAt: Date } => event.createdAt !== undefined && isInWindow(window, event.createdAt))
         .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
         .map((event) => ({ t: secondsIntoWindow(window, event.createdAt), kind: "service" as const, detail: serviceEventDetail(event.message ?? "", serviceName) }));
+}
+
+// ------------------------------------------------------------------------------------------------ deployments
+
+/** The last part of an ARN: a service deployment's id, a service revision's. */
+function arnId(arn: string | undefined): string {
+    return arn?.split("/").at(-1) ?? "?";
+}
+
+/** What made a deployment fail, in words: a deployment alarm, or the circuit breaker. */
+export type RollbackCause = "alarm" | "circuit breaker";
+
+/**
+ * The cause a message names, when ECS's words say it: an alarm ("deployment failed: alarm detected."), or what the
+ * circuit breaker counts, tasks that failed to start or failed their health checks ("ECS deployment circuit breaker:
+ * task failed to start.": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html;
+ * what it counts: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html).
+ */
+export function causeInWords(text: string | undefined): RollbackCause | undefined {
+    if (text === undefined) return undefined;
+    if (/\balarm/i.test(text)) return "alarm";
+    if (/circuit breaker|failed to start|health check/i.test(text)) return "circuit breaker";
+    return undefined;
+}
+
+/** " by a deployment alarm", " by the circuit breaker", or "" for a cause the words do not say. */
+function byCause(cause: RollbackCause | undefined): string {
+    if (cause === undefined) return "";
+    return cause === "alarm" ? " by a deployment alarm" : ` by the ${cause}`;
+}
+
+/**
+ * "by alarm target-5xx" (the alarms ECS names as triggered), "by the circuit breaker (3 failed tasks, threshold 3)",
+ * from DescribeServiceDeployments' `alarms` and `deploymentCircuitBreaker` (status TRIGGERED); without them, from the
+ * reason's words; "" when neither says.
+ */
+function rollbackCause(detail: ServiceDeployment | undefined, reason: string | undefined, monitoringName: string): string {
+    if (detail?.alarms?.status === "TRIGGERED") {
+        const names = (detail.alarms.triggeredAlarmNames ?? []).map((name) => shortName(name, monitoringName));
+        return names.length === 0 ? " by a deployment alarm" : ` by alarm ${names.join(", ")}`;
+    }
+    const breaker = detail?.deploymentCircuitBreaker;
+    if (breaker?.status === "TRIGGERED") {
+        const counts = breaker.failureCount === undefined ? "" : ` (${breaker.failureCount} failed tasks${breaker.threshold === undefined ? "" : `, threshold ${breaker.threshold}`})`;
+        return ` by the circuit breaker${counts}`;
+    }
+    return byCause(causeInWords(reason));
+}
+
+/**
+ * The events of one service deployment that fall in the window (its statuses:
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeploymentBrief.html):
+ * - "deployment" when it started (startedAt, else createdAt): `deployment <id> started: service revision <from> → <to>`;
+ * - "deployment" when it completed (SUCCESSFUL, finishedAt) or stopped (STOPPED: stoppedAt, else finishedAt, with ECS's reason);
+ * - "rollback" when it rolled back (ROLLBACK_*: the rollback's startedAt, else finishedAt, else updatedAt): by what,
+ *   ECS's reason (the rollback's, else the status reason), the revision it went back to, and the rollback's status
+ *   (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Rollback.html).
+ */
+function oneDeploymentEvents(window: MetricWindow, { brief, detail }: ServiceDeploymentRead, monitoringName: string): TimelineEvent[] {
+    const id = arnId(brief.serviceDeploymentArn);
+    const target = arnId(brief.targetServiceRevisionArn ?? detail?.targetServiceRevision?.arn);
+    const sources = (detail?.sourceServiceRevisions ?? []).map((revision) => arnId(revision.arn));
+    const events: TimelineEvent[] = [];
+    const at = (time: Date | undefined, kind: "deployment" | "rollback", text: string) => {
+        if (time !== undefined && isInWindow(window, time)) events.push({ t: secondsIntoWindow(window, time), kind, detail: text });
+    };
+    const reason = (text: string | undefined) => (text === undefined || text.trim() === "" ? "" : `: ${shorten(text, CAUSE_LENGTH).replace(/\.$/, "")}`);
+
+    const from = sources.length === 0 ? "" : `${sources.join(", ")} → `;
+    at(brief.startedAt ?? brief.createdAt, "deployment", `deployment ${id} started: service revision ${from}${target}`);
+    const status = brief.status ?? detail?.status;
+    if (status === "SUCCESSFUL") at(brief.finishedAt, "deployment", `deployment ${id} completed: service revision ${target}`);
+    if (status === "STOPPED") at(detail?.stoppedAt ?? brief.finishedAt, "deployment", `deployment ${id} stopped${reason(brief.statusReason)}`);
+    if (status?.startsWith("ROLLBACK_")) {
+        const rollback = detail?.rollback;
+        const why = rollback?.reason ?? brief.statusReason;
+        const back = rollback?.serviceRevisionArn === undefined ? "" : ` → service revision ${arnId(rollback.serviceRevisionArn)}`;
+        const started = rollback?.startedAt ?? brief.finishedAt ?? detail?.updatedAt;
+        const took = started !== undefined && brief.finishedAt !== undefined && brief.finishedAt > started ? ` in ${Math.round((brief.finishedAt.getTime() - started.getTime()) / 1000)} s` : "";
+        at(started, "rollback", `deployment ${id} failed, rolled back${rollbackCause(detail, why, monitoringName)}${reason(why)}${back} (${status}${took})`);
+    }
+    return events;
+}
+
+/** The "deployment" and "rollback" events of the service deployments ECS listed (cloudwatch.ts readServiceDeployments). */
+export function deploymentEvents(window: MetricWindow, deployments: readonly ServiceDeploymentRead[], monitoringName: string): TimelineEvent[] {
+    return deployments.flatMap((deployment) => oneDeploymentEvents(window, deployment, monitoringName));
+}
+
+/**
+ * What ECS writes in a service's events about its deployments, after the "(service <name>) " prefix: a deployment
+ * that completed or failed (`(deployment ecs-svc/4716302938261758413) deployment completed.`, `(deployment
+ * ecs-svc/1571272475813219068) deployment failed: tasks failed to start.`, `… deployment failed: alarm detected.`),
+ * and the rollback that follows a failure (`rolling back to deployment ecs-svc/1675294001379389663.`). AWS documents
+ * the service event log (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages.html) but
+ * not these messages; the phrases are ECS's as DescribeServices returns them, matched loosely (the ids and the reason
+ * may be anything), and EventBridge's deployment events carry the same reasons
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html).
+ */
+const DEPLOYMENT_MESSAGES = {
+    completed: /^\(deployment ([^)\s]+)\) deployment completed\.?$/,
+    failed: /^\(deployment ([^)\s]+)\) deployment failed: (.+?)\.?$/,
+    rollingBack: /^rolling back to deployment (\S+?)\.?$/,
+};
+
+/**
+ * Deployments and rollbacks from the service events' words, when ECS would not list the service deployments: a
+ * "deployment" event for each deployment completed, a "rollback" for each "rolling back to deployment" with the
+ * failure before it (its id, cause and reason), and a "deployment" event for a failure no rollback followed. The
+ * events outside the window still pair a failure with its rollback; only the events in it are returned. Starts are
+ * not in ECS's words: none.
+ */
+export function deploymentEventsFromServiceEvents(window: MetricWindow, events: readonly ServiceEvent[], serviceName: string): TimelineEvent[] {
+    const messages = events
+        .filter((event): event is ServiceEvent & { createdAt: Date } => event.createdAt !== undefined)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        .map((event) => ({ time: event.createdAt, text: serviceEventDetail(event.message ?? "", serviceName) }));
+    const found: Array<{ time: Date; kind: "deployment" | "rollback"; detail: string }> = [];
+    let failure: { id: string; reason: string; index: number } | undefined;
+    for (const { time, text } of messages) {
+        const completed = DEPLOYMENT_MESSAGES.completed.exec(text);
+        const failed = DEPLOYMENT_MESSAGES.failed.exec(text);
+        const rollingBack = DEPLOYMENT_MESSAGES.rollingBack.exec(text);
+        if (completed) found.push({ time, kind: "deployment", detail: `deployment ${completed[1]} completed` });
+        if (failed) {
+            failure = { id: failed[1], reason: failed[2], index: found.length };
+            found.push({ time, kind: "deployment", detail: `deployment ${failed[1]} failed: ${failed[2]} (no rollback followed)` });
+        }
+        if (rollingBack) {
+            if (failure === undefined) {
+                found.push({ time, kind: "rollback", detail: `rolled back → deployment ${rollingBack[1]}` });
+                continue;
+            }
+            // The failure's own event becomes the rollback's: one event, at the time ECS began rolling back.
+            found.splice(failure.index, 1);
+            found.push({
+                time,
+                kind: "rollback",
+                detail: `deployment ${failure.id} failed, rolled back${byCause(causeInWords(failure.reason))}: ${failure.reason} → deployment ${rollingBack[1]}`,
+            });
+            failure = undefined;
+        }
+    }
+    return found.filter((event) => isInWindow(window, event.time)).map(({ time, kind, detail }) => ({ t: secondsIntoWindow(window, time), kind, detail }));
 }
 
 /**

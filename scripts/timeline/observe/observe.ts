@@ -6,13 +6,15 @@
  *   summary file ─► the run's window (./window.ts), aligned to whole minutes
  *   AWS (./cloudwatch.ts): GetCallerIdentity first: the credentials must be in the stack's account
  *   stack outputs ► load balancer and target group ARN suffixes, alarm names
- *   AWS (./cloudwatch.ts): GetMetricData, DescribeScalingActivities, DescribeAlarmHistory, ECS DescribeServices
+ *   AWS (./cloudwatch.ts): GetMetricData, DescribeScalingActivities, DescribeAlarmHistory, ECS DescribeServices,
+ *       ECS ListServiceDeployments and DescribeServiceDeployments
  *   ──► rows (./rows.ts), events (./events.ts), summary (../summary.ts), notes (what the timeline lacks: an alarm
- *       history it could not read, the service's own metrics, traffic, service events)
+ *       history it could not read, the service's own metrics, traffic, service events, deployments)
  *
  * Bad input (a stack file, summary file or outputs that cannot be used; credentials of another account; a window
  * CloudWatch has nothing for) throws InputError (exit 2); AWS refusing or failing throws Error naming the call, the
- * account and the region (exit 1), except DescribeAlarmHistory: an alarm whose history cannot be read becomes a note.
+ * account and the region (exit 1), except what only adds events: an alarm whose history cannot be read, and service
+ * deployments ECS refuses to list (then the service events' words stand in) or describe, each become a note.
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -43,9 +45,18 @@ import {
     readCallerIdentity,
     readMetricSeries,
     readScalingActivities,
+    readServiceDeployments,
     readServiceEvents,
 } from "./cloudwatch";
-import { alarmEvents, scalingEvents, serviceEvents, sortEvents, truncatedServiceEventsNote } from "./events";
+import {
+    alarmEvents,
+    deploymentEvents,
+    deploymentEventsFromServiceEvents,
+    scalingEvents,
+    serviceEvents,
+    sortEvents,
+    truncatedServiceEventsNote,
+} from "./events";
 import { SERIES_IDS, type SeriesId, type SeriesQuery, describeQuery, seriesQueries } from "./queries";
 import { emptySeries, requestSource, requestSourceNote, seriesByPeriod, servingTimes, taskEvents, timelineRows } from "./rows";
 import { type MetricWindow, type RunRecord, alignWindow, parseRunRecord, periodCoverage, utcMinute } from "./window";
@@ -257,6 +268,19 @@ export function serviceEventsNote(service: string, failure: string): string {
     return `ECS DescribeServices did not find the service ${service} (${failure}): its service events are missing`;
 }
 
+/** The note for service deployments ECS would not list: the service events' words stand in. */
+export function deploymentsRefusedNote(refused: string): string {
+    return (
+        `ECS ListServiceDeployments was refused (${refused}): deployments and rollbacks are read from the service events' words instead ` +
+        "(completions, failures and rollbacks only, among ECS's 100 latest events; no starts); allow ecs:ListServiceDeployments and ecs:DescribeServiceDeployments to read them whole"
+    );
+}
+
+/** The note for service deployments ECS listed but would not describe. */
+export function deploymentsUndescribedNote(undescribed: string): string {
+    return `ECS DescribeServiceDeployments was refused (${undescribed}): deployments and rollbacks are from ListServiceDeployments alone (what caused a rollback: from its status reason's words)`;
+}
+
 /** Progress notes for a source that had nothing while others had data (the service's own metrics: a timeline note, rows.ts). */
 function missingSourceNotes(empty: readonly SeriesId[], queries: readonly SeriesQuery[], service: string, targetGroup: string): string[] {
     const emptyOf = (source: SeriesQuery["source"]) => queries.filter((q) => q.source === source).every((q) => empty.includes(q.id));
@@ -309,11 +333,12 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
     }
 
     const queries = seriesQueries(outputs);
-    const [datapoints, activities, alarmHistory, ecsService] = await Promise.all([
+    const [datapoints, activities, alarmHistory, ecsService, deployments] = await Promise.all([
         readMetricSeries(clients.cloudWatch, queries, window, target),
         readScalingActivities(clients.autoScaling, names.scalableResourceId, target),
         readAlarmHistory(clients.cloudWatch, outputs.alarmNames, window),
         readServiceEvents(clients.ecs, names.clusterName, names.serviceName, target),
+        readServiceDeployments(clients.ecs, names.clusterName, names.serviceName, window, target),
     ]);
 
     const series = seriesByPeriod(window, datapoints);
@@ -326,11 +351,17 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
     const source = requestSource(series);
     const scaling = scalingEvents(window, activities, series.desiredTasks, names.monitoringName);
     const ownEvents = serviceEvents(window, ecsService.events, names.serviceName);
-    const events = sortEvents([...alarmEvents(window, alarmHistory.items, names.monitoringName), ...scaling.events, ...taskEvents(rows), ...ownEvents]);
+    const deploying =
+        deployments.refused === undefined
+            ? deploymentEvents(window, deployments.deployments, names.monitoringName)
+            : deploymentEventsFromServiceEvents(window, ecsService.events, names.serviceName);
+    const events = sortEvents([...alarmEvents(window, alarmHistory.items, names.monitoringName), ...deploying, ...scaling.events, ...taskEvents(rows), ...ownEvents]);
     const notes = [
         requestSourceNote(source, { targetGroup: outputs.targetGroupArnSuffix, baseUrl: run.baseUrl, stackUrl: `https://${config.domain.name}` }),
         ecsService.failure === undefined ? truncatedServiceEventsNote(window, ecsService.events) : serviceEventsNote(where.service, ecsService.failure),
         ...alarmHistory.unreadable.map(alarmHistoryNote),
+        deployments.refused === undefined ? undefined : deploymentsRefusedNote(deployments.refused),
+        deployments.undescribed === undefined ? undefined : deploymentsUndescribedNote(deployments.undescribed),
     ].filter((note): note is string => note !== undefined);
     const context: SummaryContext = {
         ...stackSummaryContext(config, config.scaling),
@@ -342,7 +373,8 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
     const unreadable = unreadableCount > 0 ? ` (${unreadableCount} of ${outputs.alarmNames.length} alarm histories unreadable)` : "";
     deps.progress(
         `read: ${SERIES_IDS.length - empty.length} of ${SERIES_IDS.length} metrics with data, ${scaling.events.length} scaling activities, ` +
-            `${events.filter((e) => e.kind === "alarm").length} alarm state changes${unreadable}, ${ownEvents.length} service events`,
+            `${events.filter((e) => e.kind === "alarm").length} alarm state changes${unreadable}, ${ownEvents.length} service events, ` +
+            `${deploying.filter((e) => e.kind === "deployment").length} deployment and ${deploying.filter((e) => e.kind === "rollback").length} rollback events`,
     );
 
     return timelineSchema.parse({
@@ -354,7 +386,9 @@ export async function observeTimeline(request: ObserveRequest, overrides: Partia
         events,
         ...(notes.length > 0 ? { notes } : {}),
         assumptions: {
-            source: "CloudWatch GetMetricData, Application Auto Scaling DescribeScalingActivities, CloudWatch DescribeAlarmHistory, ECS DescribeServices",
+            source:
+                "CloudWatch GetMetricData, Application Auto Scaling DescribeScalingActivities, CloudWatch DescribeAlarmHistory, ECS DescribeServices, " +
+                "ECS ListServiceDeployments and DescribeServiceDeployments",
             region: target.region,
             accountId: target.accountId,
             credentials,

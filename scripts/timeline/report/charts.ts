@@ -65,7 +65,19 @@ export const ROLE_DASHES: Record<ReportRole, number[] | null> = { predicted: nul
 export const BAND_OPACITY = 0.25;
 
 /** Marker colours by event kind (CSS); markers are solid, dashed or dotted by role, like the series. */
-export const EVENT_COLORS: Record<TimelineEventKind, string> = { alarm: "#dc2626", scaling: "#7c3aed", task: "#64748b", service: "#0891b2" };
+export const EVENT_COLORS: Record<TimelineEventKind, string> = {
+    alarm: "#dc2626",
+    deployment: "#2563eb",
+    rollback: "#be123c",
+    scaling: "#7c3aed",
+    task: "#64748b",
+    service: "#0891b2",
+};
+
+/** Events drawn as ticks at the foot of the tasks chart: plain (task, service) or marked with a shape (deployment, rollback). */
+export const FOOT_EVENTS = ["task", "service", "deployment", "rollback"] as const satisfies readonly TimelineEventKind[];
+/** Foot ticks that carry a shape above them, and that the lede names only when a timeline has one. */
+export const MARKED_FOOT_EVENTS = ["deployment", "rollback"] as const satisfies readonly TimelineEventKind[];
 
 export const CHARTS: ChartSpec[] = [
     {
@@ -130,6 +142,6 @@ export const CHARTS: ChartSpec[] = [
             { field: "runningTasks", name: "running", colors: trio("#16a34a", "#14532d", "#15803d"), width: 2, band: true },
         ],
         rules: ["capacity"],
-        events: ["alarm", "scaling", "task", "service"],
+        events: ["alarm", "scaling", ...FOOT_EVENTS],
     },
 ];

@@ -16,7 +16,7 @@ import { BAND_AGREES, type Band, type BandField, bandText } from "../band";
 import { PREDICTION_ERROR_FIGURES, predictionError } from "../compare";
 import { FLAP_WINDOW_SECONDS } from "../summary";
 import type { Timeline, TimelineEvent, TimelineSummary } from "../timeline";
-import { BAND_OPACITY, CHARTS, EVENT_COLORS, PREDICTIONS, ROLES, ROLE_DASHES, type ReportRole, type SeriesField } from "./charts";
+import { BAND_OPACITY, CHARTS, EVENT_COLORS, MARKED_FOOT_EVENTS, PREDICTIONS, ROLES, ROLE_DASHES, type ReportRole, type SeriesField } from "./charts";
 
 export type ReportTimelines = Partial<Record<ReportRole, Timeline>>;
 
@@ -294,6 +294,17 @@ function lede(drawn: Drawn[]): string {
     return banded ? `${which} Shaded around running tasks, shed and p99: a prediction at the low and the high end of its per-request CPU.` : which;
 }
 
+/**
+ * The legend of the marked ticks: "Marked ticks there show each deployment and rollback.", naming only the kinds some
+ * timeline has (a prediction has none; most observed runs neither), or nothing.
+ */
+function markedTicksLegend(drawn: Drawn[]): string {
+    const present = MARKED_FOOT_EVENTS.filter((kind) => drawn.some(({ timeline }) => timeline.events.some((event) => event.kind === kind)));
+    if (present.length === 0) return "";
+    const keys = present.map((kind) => `<span class="key ${kind}">${kind}</span>`);
+    return `\nMarked ticks there show each ${keys.join(" and ")}${present.includes("rollback") ? " (a deployment that failed and rolled back)" : ""}.`;
+}
+
 /** The timelines given, in the order they are drawn: predicted, observed, calibrated. */
 function drawnTimelines(input: ReportTimelines): Drawn[] {
     const drawn = ROLES.flatMap((role) => {
@@ -354,7 +365,7 @@ ${pageStyle}
 <p class="lede">${lede(drawn)} x axis: minutes from the start of the run. Vertical lines mark
 <span class="key alarm">alarm</span> and <span class="key scaling">scaling</span> events (hover for the detail);
 <span class="key task">task</span> starts and stops and what ECS said of the <span class="key service">service</span>
-are ticks at the foot of the tasks chart.</p>
+are ticks at the foot of the tasks chart.${markedTicksLegend(drawn)}</p>
 </header>
 <main>
 ${notesList(drawn)}<section id="charts">

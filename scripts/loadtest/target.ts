@@ -1,0 +1,98 @@
+/**
+ * `--target <stack>`: the environment a run loads, read before anything starts. Its stack file (Pulumi.<stack>.yaml
+ * in the project) says which environment it is and in which account and region; its outputs say the URL the service
+ * answers on and the exact image it runs (`<repository>@sha256:...`). The run's result carries both (run.target), so
+ * its verdict is bound to the digest that was tested. The shared stack file says where verdicts are recorded: the
+ * evidence bucket in its account and region (stacks/shared-names.ts).
+ */
+import * as path from "node:path";
+import { z } from "zod";
+import { ConfigError, EnvironmentStackConfig, SharedStackConfig, StackConfig, loadStackConfigFile } from "../../config";
+import { evidenceBucketName } from "../../stacks/shared-names";
+import { EvidenceLocation } from "../release/evidence-store";
+import { DIGEST_PATTERN, RunTarget, runTargetSchema } from "../release/verdict";
+import { PROJECT_DIR, StackOutputsContract, StackOutputsReader, readStackOutputs } from "../stack-outputs";
+
+/** A stack file or outputs that cannot be used as asked: bad input, exit 2. */
+export class TargetError extends Error {}
+
+/** An image by digest, as an environment stack deploys it: `<repository url>@sha256:<64 hex>`. */
+const IMAGE_BY_DIGEST = new RegExp(`^[^@\\s]+@(${DIGEST_PATTERN.source.replace(/^\^|\$$/g, "")})$`);
+
+export interface TargetOutputs {
+    url: string;
+    image: string;
+}
+
+const TARGET_CONTRACT: StackOutputsContract<TargetOutputs> = {
+    role: "environment",
+    kind: "an environment stack",
+    names: ["url", "image"],
+    schema: z.object({
+        url: z.url({ protocol: /^https?$/, error: "must be the service's http(s) URL" }),
+        image: z.string().regex(IMAGE_BY_DIGEST, "must be the image the service runs by digest, <repository>@sha256:<64 lowercase hex digits>"),
+    }),
+};
+
+/** `staging` → `<project>/Pulumi.staging.yaml`. */
+export function stackFileOf(stack: string, dir = PROJECT_DIR): string {
+    return path.join(dir, `Pulumi.${stack}.yaml`);
+}
+
+/** A stack file read and validated as the stacks read it, refusing a missing file, bad config and another role. */
+function readStackFileOfRole<R extends StackConfig["role"]>(file: string, role: R, use: string): Extract<StackConfig, { role: R }> {
+    let config: StackConfig;
+    try {
+        config = loadStackConfigFile(file);
+    } catch (error) {
+        if (error instanceof ConfigError) throw new TargetError(error.message);
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new TargetError(`${file} does not exist: ${use} needs ${article(role)} ${role} stack's file`);
+        throw new TargetError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (config.role !== role) {
+        throw new TargetError(`${path.basename(file)} is ${article(config.role)} ${config.role} stack (ecs-loadlab:role: ${config.role}): ${use} needs ${article(role)} ${role} stack`);
+    }
+    return config as Extract<StackConfig, { role: R }>;
+}
+
+const article = (word: string) => (/^[aeiou]/.test(word) ? "an" : "a");
+
+/** The environment stack --target names: its file, refused unless it is an environment stack's. */
+export function readTargetStackFile(stack: string, dir = PROJECT_DIR): { stackFile: string; config: EnvironmentStackConfig } {
+    const stackFile = stackFileOf(stack, dir);
+    return { stackFile, config: readStackFileOfRole(stackFile, "environment", `--target ${stack}`) };
+}
+
+/** What the run's result records of its target: the stack file's environment and the outputs' url and image. */
+export function runTargetOf(stack: string, config: EnvironmentStackConfig, outputs: TargetOutputs): RunTarget {
+    const digest = IMAGE_BY_DIGEST.exec(outputs.image)?.[1];
+    return runTargetSchema.parse({ stack, environment: config.environment.name, url: outputs.url, image: outputs.image, digest });
+}
+
+/** Reads --target's stack file and outputs (the Pulumi CLI, or `read` in tests). */
+export async function resolveTarget(stack: string, read: StackOutputsReader, dir = PROJECT_DIR): Promise<{ target: RunTarget; stackFile: string; config: EnvironmentStackConfig }> {
+    const { stackFile, config } = readTargetStackFile(stack, dir);
+    const outputs = await readStackOutputs(stack, TARGET_CONTRACT, read);
+    return { target: runTargetOf(stack, config, outputs), stackFile, config };
+}
+
+/** The shared stack file: --shared-stack-file, else Pulumi.shared.yaml in the project. */
+export function sharedStackFileOf(given: string | undefined, dir = PROJECT_DIR): string {
+    return given ?? stackFileOf("shared", dir);
+}
+
+/**
+ * Where the verdicts of `environment` go: the evidence bucket of the shared stack the file configures, refused when
+ * that shared stack does not list the environment (the file of another project's shared stack).
+ */
+export function evidenceLocationFor(sharedStackFile: string, environment: string): { location: EvidenceLocation; shared: SharedStackConfig } {
+    const shared = readStackFileOfRole(sharedStackFile, "shared", "recording a verdict");
+    const names = shared.environments.map((candidate) => candidate.name);
+    if (!names.includes(environment)) {
+        throw new TargetError(
+            `${path.basename(sharedStackFile)} lists the environments ${names.join(", ")}, not ${environment}: pass the shared stack file of ${environment}'s registry with --shared-stack-file`,
+        );
+    }
+    const { accountId, region } = shared.aws;
+    return { location: { bucket: evidenceBucketName(accountId, region), region }, shared };
+}
