@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "./chromium";
 import { bandEdges, edgeText } from "../scripts/timeline/band";
 import { PREDICTION_ERROR_FIGURES, predictionError } from "../scripts/timeline/compare";
 import { BAND_OPACITY, CHARTS, EVENT_COLORS, ROLES, type ChartSpec, type ReportRole } from "../scripts/timeline/report/charts";
@@ -22,8 +23,6 @@ import { FIXTURE_MINUTES, FIXTURE_SCALING, HOSTILE_DETAIL, emptyTimeline, fixtur
  * the shipped dev stack under the load profile as a full-page PNG (the README's picture: npm run timeline:screenshot).
  */
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
 const VIEWPORT = { width: 1100, height: 900 };
 
 /** A series counts as drawn with at least this many opaque pixels of its colour in its chart's canvas. */
@@ -104,8 +103,7 @@ describe("timeline report (HTML, in headless Chromium)", function () {
     const contexts: BrowserContext[] = [];
 
     before(async () => {
-        assert.ok(fs.existsSync(CHROMIUM_PATH), `no browser at ${CHROMIUM_PATH}: apt-get install chromium (see .ci/run), or set CHROMIUM_PATH`);
-        browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: LAUNCH_ARGS });
+        browser = await launchChromium();
         dir = fs.mkdtempSync(path.join(tmpdir(), "timeline-report-"));
     });
     afterEach(async () => {
