@@ -140,12 +140,15 @@ describe("release evidence store", () => {
             assert.equal(missing.message, `GetObject s3://${EVIDENCE.bucket}/verdicts/staging/nothing.json: no such object (removed since it was listed?)`);
 
             bucket.objects.set("verdicts/staging/text.json", { body: "not json" });
-            assert.equal((await failure(store.verdict("verdicts/staging/text.json"))).message, `s3://${EVIDENCE.bucket}/verdicts/staging/text.json is not JSON: it is not a verdict this project wrote`);
+            assert.match(
+                (await failure(store.verdict("verdicts/staging/text.json"))).message,
+                new RegExp(`^s3://${EVIDENCE.bucket}/verdicts/staging/text\\.json is not JSON \\(.+\\): it was not written by this project's npm run loadtest`),
+            );
 
             bucket.objects.set("verdicts/staging/other.json", { body: JSON.stringify({ schemaVersion: 2 }) });
             assert.match(
                 (await failure(store.verdict("verdicts/staging/other.json"))).message,
-                new RegExp(`^s3://${EVIDENCE.bucket}/verdicts/staging/other\\.json is not a verdict this version reads \\(schemaVersion: `),
+                new RegExp(`^s3://${EVIDENCE.bucket}/verdicts/staging/other\\.json is not a verdict this version reads:\\n {2}- schemaVersion: `),
             );
         });
 

@@ -3,6 +3,7 @@
  * parts they use, checked, with the whole JSON kept (a verdict carries it unchanged). A file of another shape, an
  * older one or a single k6 run's summary, is refused naming what it lacks.
  */
+import { parseJsonText } from "../json-text";
 import { z } from "zod";
 import { RUN_ID_PATTERN } from "../../loadgen/src/contract";
 import { RUN_VERDICTS, runTargetSchema } from "../release/verdict";
@@ -68,18 +69,9 @@ export class ResultFileError extends Error {}
 const HINT = "pass the JSON file npm run loadtest wrote (k6/results/<script>-<UTC time>-distributed.json, or its --out)";
 
 export function parseResultFile(text: string, source: string): ReadResult {
-    let json: unknown;
-    try {
-        json = JSON.parse(text);
-    } catch (error) {
-        throw new ResultFileError(`${source} is not JSON (${error instanceof Error ? error.message : String(error)}): ${HINT}`);
-    }
-    const parsed = resultFileSchema.safeParse(json);
-    if (!parsed.success) {
-        const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
-        throw new ResultFileError(`${source} is not a result of npm run loadtest:\n  - ${problems.join("\n  - ")}\n${HINT}`);
-    }
-    return { json: json as Record<string, unknown>, result: parsed.data };
+    const parsed = parseJsonText(text, source, resultFileSchema, { what: "a result of npm run loadtest", hint: HINT });
+    if (!parsed.ok) throw new ResultFileError(parsed.message);
+    return { json: parsed.json as Record<string, unknown>, result: parsed.value };
 }
 
 /** Whether the run's k6 processes ran on the machine that ran the command (--local). */

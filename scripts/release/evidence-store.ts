@@ -10,6 +10,7 @@
  * to find it. The SDK's standard retries absorb throttling; every other failure is turned into a sentence naming the
  * bucket, the call and what to do.
  */
+import { parseJsonText } from "../json-text";
 import { GetObjectCommand, ListObjectsV2Command, NoSuchBucket, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { EVIDENCE_PREFIXES } from "../../stacks/shared-names";
@@ -131,18 +132,12 @@ export class EvidenceStore {
             const response = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: key }));
             return response.Body === undefined ? "" : response.Body.transformToString();
         });
-        let json: unknown;
-        try {
-            json = JSON.parse(text);
-        } catch {
-            throw new EvidenceError(`${this.uri(key)} is not JSON: it is not a ${what} this project wrote`);
-        }
-        const parsed = schema.safeParse(json);
-        if (!parsed.success) {
-            const problems = parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
-            throw new EvidenceError(`${this.uri(key)} is not a ${what} this version reads (${problems.join("; ")})`);
-        }
-        return parsed.data;
+        const parsed = parseJsonText(text, this.uri(key), schema, {
+            what: `a ${what} this version reads`,
+            hint: `it was not written by this project's ${what === "verdict" ? "npm run loadtest" : "npm run promote"}, or by an older or newer version of it`,
+        });
+        if (!parsed.ok) throw new EvidenceError(parsed.message);
+        return parsed.value;
     }
 
     private uri(key: string): string {

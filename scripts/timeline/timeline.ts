@@ -10,6 +10,7 @@
  * `notes` (what the timeline lacks, e.g. an alarm history observe could not read) after them: optional, present
  * only when there is something to say, so files written before it still read.
  */
+import { parseJsonText } from "../json-text";
 import { z } from "zod";
 import { bandSchema } from "./band";
 import { nullableNumber, rowSchema } from "./row";
@@ -109,19 +110,13 @@ export function unreadableInput(error: unknown, file: string, what: string, hint
 
 /** Parses a timeline from JSON text (`report --predicted/--observed`), naming the file and the first problems. */
 export function parseTimeline(text: string, source: string): Timeline {
-    let json: unknown;
-    try {
-        json = JSON.parse(text);
-    } catch (error) {
-        throw new InputError(`${source} is not JSON (${error instanceof Error ? error.message : String(error)}): pass a file written by timeline simulate/observe --json`);
-    }
-    const result = timelineSchema.safeParse(json);
-    if (!result.success) {
-        const problems = result.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
-        throw new InputError(`${source} is not a timeline (as timeline simulate/observe --json write it):\n  - ${problems.join("\n  - ")}`);
-    }
-    if (result.data.rows.length === 0) {
+    const result = parseJsonText(text, source, timelineSchema, {
+        what: "a timeline (as timeline simulate/observe --json write it)",
+        hint: "pass a file written by timeline simulate/observe --json",
+    });
+    if (!result.ok) throw new InputError(result.message);
+    if (result.value.rows.length === 0) {
         throw new InputError(`${source} has no rows: there is nothing to draw`);
     }
-    return result.data;
+    return result.value;
 }

@@ -8,6 +8,7 @@
  * and the evidence, one line each, so a reader can check it; null when the run cannot tell (no scale-out happened,
  * so no start-up time).
  */
+import { parseJsonText } from "../../json-text";
 import { z } from "zod";
 import { InputError } from "../timeline";
 
@@ -50,16 +51,10 @@ export type CalibratedFigure = z.infer<typeof figureSchema>;
 
 /** Parses a calibration file's text, naming the file and the first problems. */
 export function parseCalibration(text: string, source: string): Calibration {
-    let json: unknown;
-    try {
-        json = JSON.parse(text);
-    } catch (error) {
-        throw new InputError(`${source} is not JSON (${error instanceof Error ? error.message : String(error)}): pass a file written by timeline calibrate --out`);
-    }
-    const result = calibrationSchema.safeParse(json);
-    if (!result.success) {
-        const problems = result.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
-        throw new InputError(`${source} is not a calibration (as timeline calibrate --out writes it):\n  - ${problems.join("\n  - ")}`);
-    }
-    return result.data;
+    const result = parseJsonText(text, source, calibrationSchema, {
+        what: "a calibration (as timeline calibrate --out writes it)",
+        hint: "pass a file written by timeline calibrate --out",
+    });
+    if (!result.ok) throw new InputError(result.message);
+    return result.value;
 }

@@ -3,6 +3,7 @@
  * or the distributed runner writes (scripts/loadtest/report.ts resultFile: the same `run` part), and that window
  * aligned to whole metric periods, the rows of the observed timeline.
  */
+import { parseJsonText } from "../../json-text";
 import { z } from "zod";
 import { InputError } from "../timeline";
 
@@ -42,18 +43,9 @@ const SUMMARY_HINT = "pass the JSON file a k6 run of this project wrote (k6/resu
 
 /** Parses a summary file's text into the run's script and window, refusing what is not such a file. */
 export function parseRunRecord(text: string, source: string): RunRecord {
-    let json: unknown;
-    try {
-        json = JSON.parse(text);
-    } catch (error) {
-        throw new InputError(`${source} is not JSON (${error instanceof Error ? error.message : String(error)}): ${SUMMARY_HINT}`);
-    }
-    const parsed = summarySchema.safeParse(json);
-    if (!parsed.success) {
-        const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
-        throw new InputError(`${source} is not a k6 summary of this project:\n  - ${problems.join("\n  - ")}\n${SUMMARY_HINT}`);
-    }
-    const { script, startedAt, finishedAt, baseUrl } = parsed.data.run;
+    const parsed = parseJsonText(text, source, summarySchema, { what: "a k6 summary of this project", hint: SUMMARY_HINT });
+    if (!parsed.ok) throw new InputError(parsed.message);
+    const { script, startedAt, finishedAt, baseUrl } = parsed.value.run;
     const run: RunRecord = { script, startedAt: new Date(startedAt), finishedAt: new Date(finishedAt), ...(baseUrl === undefined ? {} : { baseUrl }) };
     if (!(run.finishedAt.getTime() > run.startedAt.getTime())) {
         throw new InputError(`${source}: run.finishedAt (${finishedAt}) is not after run.startedAt (${startedAt}): the run has no window to observe`);
