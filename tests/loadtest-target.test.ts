@@ -199,7 +199,7 @@ describe("npm run loadtest -- --target, end to end (fake k6; Pulumi outputs, obs
         assert.deepEqual(s3Mock.calls(), []);
     });
 
-    it("--no-record: the target in the plan and the result, nothing observed", async () => {
+    it("--no-record: the target in the plan and the result, nothing observed; merged again, the result keeps its target", async () => {
         const out = join(dir, "result.json");
         const result = await loadtest(["--local", "--tasks", "2", scenario, "--target", STAGING, "--no-record", "--out", out], { now: later });
         assert.equal(result.status, EXIT.passed, result.stderr);
@@ -208,6 +208,12 @@ describe("npm run loadtest -- --target, end to end (fake k6; Pulumi outputs, obs
         assert.deepEqual(read.run.target, EXPECTED_TARGET);
         assert.deepEqual(result.observeConnections, []);
         assert.ok(!existsSync(join(dir, "result.observed.json")));
+
+        // The manifest carries the target, so a merge from the run's objects can still be recorded.
+        const merged = join(dir, "merged.json");
+        const again = await loadtest(["merge", runDirOf(read.run.settings.runId), "--out", merged], { now: later });
+        assert.equal(again.status, EXIT.passed, again.stderr);
+        assert.deepEqual(parseResultFile(readFileSync(merged, "utf8"), merged).result.run.target, EXPECTED_TARGET);
     });
 
     it("observing that fails is said, and the run's result and status stand", async () => {

@@ -26,6 +26,13 @@ export const mergeSpecSchema = z.strictObject({
     /** Every stack of the run and its segments: a merge from one bucket knows which it does not hold. */
     stacks: z.array(z.strictObject({ stack: z.string().min(1), segments: z.array(z.number().int().min(0)) })).min(1),
     baseUrl: z.string(),
+    /**
+     * `--target`: the environment stack the run loaded and the image its service ran (scripts/release/verdict.ts
+     * RunTarget, checked there), so that a later `merge` writes a result its verdict can still be recorded from.
+     */
+    target: z
+        .strictObject({ stack: z.string(), environment: z.string(), url: z.string(), image: z.string(), digest: z.string() })
+        .optional(),
 });
 export type MergeSpec = z.infer<typeof mergeSpecSchema>;
 

@@ -342,10 +342,7 @@ async function runLoadTest(invocation: Extract<Invocation, { kind: "run" }>, con
     const groups = runGroups(plan, invocation.spot, { clients, runDir, binary, k6Version, log: (line) => reporter.print(`  ${line}`) });
     // Every group's manifest says the same of the run but its segments.
     const loadgens = plan.groups.flatMap((group) => (group.outputs ? [{ name: group.stack, outputs: group.outputs }] : []));
-    const description = describeRun(manifestFor(plan, plan.groups[0]), {
-        ...(target ? { target: target.target } : {}),
-        ...(loadgens.length > 0 ? { taskSizes: taskSizesOf(loadgens) } : {}),
-    });
+    const description = describeRun(manifestFor(plan, plan.groups[0]), loadgens.length > 0 ? { taskSizes: taskSizesOf(loadgens) } : {});
     const collector = new RunCollector(description);
     const outcome = await executeRun(plan, groups, await readFile(archivePath), (stack, result) => collector.collect(stack, result), {
         sleep: abortableSleep,

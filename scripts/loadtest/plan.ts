@@ -242,6 +242,7 @@ export function manifestFor(plan: RunPlan, group: PlanGroup): RunManifest {
             spot: plan.spot,
             stacks: plan.groups.map(({ stack, segments }) => ({ stack, segments })),
             baseUrl: plan.baseUrl,
+            ...(plan.target ? { target: plan.target } : {}),
         },
     };
 }

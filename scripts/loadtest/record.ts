@@ -69,8 +69,7 @@ export function recordableTarget(result: LoadtestResult, source: string): RunTar
     }
     if (result.run.target === undefined) {
         throw new TargetError(
-            `${source} has no run.target: record needs a run with --target <stack> (the environment, and the image its verdict is bound to); ` +
-                "a run merged again with merge lacks it too",
+            `${source} has no run.target: record needs a run with --target <stack> (the environment, and the image its verdict is bound to)`,
         );
     }
     return result.run.target;

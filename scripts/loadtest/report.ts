@@ -19,22 +19,24 @@ export interface StackTaskSize {
 }
 
 /**
- * What the report says about the run: from its manifest, the same for a run just finished and a later merge; and
- * what the command knew besides when it ran (the target) or merged (each stack's task size, from its outputs).
+ * What the report says about the run: from its manifest, the same for a run just finished and a later merge
+ * (--target's environment and image included); and what the command knew besides when it ran or merged (each
+ * stack's task size, from its outputs).
  */
 export interface RunDescription {
     runId: string;
     script: string;
     segmentCount: number;
     merge: MergeSpec;
-    /** --target's environment and image. The manifest does not carry it: a later `merge` writes a result without it. */
+    /** --target's environment and image, from the manifest. */
     target?: RunTarget;
     /** Each loadgen stack's task size, by stack name; none for a --local run. */
     taskSizes?: Record<string, StackTaskSize>;
 }
 
-export function describeRun(manifest: RunManifest, known: Pick<RunDescription, "target" | "taskSizes"> = {}): RunDescription {
-    return { runId: manifest.runId, script: manifest.script, segmentCount: manifest.segmentCount, merge: manifest.merge, ...known };
+export function describeRun(manifest: RunManifest, known: Pick<RunDescription, "taskSizes"> = {}): RunDescription {
+    const { target, ...merge } = manifest.merge;
+    return { runId: manifest.runId, script: manifest.script, segmentCount: manifest.segmentCount, merge, ...(target ? { target } : {}), ...known };
 }
 
 export interface TaskRow {
