@@ -28,7 +28,7 @@ import { jobSummary } from "../release/job-summary";
 import { RunTarget } from "../release/verdict";
 import { observeTimeline } from "../timeline/observe/observe";
 import { renderReport } from "../timeline/report/report";
-import { InputError, unreadableInput } from "../timeline/timeline";
+import { InputError, Timeline, unreadableInput } from "../timeline/timeline";
 import { Invocation, TargetRequest, USAGE, UsageError, connectionTo, parseInvocation } from "./args";
 import { BuildImageError, buildRunnerImage, runProcess, taskDefinitionAdvice } from "./build-image";
 import { ecsLauncher } from "./ecs-launcher";
@@ -51,7 +51,7 @@ import {
     recordableTarget,
 } from "./record";
 import { RunCollector, RunDescription, StackTaskSize, defaultResultPath, describeRun, formatReport, resultFile } from "./report";
-import { ReadResult, ResultFileError, parseResultFile } from "./result-file";
+import { LoadtestResult, RESULT_FILE_HINT, ReadResult, ResultFileError, parseResultFile } from "./result-file";
 import { ResultWatch } from "./results";
 import { PROJECT_DIR, StackOutputsError, StackOutputsReader, automationApiOutputs, readLoadgenOutputs } from "./stack-outputs";
 import { TargetError, evidenceLocationFor, resolveTarget, sharedStackFileOf } from "./target";
@@ -475,17 +475,6 @@ async function mergeRun(invocation: Extract<Invocation, { kind: "merge" }>, cont
     return (await writeReport(description, collector, { startedAt: new Date(0), errors }, invocation.out, context)).exit;
 }
 
-/** A result file, read and checked (bad input names the file). */
-async function readResultFile(file: string): Promise<ReadResult> {
-    let text: string;
-    try {
-        text = await readFile(file, "utf8");
-    } catch (error) {
-        throw unreadableInput(error, file, "result file", "pass the JSON file npm run loadtest wrote (k6/results/<script>-<UTC time>-distributed.json, or its --out)");
-    }
-    return parseResultFile(text, file);
-}
-
 async function readTextInput(file: string, what: string, hint: string): Promise<string> {
     try {
         return await readFile(file, "utf8");
@@ -494,7 +483,16 @@ async function readTextInput(file: string, what: string, hint: string): Promise<
     }
 }
 
-const OBSERVED_HINT = "pass the timeline a --target run wrote beside its result (<result>.observed.json), or one timeline observe --json wrote";
+/** A result file, read and checked (bad input names the file). */
+async function readResultFile(file: string): Promise<ReadResult> {
+    return parseResultFile(await readTextInput(file, "result file", RESULT_FILE_HINT), file);
+}
+
+/** --observed: the run's observed timeline, read and checked against the run. */
+async function readObservedTimeline(file: string, result: LoadtestResult): Promise<Timeline> {
+    const hint = "pass the timeline a --target run wrote beside its result (<result>.observed.json), or one timeline observe --json wrote";
+    return parseObservedTimeline(await readTextInput(file, "observed timeline", hint), file, result);
+}
 
 /** `record`: a finished --target run's verdict recorded, observed first unless its timeline is given. */
 async function recordRun(invocation: Extract<Invocation, { kind: "record" }>, context: CommandContext): Promise<number> {
@@ -506,7 +504,7 @@ async function recordRun(invocation: Extract<Invocation, { kind: "record" }>, co
     if (invocation.observedFile === undefined) {
         observation = await observeRun(invocation.resultFile, read.result, target, invocation.aws, context);
     } else {
-        const timeline = parseObservedTimeline(await readTextInput(invocation.observedFile, "observed timeline", OBSERVED_HINT), invocation.observedFile, read.result);
+        const timeline = await readObservedTimeline(invocation.observedFile, read.result);
         const html =
             invocation.htmlFile === undefined
                 ? renderReport({ observed: timeline })
@@ -523,7 +521,7 @@ async function printSummary(invocation: Extract<Invocation, { kind: "summary" }>
     const observed =
         invocation.observedFile === undefined
             ? undefined
-            : parseObservedTimeline(await readTextInput(invocation.observedFile, "observed timeline", OBSERVED_HINT), invocation.observedFile, read.result);
+            : await readObservedTimeline(invocation.observedFile, read.result);
     context.print(jobSummary(read.result, observed, invocation.reportUrl === undefined ? {} : { reportUrl: invocation.reportUrl }).trimEnd());
     return EXIT.passed;
 }

@@ -3,9 +3,9 @@
  * parts they use, checked, with the whole JSON kept (a verdict carries it unchanged). A file of another shape, an
  * older one or a single k6 run's summary, is refused naming what it lacks.
  */
-import { parseJsonText } from "../json-text";
 import { z } from "zod";
 import { RUN_ID_PATTERN } from "../../loadgen/src/contract";
+import { parseJsonText } from "../json-text";
 import { RUN_VERDICTS, runTargetSchema } from "../release/verdict";
 import { LOCAL_STACK } from "./plan";
 
@@ -66,10 +66,10 @@ export interface ReadResult {
 /** A result file that cannot be used: bad input, exit 2. */
 export class ResultFileError extends Error {}
 
-const HINT = "pass the JSON file npm run loadtest wrote (k6/results/<script>-<UTC time>-distributed.json, or its --out)";
+export const RESULT_FILE_HINT = "pass the JSON file npm run loadtest wrote (k6/results/<script>-<UTC time>-distributed.json, or its --out)";
 
 export function parseResultFile(text: string, source: string): ReadResult {
-    const parsed = parseJsonText(text, source, resultFileSchema, { what: "a result of npm run loadtest", hint: HINT });
+    const parsed = parseJsonText(text, source, resultFileSchema, { what: "a result of npm run loadtest", hint: RESULT_FILE_HINT });
     if (!parsed.ok) throw new ResultFileError(parsed.message);
     return { json: parsed.json as Record<string, unknown>, result: parsed.value };
 }

@@ -1,7 +1,8 @@
 import { EvidenceLocation, objectLinks, promotionPrefix } from "../release/evidence-store";
 import type { LoadTestEvidence } from "../release/promotion-record";
 import type { Verdict } from "../release/verdict";
-import { formatAge, formatTime, shortDigest } from "./gate";
+import { shortDigest } from "../release/verdict";
+import { formatAge, formatTime } from "./gate";
 import type { PromotionHistoryEntry } from "./history";
 import type { EnvironmentStatus, PromotionResult, ReleaseConventions, RollbackResult, TagMove } from "./promotion";
 import { RepositoryLocation, repositoryUri } from "./registry";

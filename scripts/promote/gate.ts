@@ -1,7 +1,7 @@
 import type { ReleaseConfig } from "../../config";
 import { EvidenceError, EvidenceStore, digestOfVerdictKey, runIdOfVerdictKey } from "../release/evidence-store";
 import type { LoadTestEvidence } from "../release/promotion-record";
-import type { ThresholdVerdict, Verdict } from "../release/verdict";
+import { shortDigest, type ThresholdVerdict, type Verdict } from "../release/verdict";
 import { parseCompactTime } from "./promotion";
 
 /**
@@ -54,11 +54,6 @@ export class GateRefusal extends Error {
     ) {
         super(message);
     }
-}
-
-/** `sha256:` and the digest's first 12 hex digits, as the history and the messages show it. */
-export function shortDigest(digest: string): string {
-    return digest.slice(0, "sha256:".length + 12);
 }
 
 /** A time to the second, as the messages and the history show it: `2025-03-03T12:00:00Z`. */

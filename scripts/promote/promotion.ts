@@ -1,5 +1,7 @@
 import { HISTORY_TAG_PREFIX } from "../../config";
+import { compactTimestamp } from "../../k6/lib/summary";
 import type { LoadTestEvidence } from "../release/promotion-record";
+import { DIGEST_PATTERN } from "../release/verdict";
 import { ImageManifest, ImageReference, ImageRepository, RegistryError, TaggedImage } from "./registry";
 
 /**
@@ -82,13 +84,11 @@ export interface EnvironmentStatus {
     rollbackTarget?: HistoryEntry;
 }
 
-const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 const HISTORY_TIMESTAMP_PATTERN = /^\d{8}T\d{6}Z$/;
 
 /** `history-<environment>-<YYYYMMDDTHHMMSSZ>`: sorts by time as text, and is unique per environment and second. */
 function historyTag(environment: string, at: Date): string {
-    const timestamp = at.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
-    return `${HISTORY_TAG_PREFIX}${environment}-${timestamp}`;
+    return `${HISTORY_TAG_PREFIX}${environment}-${compactTimestamp(at)}`;
 }
 
 /** The time a `YYYYMMDDTHHMMSSZ` stamp names (a history tag's or a run id's), or undefined when it is none. */

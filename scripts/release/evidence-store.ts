@@ -10,12 +10,13 @@
  * to find it. The SDK's standard retries absorb throttling; every other failure is turned into a sentence naming the
  * bucket, the call and what to do.
  */
-import { parseJsonText } from "../json-text";
 import { GetObjectCommand, ListObjectsV2Command, NoSuchBucket, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
+import { compactTimestamp } from "../../k6/lib/summary";
 import { EVIDENCE_PREFIXES } from "../../stacks/shared-names";
+import { parseJsonText } from "../json-text";
 import { PromotionRecord, promotionRecordSchema } from "./promotion-record";
-import { Verdict, verdictSchema } from "./verdict";
+import { Verdict, digestHex12, verdictSchema } from "./verdict";
 
 /** An expected failure with a message for the user. */
 export class EvidenceError extends Error {
@@ -33,7 +34,6 @@ export interface StoredKey {
     lastModified?: Date;
 }
 
-const compactTime = (at: Date) => at.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
 
 export const verdictPrefix = (environment: string, digest?: string) =>
     `${EVIDENCE_PREFIXES.verdicts}${environment}/${digest === undefined ? "" : `${digest}/`}`;
@@ -41,7 +41,7 @@ export const verdictKey = (verdict: Pick<Verdict, "target" | "runId">) => `${ver
 export const reportKeyOf = (key: string) => key.replace(/\.json$/, ".html");
 export const promotionPrefix = (environment: string) => `${EVIDENCE_PREFIXES.promotions}${environment}/`;
 export const promotionKey = (record: Pick<PromotionRecord, "environment" | "at" | "digest">) =>
-    `${promotionPrefix(record.environment)}${compactTime(new Date(record.at))}-${record.digest.slice("sha256:".length, "sha256:".length + 12)}.json`;
+    `${promotionPrefix(record.environment)}${compactTimestamp(new Date(record.at))}-${digestHex12(record.digest)}.json`;
 
 /** The digest a verdict key names (`verdicts/<environment>/<digest>/<run id>.json`). */
 export function digestOfVerdictKey(key: string): string {

@@ -16,7 +16,7 @@ import { estimateFargateCost } from "../loadtest/pricing";
 import type { LoadtestResult, ResultMetric, ResultStack } from "../loadtest/result-file";
 import { isLocalRun } from "../loadtest/result-file";
 import type { Timeline } from "../timeline/timeline";
-import type { RunVerdict } from "./verdict";
+import { type RunVerdict, shortDigest } from "./verdict";
 
 export interface JobSummaryOptions {
     /** Where the run's HTML report is published (a workflow artifact, the evidence bucket's console page). */
@@ -66,7 +66,6 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 
 const count = (value: number) => value.toLocaleString("en-US");
 const usd = (value: number) => `$${value < 10 ? value.toFixed(2) : value.toFixed(0)}`;
-const shortDigest = (digest: string) => digest.slice(0, "sha256:".length + 12);
 
 /** "2026-11-30 12:00:01" (UTC), the date left out of the end when it is the start's. */
 function utcTimes(startedAt: string, finishedAt: string): string {

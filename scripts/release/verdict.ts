@@ -11,6 +11,16 @@ export const VERDICT_SCHEMA_VERSION = 1;
 
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
+/** The digest's first 12 hex digits: what keys, messages and summaries show of it. */
+export function digestHex12(digest: string): string {
+    return digest.slice("sha256:".length, "sha256:".length + 12);
+}
+
+/** `sha256:` and the digest's first 12 hex digits. */
+export function shortDigest(digest: string): string {
+    return `sha256:${digestHex12(digest)}`;
+}
+
 const isoTime = z.iso.datetime({ offset: true });
 const digest = z.string().regex(DIGEST_PATTERN, "must be sha256: followed by 64 lowercase hex digits");
 

@@ -10,8 +10,8 @@
  * `notes` (what the timeline lacks, e.g. an alarm history observe could not read) after them: optional, present
  * only when there is something to say, so files written before it still read.
  */
-import { parseJsonText } from "../json-text";
 import { z } from "zod";
+import { parseJsonText } from "../json-text";
 import { bandSchema } from "./band";
 import { nullableNumber, rowSchema } from "./row";
 

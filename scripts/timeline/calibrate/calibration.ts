@@ -8,8 +8,8 @@
  * and the evidence, one line each, so a reader can check it; null when the run cannot tell (no scale-out happened,
  * so no start-up time).
  */
-import { parseJsonText } from "../../json-text";
 import { z } from "zod";
+import { parseJsonText } from "../../json-text";
 import { InputError } from "../timeline";
 
 const figureSchema = z.strictObject({

@@ -3,8 +3,8 @@
  * or the distributed runner writes (scripts/loadtest/report.ts resultFile: the same `run` part), and that window
  * aligned to whole metric periods, the rows of the observed timeline.
  */
-import { parseJsonText } from "../../json-text";
 import { z } from "zod";
+import { parseJsonText } from "../../json-text";
 import { InputError } from "../timeline";
 
 /** What observe takes from a summary file: the script, its window, and where it sent its requests. */
