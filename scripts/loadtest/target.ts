@@ -7,10 +7,11 @@
  */
 import * as path from "node:path";
 import { z } from "zod";
-import { ConfigError, EnvironmentStackConfig, SharedStackConfig, StackConfig, loadStackConfigFile } from "../../config";
+import type { EnvironmentStackConfig, SharedStackConfig, StackConfig } from "../../config";
 import { evidenceBucketName } from "../../stacks/shared-names";
 import { EvidenceLocation } from "../release/evidence-store";
 import { DIGEST_PATTERN, RunTarget, runTargetSchema } from "../release/verdict";
+import { StackFileWording, StackRole, article, readStackFileOfRole } from "../stack-file";
 import { PROJECT_DIR, StackOutputsContract, StackOutputsReader, readStackOutputs } from "../stack-outputs";
 
 /** A stack file or outputs that cannot be used as asked: bad input, exit 2. */
@@ -39,28 +40,20 @@ export function stackFileOf(stack: string, dir = PROJECT_DIR): string {
     return path.join(dir, `Pulumi.${stack}.yaml`);
 }
 
-/** A stack file read and validated as the stacks read it, refusing a missing file, bad config and another role. */
-function readStackFileOfRole<R extends StackConfig["role"]>(file: string, role: R, use: string): Extract<StackConfig, { role: R }> {
-    let config: StackConfig;
-    try {
-        config = loadStackConfigFile(file);
-    } catch (error) {
-        if (error instanceof ConfigError) throw new TargetError(error.message);
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new TargetError(`${file} does not exist: ${use} needs ${article(role)} ${role} stack's file`);
-        throw new TargetError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    if (config.role !== role) {
-        throw new TargetError(`${path.basename(file)} is ${article(config.role)} ${config.role} stack (ecs-loadlab:role: ${config.role}): ${use} needs ${article(role)} ${role} stack`);
-    }
-    return config as Extract<StackConfig, { role: R }>;
+/** A stack file of `role` for `use` (e.g. "--target staging"), refused as a TargetError otherwise. */
+function readStackFileFor<R extends StackRole>(file: string, role: R, use: string): Extract<StackConfig, { role: R }> {
+    const wording: StackFileWording = {
+        unreadable: (error) =>
+            error.code === "ENOENT" ? `${file} does not exist: ${use} needs ${article(role)} ${role} stack's file` : `cannot read ${file}: ${error.message}`,
+        otherRole: (other) => `${path.basename(file)} is ${article(other)} ${other} stack (ecs-loadlab:role: ${other}): ${use} needs ${article(role)} ${role} stack`,
+    };
+    return readStackFileOfRole(file, role, wording, (message) => new TargetError(message));
 }
-
-const article = (word: string) => (/^[aeiou]/.test(word) ? "an" : "a");
 
 /** The environment stack --target names: its file, refused unless it is an environment stack's. */
 export function readTargetStackFile(stack: string, dir = PROJECT_DIR): { stackFile: string; config: EnvironmentStackConfig } {
     const stackFile = stackFileOf(stack, dir);
-    return { stackFile, config: readStackFileOfRole(stackFile, "environment", `--target ${stack}`) };
+    return { stackFile, config: readStackFileFor(stackFile, "environment", `--target ${stack}`) };
 }
 
 /** What the run's result records of its target: the stack file's environment and the outputs' url and image. */
@@ -86,7 +79,7 @@ export function sharedStackFileOf(given: string | undefined, dir = PROJECT_DIR):
  * that shared stack does not list the environment (the file of another project's shared stack).
  */
 export function evidenceLocationFor(sharedStackFile: string, environment: string): { location: EvidenceLocation; shared: SharedStackConfig } {
-    const shared = readStackFileOfRole(sharedStackFile, "shared", "recording a verdict");
+    const shared = readStackFileFor(sharedStackFile, "shared", "recording a verdict");
     const names = shared.environments.map((candidate) => candidate.name);
     if (!names.includes(environment)) {
         throw new TargetError(

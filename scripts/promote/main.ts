@@ -3,11 +3,12 @@ import { parseArgs } from "node:util";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
-import { ConfigError, SharedStackConfig, loadStackConfigFile } from "../../config";
+import { ConfigError, SharedStackConfig } from "../../config";
 import { evidenceBucketName } from "../../stacks/shared-names";
 import { Connection, clientConfig, roleArnProblem } from "../aws-connection";
 import { EvidenceError, EvidenceLocation, EvidenceStore, objectLinks, promotionKey } from "../release/evidence-store";
 import { callerArn } from "../release/identity";
+import { StackFileWording, article, readStackFileOfRole } from "../stack-file";
 import { PROMOTION_RECORD_SCHEMA_VERSION, PromotionRecord } from "../release/promotion-record";
 import {
     FormattedResult,
@@ -199,17 +200,11 @@ function checkWithoutLoadTest(command: Extract<Command, { kind: "promote" }>, sh
 }
 
 function loadSharedStack(stackFile: string): SharedStackConfig {
-    let config;
-    try {
-        config = loadStackConfigFile(stackFile);
-    } catch (error) {
-        if (error instanceof Error && "code" in error) throw new RegistryError(`cannot read the shared stack file: ${error.message}`);
-        throw error;
-    }
-    if (config.role !== "shared") {
-        throw new RegistryError(`${stackFile} is an ${config.role} stack file: give the shared stack's file (--stack-file Pulumi.shared.yaml)`);
-    }
-    return config;
+    const wording: StackFileWording = {
+        unreadable: (error) => `cannot read the shared stack file: ${error.message}`,
+        otherRole: (role) => `${stackFile} is ${article(role)} ${role} stack file: give the shared stack's file (--stack-file Pulumi.shared.yaml)`,
+    };
+    return readStackFileOfRole(stackFile, "shared", wording, (message) => new RegistryError(message));
 }
 
 function createAwsClients(connection: Connection): AwsClients {

@@ -1,24 +1,19 @@
 /** The environment stack file both `timeline simulate` and `timeline observe` start from. */
 import * as path from "node:path";
-import { ConfigError, EnvironmentStackConfig, loadStackConfigFile } from "../../config";
+import type { EnvironmentStackConfig } from "../../config";
+import { StackFileWording, readStackFileOfRole } from "../stack-file";
 import { InputError } from "./timeline";
 
 /** The stack file as the stacks read it, refusing a missing file, an invalid config and other roles. */
 export function readEnvironmentStack(file: string): EnvironmentStackConfig {
-    let config;
-    try {
-        config = loadStackConfigFile(file);
-    } catch (error) {
-        if (error instanceof ConfigError) throw new InputError(error.message);
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-            throw new InputError(`stack file ${file} does not exist: pass an environment stack file, e.g. --stack Pulumi.dev.yaml`);
-        }
-        throw new InputError(`cannot read stack file ${file}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    if (config.role !== "environment") {
-        throw new InputError(`${file} is a ${config.role} stack (ecs-loadlab:role: ${config.role}): timelines are for environment stacks, e.g. Pulumi.dev.yaml`);
-    }
-    return config;
+    const wording: StackFileWording = {
+        unreadable: (error) =>
+            error.code === "ENOENT"
+                ? `stack file ${file} does not exist: pass an environment stack file, e.g. --stack Pulumi.dev.yaml`
+                : `cannot read stack file ${file}: ${error.message}`,
+        otherRole: (role) => `${file} is a ${role} stack (ecs-loadlab:role: ${role}): timelines are for environment stacks, e.g. Pulumi.dev.yaml`,
+    };
+    return readStackFileOfRole(file, "environment", wording, (message) => new InputError(message));
 }
 
 /** `Pulumi.dev.yaml` → `dev`: the Pulumi stack a stack file configures. */
