@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import { LoadgenStackOutputs } from "../loadgen/src/contract";
 import { manifestSchema } from "../loadgen/src/protocol";
-import { DEFAULT_CONFIRM_ABOVE_USD, Invocation, UsageError, parseInvocation } from "../scripts/loadtest/args";
+import { DEFAULT_CONFIRM_ABOVE_USD, Invocation, parseInvocation } from "../scripts/loadtest/args";
+import { Refusal, itRefusesEach } from "./loadtest-args-fixture";
 import { PlanInput, RunPlan, START_OVERHEAD_SECONDS, formatPlan, manifestFor, maxRunSeconds, planRun, splitSegments } from "../scripts/loadtest/plan";
 import { FARGATE_PRICES_AS_OF, estimateFargateCost } from "../scripts/loadtest/pricing";
 import { LOADGEN_OUTPUTS, LOADGEN_OUTPUTS_FRANKFURT } from "./loadtest-stack-fixture";
@@ -70,7 +71,7 @@ describe("npm run loadtest: the command line (args.ts)", () => {
 
     const SCRIPT = "k6/load.ts";
     const run = (...rest: string[]) => ["--stack", "loadgen", "--tasks", "2", SCRIPT, ...rest];
-    const refusals: [string[], string | RegExp][] = [
+    const refusals: Refusal[] = [
         [run("--bogus"), "Unknown option '--bogus'"],
         [["--stack", "loadgen", "--tasks", "2"], "name the k6 script to run, e.g. k6/load.ts"],
         [run("k6/stress.ts"), 'one script at a time, not "k6/load.ts k6/stress.ts"'],
@@ -110,19 +111,7 @@ describe("npm run loadtest: the command line (args.ts)", () => {
         [["build-image", "--stack", "loadgen", SCRIPT], `build-image takes no other arguments, not "${SCRIPT}"`],
         [["build-image", "--stack", "loadgen", "--tasks", "2", "--spot", "-e", "A=1"], "build-image does not take --tasks, --spot, --env"],
     ];
-    for (const [argv, message] of refusals) {
-        it(`refuses ${JSON.stringify(argv.join(" "))}`, () => {
-            assert.throws(
-                () => parseInvocation(argv),
-                (error: unknown) => {
-                    assert.ok(error instanceof UsageError);
-                    if (typeof message === "string") assert.equal(error.message, message);
-                    else assert.match(error.message, message);
-                    return true;
-                },
-            );
-        });
-    }
+    itRefusesEach(refusals);
 });
 
 describe("npm run loadtest: the plan (plan.ts)", () => {

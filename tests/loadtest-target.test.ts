@@ -9,7 +9,8 @@ import { GetServiceQuotaCommand } from "@aws-sdk/client-service-quotas";
 import { LoadgenStackOutputs } from "../loadgen/src/contract";
 import { runnerImageTag } from "../loadgen/src/image";
 import { mockedS3Client, s3Mock } from "../loadgen/test/s3-fixture";
-import { Invocation, UsageError, parseInvocation } from "../scripts/loadtest/args";
+import { Invocation, parseInvocation } from "../scripts/loadtest/args";
+import { Refusal, itRefusesEach } from "./loadtest-args-fixture";
 import { EXIT, main } from "../scripts/loadtest/main";
 import { formatPlan, planRun } from "../scripts/loadtest/plan";
 import { parseResultFile } from "../scripts/loadtest/result-file";
@@ -66,7 +67,7 @@ describe("npm run loadtest -- --target: the command line (args.ts)", () => {
     ];
     for (const [what, argv, invocation] of cases) it(what, () => assert.deepEqual(parseInvocation(argv), invocation));
 
-    const refusals: [string[], string | RegExp][] = [
+    const refusals: Refusal[] = [
         [[...base, "--target", "staging", "-e", "BASE_URL=https://other.example.com"], /^--target staging sets BASE_URL to the stack's url output, the URL whose image the verdict is bound to: leave out -e BASE_URL/],
         [[...base, "--no-record"], "--no-record goes with --target <environment stack>: a run without one records nothing"],
         [[...base, "--shared-stack-file", "s.yaml"], "--shared-stack-file goes with --target <environment stack>: a run without one records nothing"],
@@ -83,19 +84,7 @@ describe("npm run loadtest -- --target: the command line (args.ts)", () => {
         [["summary", "r.json", "--report-url", "javascript:alert(1)"], /^--report-url must be an http\(s\) URL/],
         [["summary", "r.json", "--role-arn", STAGING_ROLE], "summary does not take --role-arn"],
     ];
-    for (const [argv, message] of refusals) {
-        it(`refuses ${JSON.stringify(argv.join(" "))}`, () => {
-            assert.throws(
-                () => parseInvocation(argv),
-                (error: unknown) => {
-                    assert.ok(error instanceof UsageError);
-                    if (typeof message === "string") assert.equal(error.message, message);
-                    else assert.match(error.message, message);
-                    return true;
-                },
-            );
-        });
-    }
+    itRefusesEach(refusals);
 });
 
 describe("npm run loadtest -- --target: the environment's url and image from its stack (target.ts)", () => {
