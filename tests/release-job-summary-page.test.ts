@@ -10,9 +10,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { marked } from "marked";
-import type { Browser } from "playwright-core";
 import { jobSummary } from "../scripts/release/job-summary";
-import { launchChromium } from "./chromium";
+import { describeInBrowser } from "./chromium";
 import { FIXTURES_DIR, fixtureResult, fixtureTimeline } from "./loadtest-target-fixture";
 
 function summaryPage(markdown: string, jobName: string): string {
@@ -22,17 +21,13 @@ function summaryPage(markdown: string, jobName: string): string {
 <body><div class="summary"><header>${jobName} summary</header><div class="markdown-body">${body}</div></div></body></html>`;
 }
 
-describe("the job summary in a page, as GitHub renders it", function () {
-    this.timeout(20_000);
-    let browser: Browser;
+describeInBrowser("the job summary in a page, as GitHub renders it", (browser) => {
     let dir: string;
 
-    before(async () => {
-        browser = await launchChromium();
+    before(() => {
         dir = fs.mkdtempSync(path.join(tmpdir(), "job-summary-"));
     });
-    after(async () => {
-        await browser?.close();
+    after(() => {
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
@@ -41,7 +36,7 @@ describe("the job summary in a page, as GitHub renders it", function () {
         const markdown = jobSummary(result, fixtureTimeline(), { reportUrl: "https://github.com/my-org/ecs-loadlab/actions/runs/1/artifacts/2" });
         const file = path.join(dir, "summary.html");
         fs.writeFileSync(file, summaryPage(markdown, "load test of staging (k6/load.ts)"));
-        const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, deviceScaleFactor: 1 });
+        const context = await browser().newContext({ viewport: { width: 1000, height: 800 }, deviceScaleFactor: 1 });
         const requests: string[] = [];
         context.on("request", (request) => requests.push(request.url()));
         const page = await context.newPage();
@@ -75,4 +70,4 @@ describe("the job summary in a page, as GitHub renders it", function () {
         }
         await context.close();
     });
-});
+}, "JOB_SUMMARY_SCREENSHOT");

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { launchChromium } from "./chromium";
+import type { BrowserContext, Page } from "playwright-core";
+import { describeInBrowser } from "./chromium";
 import { bandEdges, edgeText } from "../scripts/timeline/band";
 import { PREDICTION_ERROR_FIGURES, predictionError } from "../scripts/timeline/compare";
 import { BAND_OPACITY, CHARTS, EVENT_COLORS, ROLES, type ChartSpec, type ReportRole } from "../scripts/timeline/report/charts";
@@ -16,8 +16,8 @@ import { stackFilePath } from "./environment-fixtures";
 import { FIXTURE_MINUTES, FIXTURE_SCALING, HOSTILE_DETAIL, emptyTimeline, fixtureBanded, fixtureCalibrated, fixturePair, fixtureTimeline } from "./timeline-fixtures";
 
 /**
- * `timeline report`, tested where it is read: the HTML file opened from disk in headless Chromium (Debian's package,
- * or whatever CHROMIUM_PATH names), driven by playwright-core. Each report must load nothing but itself, log no
+ * `timeline report`, tested where it is read: the HTML file opened from disk in headless Chromium (the one
+ * tests/chromium.ts finds), driven by playwright-core. Each report must load nothing but itself, log no
  * error, and draw every series of every chart (counted in the canvas pixels of the series' own colour), its
  * threshold and capacity lines, and a marker per event. TIMELINE_SCREENSHOT=<file.png> also writes the report of
  * the shipped dev stack under the load profile as a full-page PNG (the README's picture: npm run timeline:screenshot).
@@ -96,21 +96,17 @@ function expectedSeries(chart: ChartSpec, drawn: Drawn[]) {
 
 const eventsOf = (timeline: Timeline, kind: TimelineEventKind) => timeline.events.filter((event) => event.kind === kind);
 
-describe("timeline report (HTML, in headless Chromium)", function () {
-    this.timeout(20_000);
-    let browser: Browser;
+describeInBrowser("timeline report (HTML, in headless Chromium)", (browser) => {
     let dir: string;
     const contexts: BrowserContext[] = [];
 
-    before(async () => {
-        browser = await launchChromium();
+    before(() => {
         dir = fs.mkdtempSync(path.join(tmpdir(), "timeline-report-"));
     });
     afterEach(async () => {
         await Promise.all(contexts.splice(0).map((context) => context.close()));
     });
-    after(async () => {
-        await browser?.close();
+    after(() => {
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
@@ -120,7 +116,7 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         const file = path.join(dir, `${name}.html`);
         fs.writeFileSync(file, html);
         const url = pathToFileURL(file).href;
-        const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+        const context = await browser().newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
         contexts.push(context);
         const page = await context.newPage();
         const problems: string[] = [];
@@ -482,7 +478,7 @@ describe("timeline report (HTML, in headless Chromium)", function () {
         await assert.rejects(assertSeriesDrawn(page, [{ role: "predicted", timeline: fixtureTimeline("predicted") }]), assert.AssertionError);
         await assert.rejects(assertBandsDrawn(page, ["predicted"]), assert.AssertionError, "nor by a band that is not there");
     });
-});
+}, "TIMELINE_SCREENSHOT");
 
 describe("timeline report (HTML text)", () => {
     it("embeds JSON no string in it can break out of", () => {
