@@ -4,7 +4,7 @@
  */
 import { ConfigError, loadConfig, type ServiceConfig } from "./config.js";
 import { createLogger } from "./logger.js";
-import { startService } from "./service.js";
+import { ListenError, startService, type RunningService } from "./service.js";
 
 let config: ServiceConfig;
 try {
@@ -26,7 +26,14 @@ process.on("unhandledRejection", (err) => {
   process.exit(1);
 });
 
-const service = await startService(config, logger);
+let service: RunningService;
+try {
+  service = await startService(config, logger);
+} catch (err) {
+  if (!(err instanceof ListenError)) throw err;
+  process.stderr.write(`prime-counter: ${err.message}\n`);
+  process.exit(1);
+}
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {

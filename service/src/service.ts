@@ -30,14 +30,35 @@ export interface RunningService {
  * Writes one EMF line a minute (src/emf.ts) through the logger, so that the lines share stdout with
  * the logs, in order; its own level keeps them coming when LOG_LEVEL quiets the logs.
  */
-function startRequestMetrics(target: MetricsTarget, pool: PrimePool, logger: Logger): RequestMetrics {
+function requestMetrics(target: MetricsTarget, pool: PrimePool, logger: Logger): RequestMetrics {
   const metricsLog = logger.child({}, { level: "info" });
-  const metrics = new RequestMetrics({
+  return new RequestMetrics({
     takeQueuePeak: pool.takeQueuePeak,
     emit: (stats) => metricsLog.info(emfDocument(stats, target), "metrics"),
   });
-  metrics.start();
-  return metrics;
+}
+
+/** The service could not listen where it was told to; the message says what to change. */
+export class ListenError extends Error {
+  override readonly name = "ListenError";
+}
+
+/** Node's listen errors a user causes, in their terms (the others stay as they are). */
+function listenError(err: NodeJS.ErrnoException, config: ServiceConfig): Error {
+  const address = config.host === undefined ? `port ${config.port}` : `${config.host} port ${config.port}`;
+  const otherPort = config.port === 65_535 ? 8000 : config.port + 1;
+  switch (err.code) {
+    case "EADDRINUSE":
+      return new ListenError(
+        `${address} is already in use (another \`npm start\`?): stop the process that holds it (\`lsof -i :${config.port}\` names it), or choose another port, e.g. PORT=${otherPort} npm start`,
+      );
+    case "EACCES":
+      return new ListenError(`no permission to listen on ${address} (ports below 1024 need privileges): choose another port, e.g. PORT=8000 npm start`);
+    case "EADDRNOTAVAIL":
+      return new ListenError(`HOST=${config.host} is not an address of this machine: unset HOST to listen on every interface, or give one of its addresses, e.g. HOST=127.0.0.1`);
+    default:
+      return err;
+  }
 }
 
 export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
@@ -49,7 +70,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
   });
   const { nice } = await pool.ready;
   if ("notApplied" in nice) logger.warn({ workerNice: config.workerNice, reason: nice.notApplied }, "worker threads run at normal priority");
-  const metrics = config.metrics && startRequestMetrics(config.metrics, pool, logger);
+  const metrics = config.metrics && requestMetrics(config.metrics, pool, logger);
   const app = createApp(config, { countPrimes: pool.countPrimes, logger, metrics });
   const handle = getRequestListener(app.fetch);
 
@@ -69,13 +90,19 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = Math.max(server.requestTimeout, config.headersTimeoutMs + 1_000);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ port: config.port, host: config.host }, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ port: config.port, host: config.host }, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await pool.destroy();
+    throw listenError(err as NodeJS.ErrnoException, config);
+  }
+  metrics?.start();
   const port = (server.address() as AddressInfo).port;
   logger.info(
     {

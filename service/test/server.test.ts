@@ -248,6 +248,18 @@ describe("service: real server on 127.0.0.1 (dist/server.js)", function () {
     });
   });
 
+  it("refuses a port already in use in one line naming the port and how to choose another, and stops its workers", async () => {
+    const first = await start({ WORKERS: "1" });
+    const second = ServerProcess.spawn({ WORKERS: "1", PORT: String(first.port) });
+    assert.equal(await second.exitCode(), 1);
+    assert.equal(
+      second.stderr,
+      `prime-counter: 127.0.0.1 port ${first.port} is already in use (another \`npm start\`?): stop the process that holds it ` +
+        `(\`lsof -i :${first.port}\` names it), or choose another port, e.g. PORT=${first.port + 1} npm start\n`,
+    );
+    assert.deepEqual(second.logs, []);
+  });
+
   it("refuses to start on a bad environment variable, naming it", async () => {
     const server = ServerProcess.spawn({ WORKERS: "lots", MAX_QUEUE: "-1" });
     assert.equal(await server.exitCode(), 1);
