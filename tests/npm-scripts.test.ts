@@ -1,10 +1,14 @@
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.join(__dirname, "..");
+/** npm's own entry file, as `npm` runs it (npm sets npm_execpath for the scripts it runs, mocha's among them). */
+const NPM_CLI = process.env.npm_execpath ?? path.join(path.dirname(process.execPath), "..", "lib", "node_modules", "npm", "bin", "npm-cli.js");
 
 async function freePort(): Promise<number> {
     const server = net.createServer().listen(0, "127.0.0.1");
@@ -63,5 +67,47 @@ describe("npm start (the root package's script)", function () {
         } finally {
             npm.kill("SIGKILL");
         }
+    });
+});
+
+/** npm run smoke | load | stress, with a `k6` on PATH that prints the arguments it was given. */
+describe("npm run smoke, load and stress (the shipped k6 runs)", function () {
+    this.timeout(20_000);
+    let dir: string;
+    /** A PATH of node, npm and sh only, so that a k6 installed on this machine is not found. */
+    let bare: string;
+    let fakeK6: string;
+    before(() => {
+        dir = fs.mkdtempSync(path.join(tmpdir(), "npm-k6-"));
+        bare = path.join(dir, "bare");
+        fakeK6 = path.join(dir, "fake");
+        fs.mkdirSync(bare);
+        fs.mkdirSync(fakeK6);
+        fs.symlinkSync("/bin/sh", path.join(bare, "sh"));
+        fs.symlinkSync(process.execPath, path.join(bare, "node"));
+        fs.writeFileSync(path.join(fakeK6, "k6"), '#!/bin/sh\nprintf "%s|" "$@"\n');
+        fs.chmodSync(path.join(fakeK6, "k6"), 0o755);
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const npmRun = (script: string, args: string[], withK6: boolean) =>
+        spawnSync(process.execPath, [NPM_CLI, "run", "--silent", script, "--", ...args], {
+            cwd: ROOT,
+            encoding: "utf8",
+            env: { ...process.env, PATH: [...(withK6 ? [fakeK6] : []), bare].join(path.delimiter) },
+        });
+
+    it("runs k6 on the script with the -e options first, as k6's docs write them", () => {
+        for (const script of ["smoke", "load", "stress"]) {
+            const run = npmRun(script, ["-e", "BASE_URL=http://127.0.0.1:8001", "-e", "DURATION=2m"], true);
+            assert.equal(run.status, 0, run.stderr);
+            assert.equal(run.stdout, `run|-e|BASE_URL=http://127.0.0.1:8001|-e|DURATION=2m|k6/${script}.ts|`);
+        }
+    });
+
+    it("without k6 on PATH, says so and where to get it", () => {
+        const run = npmRun("smoke", [], false);
+        assert.equal(run.status, 127);
+        assert.match(run.stderr, /^k6 is not on PATH: install k6 v2 \(https:\/\/grafana\.com\/docs\/k6\/latest\/set-up\/install-k6\/\)/);
     });
 });
