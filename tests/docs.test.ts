@@ -5,6 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { isConfigKey } from "../config";
 import { estimateFargateCost } from "../scripts/loadtest/pricing";
 import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, stackFilePath, stackName } from "./environment-fixtures";
+import { codeBlocks, shellWords } from "./markdown";
 
 /**
  * The README and docs/ stay honest: every relative link and anchor resolves, every page is on the README's map
@@ -55,15 +56,6 @@ function withoutFences(markdown: string): string {
 /** What renders as prose: no fenced code blocks, no inline code spans. */
 function withoutCode(markdown: string): string {
     return withoutFences(markdown).replace(/(`+)[^\n]*?\1/g, "");
-}
-
-/** The fenced code blocks of a page with their info string's language. */
-function codeBlocks(markdown: string): { language: string; code: string }[] {
-    const blocks: { language: string; code: string }[] = [];
-    for (const match of markdown.matchAll(/^ {0,3}(`{3,}|~{3,})([^\n`]*)\n([\s\S]*?)^ {0,3}\1[`~]*[ \t]*$/gm)) {
-        blocks.push({ language: match[2].trim().split(/\s+/)[0] ?? "", code: match[3] });
-    }
-    return blocks;
 }
 
 /** GitHub's anchor for a heading's text: lowercase, punctuation dropped except - and _, spaces to dashes. */
@@ -181,16 +173,6 @@ function stackFiles(text: string): string[] {
 }
 
 const unique = <T>(items: T[]) => [...new Set(items)];
-
-/** A shell line's words, quotes removed, up to an unquoted `#`: `a "b c" 'd' # e` → `a`, `b c`, `d`. */
-function shellWords(line: string): string[] {
-    const words: string[] = [];
-    for (const match of line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) {
-        if (match[3]?.startsWith("#")) break;
-        words.push(match[1] ?? match[2] ?? match[3]);
-    }
-    return words;
-}
 
 const SHELL_SEPARATORS = new Set(["&&", "||", ";", "|"]);
 
