@@ -13,7 +13,7 @@
  */
 import { sleep } from "k6";
 import type { Options } from "k6/options";
-import { checkCountPrime, getCountPrime } from "./api.ts";
+import { checkCountPrime, getCountPrime, requireTarget } from "./api.ts";
 import { readCloudOptions } from "./lib/cloud.ts";
 import { envReader, readBaseUrl } from "./lib/env.ts";
 import { pickLimit, readLimitRange } from "./lib/limits.ts";
@@ -34,6 +34,10 @@ export const options: Options = {
   summaryTrendStats: SUMMARY_TREND_STATS,
   cloud: readCloudOptions(env, "load"),
 };
+
+export function setup(): void {
+  requireTarget(baseUrl);
+}
 
 export default function (): void {
   const limit = pickLimit(limits);

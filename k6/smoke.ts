@@ -11,7 +11,7 @@
  */
 import { sleep } from "k6";
 import type { Options } from "k6/options";
-import { checkCountPrime, checkHealth, checkInvalidLimit, getCountPrime } from "./api.ts";
+import { checkCountPrime, checkHealth, checkInvalidLimit, getCountPrime, requireTarget } from "./api.ts";
 import { readCloudOptions } from "./lib/cloud.ts";
 import { envReader, readBaseUrl } from "./lib/env.ts";
 import { KNOWN_PRIME_COUNTS } from "./lib/limits.ts";
@@ -31,6 +31,10 @@ export const options: Options = {
   summaryTrendStats: SUMMARY_TREND_STATS,
   cloud: readCloudOptions(env, "smoke"),
 };
+
+export function setup(): void {
+  requireTarget(baseUrl);
+}
 
 export default function (): void {
   checkHealth(baseUrl);

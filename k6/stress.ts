@@ -13,7 +13,7 @@
  * MAX_DROPPED_RATE, SUMMARY_PATH, and for the cloud K6_CLOUD_PROJECT_ID, CLOUD_TEST_NAME, LOAD_ZONES.
  */
 import type { Options } from "k6/options";
-import { countPrimeUnderStress } from "./api.ts";
+import { countPrimeUnderStress, requireTarget } from "./api.ts";
 import { readCloudOptions } from "./lib/cloud.ts";
 import { envReader, readBaseUrl } from "./lib/env.ts";
 import { pickLimit, readLimitRange } from "./lib/limits.ts";
@@ -35,6 +35,10 @@ export const options: Options = {
   summaryTrendStats: SUMMARY_TREND_STATS,
   cloud: readCloudOptions(env, "stress"),
 };
+
+export function setup(): void {
+  requireTarget(baseUrl);
+}
 
 export default function (): void {
   countPrimeUnderStress(baseUrl, pickLimit(limits), STRESS_REQUEST_TIMEOUT);

@@ -1,7 +1,8 @@
 /**
  * Runs the k6 entry scripts in Node with the k6 modules replaced by small fakes, and a fake service
- * behind the fake `http.get`: init code (options from -e), iterations (URLs, tags, checks) and
- * handleSummary run for real. No k6 binary needed; the fakes model only what the scripts use.
+ * behind the fake `http.get`: init code (options from -e), setup() (the target check), iterations
+ * (URLs, tags, checks) and handleSummary run for real. No k6 binary needed; the fakes model only
+ * what the scripts use.
  */
 import assert from "node:assert/strict";
 import Module, { createRequire } from "node:module";
@@ -18,6 +19,8 @@ interface Call {
 
 interface FakeResponse {
   status: number;
+  /** k6's error text for a request that got no answer (status 0); empty otherwise. */
+  error: string;
   headers: { [name: string]: string };
   json(): unknown;
 }
@@ -27,14 +30,29 @@ const PRIMES_BELOW = primesBelowTable(500_000);
 
 const respond = (status: number, body: unknown, headers: { [name: string]: string } = {}): FakeResponse => ({
   status,
+  error: "",
   headers,
   json: () => body,
 });
 
+/** What k6 returns when nothing listens on the port (lib/netext/httpext/error_codes.go, tcpDialRefusedErrorCodeMsg). */
+const REFUSED: FakeResponse = {
+  status: 0,
+  error: "dial: connection refused",
+  headers: {},
+  json: () => {
+    throw new Error("no body");
+  },
+};
+
+/** How the fake service behaves: as documented, counting wrong, shedding every request, stopped, or unhealthy. */
+type Behaviour = "correct" | "off-by-one" | "overloaded" | "down" | "unhealthy";
+
 /** The service as docs/service.md describes it; `behaviour` lets a test break it. */
-function fakeService(url: string, behaviour: "correct" | "off-by-one" | "overloaded"): FakeResponse {
+function fakeService(url: string, behaviour: Behaviour): FakeResponse {
+  if (behaviour === "down") return REFUSED;
   const { pathname } = new URL(url);
-  if (pathname === "/api/health") return respond(200, { status: "ok" });
+  if (pathname === "/api/health") return behaviour === "unhealthy" ? respond(503, { status: "starting" }) : respond(200, { status: "ok" });
   const match = /^\/api\/count-prime\/(\d+)$/.exec(pathname);
   if (match === null) return respond(400, { error: "limit must be an integer" });
   if (behaviour === "overloaded") return respond(503, { error: "busy" }, { "Retry-After": "1" });
@@ -45,12 +63,12 @@ function fakeService(url: string, behaviour: "correct" | "off-by-one" | "overloa
 
 /** The fake k6 runtime: records requests, checks, sleeps and metric samples. */
 const runtime = {
-  behaviour: "correct" as "correct" | "off-by-one" | "overloaded",
+  behaviour: "correct" as Behaviour,
   calls: [] as Call[],
   checks: new Map<string, { passes: number; fails: number }>(),
   sleeps: [] as number[],
   samples: new Map<string, Array<number | boolean>>(),
-  reset(behaviour: "correct" | "off-by-one" | "overloaded" = "correct") {
+  reset(behaviour: Behaviour = "correct") {
     this.behaviour = behaviour;
     this.calls = [];
     this.checks = new Map();
@@ -84,6 +102,17 @@ const http = {
   expectedStatuses: (...statuses: number[]) => ({ expectedStatuses: statuses }),
 };
 
+/** What exec.test.abort() does in k6: interrupts the script where it stands, with the reason. */
+class TestAborted extends Error {}
+
+const execution = {
+  test: {
+    abort(reason?: string): never {
+      throw new TestAborted(reason);
+    },
+  },
+};
+
 class Rate {
   readonly name: string;
   constructor(name: string) {
@@ -98,6 +127,7 @@ class Rate {
 const STUBS: { [specifier: string]: object } = {
   k6: { __esModule: true, default: k6, ...k6 },
   "k6/http": { __esModule: true, default: http, ...http },
+  "k6/execution": { __esModule: true, default: execution, ...execution },
   "k6/metrics": { __esModule: true, Rate },
 };
 
@@ -129,6 +159,7 @@ describe("k6 harness", () => {
       cloud: { name: string };
       summaryTrendStats: string[];
     };
+    setup: () => void;
     default: () => void;
     handleSummary: (data: object) => { [destination: string]: string };
   }
@@ -155,6 +186,51 @@ describe("k6 harness", () => {
 
   const failedChecks = () => [...runtime.checks].filter(([, tally]) => tally.fails > 0).map(([name]) => name);
 
+  describe("setup(): the target is checked once before any load", () => {
+    /** Runs setup() and returns the reason it aborted the run with, or undefined when it did not. */
+    function abortReason(script: Script): string | undefined {
+      try {
+        script.setup();
+        return undefined;
+      } catch (error) {
+        if (error instanceof TestAborted) return error.message;
+        throw error;
+      }
+    }
+
+    for (const name of ["smoke.ts", "load.ts", "stress.ts"]) {
+      it(`${name}: one GET /api/health, tagged setup-probe, out of http_req_failed, 10 s at most; an answering service lets the run start`, () => {
+        runtime.reset();
+        assert.equal(abortReason(loadScript(name)), undefined);
+        assert.equal(runtime.calls.length, 1);
+        const [{ url, params }] = runtime.calls;
+        assert.equal(url, "http://localhost:8000/api/health");
+        assert.deepEqual(params.tags, { name: "setup-probe" });
+        assert.equal(params.responseCallback, null);
+        assert.equal(params.timeout, "10s");
+        assert.deepEqual([...runtime.checks.keys()], [], "the probe adds no check");
+      });
+
+      it(`${name}: a stopped local service aborts the run with one line naming the URL, the error and npm start`, () => {
+        runtime.reset("down");
+        const reason = abortReason(loadScript(name));
+        assert.equal(
+          reason,
+          "GET http://localhost:8000/api/health got no answer (dial: connection refused), so no load was sent: " +
+            "start the service with `npm start`, or point the run at a running one with -e BASE_URL=<url>",
+        );
+        assert.equal(runtime.calls.length, 1, "nothing else was asked");
+      });
+
+      it(`${name}: a remote target that answers 503 aborts the run, pointing at BASE_URL`, () => {
+        runtime.reset("unhealthy");
+        const reason = abortReason(loadScript(name, { BASE_URL: "https://dev.example.com" }));
+        assert.match(reason ?? "", /^GET https:\/\/dev\.example\.com\/api\/health answered 503 instead of 200, so no load was sent: check -e BASE_URL=https:\/\/dev\.example\.com \(/);
+        assert.doesNotMatch(reason ?? "", /npm start|\n/);
+      });
+    }
+  });
+
   describe("load.ts", () => {
     beforeEach(() => runtime.reset());
 
@@ -164,7 +240,12 @@ describe("k6 harness", () => {
         { duration: "320s", target: 80 },
         { duration: "3280s", target: 80 },
       ]);
-      assert.deepEqual(Object.keys(script.options.thresholds).sort(), ["checks", "http_req_duration{name:count-prime}", "http_req_failed"]);
+      assert.deepEqual(Object.keys(script.options.thresholds).sort(), [
+        "checks",
+        "http_req_duration{name:count-prime,expected_response:true}",
+        "http_req_failed",
+        "http_reqs{name:count-prime,expected_response:true}",
+      ]);
       assert.equal(script.options.cloud.name, "ecs-loadlab load");
       assert.ok(script.options.summaryTrendStats.includes("p(99)"));
     });

@@ -66,9 +66,9 @@ describe("k6 scripts: what k6 can load", () => {
   }
 
   for (const script of ENTRY_SCRIPTS) {
-    it(`${script}: exports options, a default function and handleSummary`, () => {
+    it(`${script}: exports options, setup (the target check), a default function and handleSummary`, () => {
       const names = exportedNames(parse(path.join(K6_DIR, script)));
-      for (const name of ["options", "default", "handleSummary"]) assert.ok(names.includes(name), `${script} lacks ${name}`);
+      for (const name of ["options", "setup", "default", "handleSummary"]) assert.ok(names.includes(name), `${script} lacks ${name}`);
     });
   }
 

@@ -1,4 +1,9 @@
 import assert from "node:assert/strict";
+import { mergeRecorded } from "../loadgen/src/merge";
+import type { MergedRun } from "../loadgen/src/merge";
+import { SegmentRecorder } from "../loadgen/src/recorder";
+import { K6JsonWriter } from "../loadgen/test/k6-json";
+import { SUMMARY_TREND_STATS, summaryOutputs, unmeasured } from "../k6/lib/summary";
 import {
   LOAD_LIMITS,
   OVERLOADED_METRIC,
@@ -42,7 +47,8 @@ describe("k6 thresholds", () => {
     const thresholds = loadThresholds(LOAD_LIMITS);
     assert.deepEqual(thresholds, {
       http_req_failed: ["rate<=0.01", { threshold: "rate<0.1", abortOnFail: true, delayAbortEval: "1m" }],
-      "http_req_duration{name:count-prime}": ["p(99)<3000"],
+      "http_req_duration{name:count-prime,expected_response:true}": ["p(99)<3000"],
+      "http_reqs{name:count-prime,expected_response:true}": ["count>0"],
       checks: ["rate>=0.99"],
     });
     assertWellFormed(thresholds);
@@ -53,8 +59,10 @@ describe("k6 thresholds", () => {
     assert.deepEqual(thresholds, {
       checks: ["rate>=1"],
       http_req_failed: ["rate<=0"],
-      "http_req_duration{name:health}": ["p(99)<1000"],
-      "http_req_duration{name:count-prime}": ["p(99)<1000"],
+      "http_req_duration{name:health,expected_response:true}": ["p(99)<1000"],
+      "http_reqs{name:health,expected_response:true}": ["count>0"],
+      "http_req_duration{name:count-prime,expected_response:true}": ["p(99)<1000"],
+      "http_reqs{name:count-prime,expected_response:true}": ["count>0"],
     });
     assertWellFormed(thresholds);
   });
@@ -65,6 +73,7 @@ describe("k6 thresholds", () => {
       http_req_failed: ["rate<=0.01", { threshold: "rate<0.1", abortOnFail: true, delayAbortEval: "1m" }],
       [OVERLOADED_METRIC]: ["rate<=0.1"],
       "http_req_duration{name:count-prime,status:200}": ["p(99)<5000"],
+      "http_reqs{name:count-prime,status:200}": ["count>0"],
       dropped_iterations: ["count<657"],
     });
     assertWellFormed(thresholds);
@@ -80,7 +89,7 @@ describe("k6 thresholds", () => {
     assert.deepEqual(limits, { p99Ms: 800, maxErrorRate: 0.2 });
     const thresholds = loadThresholds(limits);
     assert.deepEqual(thresholds.http_req_failed, ["rate<=0.2"]);
-    assert.deepEqual(thresholds["http_req_duration{name:count-prime}"], ["p(99)<800"]);
+    assert.deepEqual(thresholds["http_req_duration{name:count-prime,expected_response:true}"], ["p(99)<800"]);
     assert.deepEqual(thresholds.checks, ["rate>=0.8"]);
     assertWellFormed(thresholds);
   });
@@ -104,5 +113,86 @@ describe("k6 thresholds", () => {
     assertEnvError(() => readThresholdLimits(env({ P99_MS: "0" }), LOAD_LIMITS), ["P99_MS"], /number >= 1/);
     assertEnvError(() => readThresholdLimits(env({ P99_MS: "fast" }), LOAD_LIMITS), ["P99_MS"], /expected a number/);
     assertEnvError(() => readStressLimits(env({ MAX_OVERLOAD_RATE: "-0.1" })), ["MAX_OVERLOAD_RATE"], /from 0 to 1/);
+  });
+});
+
+describe("k6 thresholds: latency is judged on answered requests only, and needs one", () => {
+  const ALL = { load: loadThresholds(LOAD_LIMITS), smoke: smokeThresholds(SMOKE_LIMITS), stress: stressThresholds(STRESS_LIMITS, 1000) };
+
+  for (const [script, thresholds] of Object.entries(ALL)) {
+    it(`${script}: every http_req_duration threshold selects answered requests, and the same selection of http_reqs has count>0`, () => {
+      const latency = Object.keys(thresholds).filter((key) => key.startsWith("http_req_duration"));
+      assert.ok(latency.length > 0);
+      for (const key of latency) {
+        assert.match(key, /[{,](expected_response:true|status:200)[,}]/, key);
+        assert.deepEqual(thresholds[key.replace("http_req_duration", "http_reqs")], ["count>0"], key);
+      }
+      assert.ok(!JSON.stringify(Object.keys(thresholds)).includes(ROUTES.setupProbe), "the setup probe is in no threshold");
+    });
+  }
+
+  const START = Date.UTC(2026, 0, 5, 9, 0, 0);
+
+  /**
+   * The thresholds as k6 judges them when the run ends, over the samples `write` gives: loadgen's
+   * merge, which follows k6's rules for metrics without samples (loadgen/src/merge.ts).
+   */
+  function judge(thresholds: Thresholds, write: (writer: K6JsonWriter) => void): MergedRun {
+    const writer = new K6JsonWriter();
+    write(writer);
+    const submetrics = Object.keys(thresholds).filter((key) => key.includes("{"));
+    const recorder = new SegmentRecorder({ submetrics, startedAt: new Date(START), exactSamplesPerSeries: 10_000 });
+    for (const line of writer.lines) recorder.ingest(line);
+    return mergeRecorded({ segments: [recorder.result()], thresholds, testRunDurationMs: 30_000, summaryTrendStats: SUMMARY_TREND_STATS });
+  }
+
+  /** Smoke's requests, every one answered with `status` in 2 ms. */
+  const smokeRun = (status: number) => (writer: K6JsonWriter) => {
+    for (let i = 0; i < 20; i++) {
+      writer.request(START + i * 500, { name: ROUTES.health, status, durationMs: 2 });
+      writer.request(START + i * 500 + 1, { name: ROUTES.countPrime, status, durationMs: 2 });
+      writer.check(START + i * 500 + 1, "count-prime: status 200", status === 200);
+    }
+  };
+
+  const verdicts = (run: MergedRun) => {
+    const metrics = run.summary.metrics;
+    return Object.keys(metrics).flatMap((name) =>
+      Object.entries(metrics[name].thresholds ?? {}).map(([expression, { ok }]) => `${ok ? (unmeasured(metrics[name]) ? "–" : "✓") : "✗"} ${name} ${expression}`),
+    );
+  };
+
+  it("a run whose every answer is 200 passes, each latency threshold measured", () => {
+    const run = judge(smokeThresholds(SMOKE_LIMITS), smokeRun(200));
+    assert.equal(run.thresholdsPassed, true);
+    assert.deepEqual(verdicts(run).filter((verdict) => !verdict.startsWith("✓")), []);
+  });
+
+  it("a run in which nothing was answered fails on the answered-request count; its latency thresholds are unmeasured, not passed", () => {
+    const run = judge(smokeThresholds(SMOKE_LIMITS), smokeRun(500));
+    assert.equal(run.thresholdsPassed, false);
+    const judged = verdicts(run);
+    for (const route of [ROUTES.health, ROUTES.countPrime]) {
+      assert.ok(judged.includes(`✗ http_reqs{name:${route},expected_response:true} count>0`), judged.join("\n"));
+      assert.ok(judged.includes(`– http_req_duration{name:${route},expected_response:true} p(99)<1000`), judged.join("\n"));
+    }
+    const text = summaryOutputs(run.summary, { script: "smoke", baseUrl: "http://localhost:8000", settings: {} }, "out.json", new Date()).stdout;
+    assert.match(text, /– http_req_duration\{name:health,expected_response:true\} p\(99\)<1000 {2}\(no answered requests: not judged\)/);
+    assert.match(text, /✗ http_reqs\{name:health,expected_response:true\} count>0 {2}\(count=0\)/);
+  });
+
+  it("k6 alone passes that run's latency thresholds: errors come back fast, and an empty selection has p(99)=0", () => {
+    const run = judge({ "http_req_duration{name:health}": ["p(99)<1000"], "http_req_duration{name:health,expected_response:true}": ["p(99)<1000"] }, smokeRun(500));
+    assert.equal(run.thresholdsPassed, true, "k6 passes p(99)<1000 on 500s in 2 ms, and on an empty selection (p(99)=0)");
+  });
+
+  it("a run with no request at all fails load.ts's thresholds, which would otherwise all pass", () => {
+    const load = loadThresholds(LOAD_LIMITS);
+    const run = judge(load, () => undefined);
+    assert.equal(run.thresholdsPassed, false);
+    assert.deepEqual(verdicts(run).filter((verdict) => verdict.startsWith("✗")), ["✗ http_reqs{name:count-prime,expected_response:true} count>0"]);
+    const { "http_reqs{name:count-prime,expected_response:true}": answered, ...rest } = load;
+    assert.ok(answered);
+    assert.equal(judge(rest, () => undefined).thresholdsPassed, true, "an empty Rate and an empty Trend pass in k6");
   });
 });

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tokens, marked } from "marked";
-import { DETAIL_METRICS, formatMetricValues, formatNumber, thresholdResults, thresholdValue } from "../k6/lib/summary";
+import { DETAIL_METRICS, formatMetricValues, formatTrendStat, thresholdResults, thresholdValue } from "../k6/lib/summary";
 import { loadThresholds } from "../k6/lib/thresholds";
 import { START_OVERHEAD_SECONDS } from "../scripts/loadtest/plan";
 import { estimateFargateCost } from "../scripts/loadtest/pricing";
@@ -126,10 +126,10 @@ describe("npm run loadtest -- summary: the job summary's Markdown (scripts/relea
         assert.deepEqual(table.header, ["Trend", ...stats]);
         assert.deepEqual(
             table.rows,
-            trends.map(([name, metric]) => [name, ...stats.map((stat) => formatNumber(metric.values[stat], metric.contains))]),
+            trends.map(([name, metric]) => [name, ...stats.map((stat) => formatTrendStat(stat, metric.values[stat], metric.contains))]),
         );
         assert.ok(stats.includes("p(99)") && stats.includes("max"), "the run's summaryTrendStats");
-        assert.ok(table.rows.some((row) => row[0] === "http_req_duration{name:count-prime}"), "sub-metrics too");
+        assert.ok(table.rows.some((row) => row[0] === "http_req_duration{name:count-prime,expected_response:true}"), "sub-metrics too");
     });
 
     it("the other metrics: counts with their rate, rates with their share, gauges with their range", () => {
@@ -153,7 +153,7 @@ describe("npm run loadtest -- summary: the job summary's Markdown (scripts/relea
             );
         assert.deepEqual(table.header, ["", "Metric", "Threshold", "Value"]);
         assert.deepEqual(table.rows, expected);
-        assert.equal(table.rows.length, 4);
+        assert.equal(table.rows.length, 5);
     });
 
     it("the scaling table: tasks from fewest to most, the first scale-out, shed and p99: the timeline's own summary (scripts/timeline/summary.ts)", () => {
@@ -247,7 +247,7 @@ describe("npm run loadtest -- summary: the job summary's Markdown (scripts/relea
     it("escapes what the run says: pipes, emphasis, HTML and line breaks stay text, and every table keeps its columns", () => {
         const hostile = copy(passed);
         const name = "http_req_duration{name:a|b*c*_d_<b>bold</b>}";
-        hostile.k6.metrics[name] = { ...passed.k6.metrics["http_req_duration{name:count-prime}"], thresholds: { "p(99)<3000 || 1": { ok: false } } };
+        hostile.k6.metrics[name] = { ...passed.k6.metrics["http_req_duration{name:count-prime,expected_response:true}"], thresholds: { "p(99)<3000 || 1": { ok: false } } };
         hostile.run.errors = ["1. first | second\n- third `code` ~~gone~~ &amp; [link](x)"];
         const text = jobSummary(hostile, timeline);
         const trend = tableOf(text, /^k6 summary$/, "Trend").rows.find((row) => row[0] === name);

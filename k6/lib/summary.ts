@@ -6,15 +6,18 @@
  * no built-in way to keep it alongside a custom one (grafana/k6#2729: the documented way is the
  * remote jslib textSummary, which these scripts avoid so they run offline). So textSummary()
  * below renders the parts that matter here: thresholds, checks and the main metrics, with the
- * run's UTC window to line up with the CloudWatch dashboard.
+ * run's UTC window to line up with the CloudWatch dashboard (a remote target's).
  *
  * Written against the summary data k6 v1 and v2 pass to handleSummary() ("metrics", "root_group",
  * "state"); any other shape still gets its JSON file, and a note on stdout.
  */
 import type { EnvReader } from "./env.ts";
 
-/** Trend statistics in the summary: p(99) included, since the thresholds use it. */
-export const SUMMARY_TREND_STATS = ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)"];
+/**
+ * Trend statistics in the summary: p(99), since the thresholds use it, and count, without which an
+ * empty trend (every statistic 0) looks like a fast one (metrics/sample.go, GetResolversForTrendColumns).
+ */
+export const SUMMARY_TREND_STATS = ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"];
 
 export interface SummaryMetric {
   type: string;
@@ -48,6 +51,18 @@ export interface RunInfo {
   readonly baseUrl: string;
   /** The resolved profile, limits and thresholds, recorded in the JSON file. */
   readonly settings: { readonly [key: string]: unknown };
+}
+
+/** Hosts that are this machine: a run against one has no CloudWatch dashboard to look at. */
+const LOCAL_HOSTS = ["localhost", "::1", "0.0.0.0"];
+const LOOPBACK_V4 = /^127(?:\.\d{1,3}){3}$/;
+
+/** Whether `baseUrl` points at this machine (localhost, 127.0.0.0/8, ::1, 0.0.0.0). By pattern: k6 has no URL class. */
+export function isLocalUrl(baseUrl: string): boolean {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(baseUrl)?.[1] ?? "";
+  const hostPort = authority.slice(authority.lastIndexOf("@") + 1).toLowerCase();
+  const host = hostPort.startsWith("[") ? hostPort.slice(1, hostPort.indexOf("]")) : hostPort.replace(/:\d*$/, "");
+  return LOCAL_HOSTS.includes(host) || LOOPBACK_V4.test(host);
 }
 
 /** Directory the JSON summaries go to by default (relative to where k6 runs: the repository root). */
@@ -99,13 +114,18 @@ export function formatNumber(value: number, contains: string | undefined): strin
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
 
+/** One trend statistic: `count` is a number of samples, the others are in the trend's unit. */
+export function formatTrendStat(stat: string, value: number, contains: string | undefined): string {
+  return stat === "count" ? String(value) : formatNumber(value, contains);
+}
+
 /** One metric's values on one line, by metric type. */
 export function formatMetricValues(metric: SummaryMetric): string {
   const v = metric.values;
   switch (metric.type) {
     case "trend":
       return SUMMARY_TREND_STATS.filter((stat) => v[stat] !== undefined)
-        .map((stat) => `${stat}=${formatNumber(v[stat], metric.contains)}`)
+        .map((stat) => `${stat}=${formatTrendStat(stat, v[stat], metric.contains)}`)
         .join(" ");
     case "rate": {
       const total = (v.passes ?? 0) + (v.fails ?? 0);
@@ -132,6 +152,29 @@ export function thresholdValue(metric: SummaryMetric, expression: string): strin
   if (stat === undefined || metric.values[stat] === undefined) return "";
   const value = metric.values[stat];
   return `${stat}=${metric.type === "rate" ? formatPercent(value) : formatNumber(value, metric.contains)}`;
+}
+
+/**
+ * Whether a metric's thresholds passed without a measurement: a trend or rate with no samples. k6
+ * judges those too when the run ends (internal/metrics/engine/engine.go, evaluateThresholds with
+ * ignoreEmptySinks false), with every statistic of an empty trend 0 and an empty rate passing any
+ * threshold (metrics/thresholds.go, Run and runNoTaint), so its ✓ would mean nothing. An empty
+ * counter is 0, which its thresholds judge as meant (`count>0` fails). A trend's count is only in
+ * the summary when summaryTrendStats asks for it, as {@link SUMMARY_TREND_STATS} does.
+ */
+export function unmeasured(metric: SummaryMetric): boolean {
+  const v = metric.values;
+  if (metric.type === "trend") return v.count === 0;
+  if (metric.type === "rate") return (v.passes ?? 0) + (v.fails ?? 0) === 0;
+  return false;
+}
+
+/** A sub-metric of answered requests: the expected ones, or those with an HTTP status. */
+const ANSWERED_SELECTION = /[{,](?:expected_response:true|status:[1-5]\d\d)[,}]/;
+
+/** Why a threshold is unmeasured, in the words of what its metric selects. */
+function unmeasuredReason(metricName: string): string {
+  return ANSWERED_SELECTION.test(metricName) ? "no answered requests" : "no samples";
 }
 
 /** Every check in the group tree, in order. */
@@ -161,27 +204,50 @@ export function thresholdResults(data: SummaryData): ThresholdResult[] {
   return results;
 }
 
+/** What the run's window is for: a remote target's CloudWatch dashboard; a local target has none. */
+function windowUse(baseUrl: string): string {
+  return isLocalUrl(baseUrl)
+    ? "the run's window (local target: no CloudWatch dashboard)"
+    : "the window to open on the CloudWatch dashboard";
+}
+
+/** "all passed", "2 of 6 FAILED", "2 of 6 FAILED, 1 unmeasured": unmeasured ones never count as passed. */
+function thresholdsHeadline(total: number, failed: number, unmeasuredCount: number): string {
+  if (total === 0) return "none";
+  const verdict = failed > 0 ? `${failed} of ${total} FAILED` : unmeasuredCount > 0 ? "none failed" : "all passed";
+  return unmeasuredCount > 0 ? `${verdict}, ${unmeasuredCount} unmeasured` : verdict;
+}
+
+/** Passed by k6 without a sample ({@link unmeasured}): not judged, so neither ✓ nor ✗. */
+function notJudged(result: ThresholdResult, metric: SummaryMetric): boolean {
+  return result.ok && unmeasured(metric);
+}
+
+/** One threshold's line: ✓ passed, ✗ failed, – not judged. */
+function thresholdLine(result: ThresholdResult, metric: SummaryMetric): string {
+  const empty = notJudged(result, metric);
+  const value = thresholdValue(metric, result.expression);
+  const note = empty ? `${unmeasuredReason(result.metric)}: not judged` : value;
+  return `    ${empty ? "–" : result.ok ? "✓" : "✗"} ${result.metric} ${result.expression}${note === "" ? "" : `  (${note})`}`;
+}
+
 /** The text summary printed on stdout. */
 export function textSummary(data: SummaryData, run: RunInfo, window: RunWindow, jsonPath: string): string {
   const lines = [
     "",
     `  ecs-loadlab ${run.script} against ${run.baseUrl}`,
-    `  ${window.startedAt} → ${window.finishedAt} UTC (${window.durationSeconds.toFixed(1)} s):` +
-      " the window to open on the CloudWatch dashboard",
+    `  ${window.startedAt} → ${window.finishedAt} UTC (${window.durationSeconds.toFixed(1)} s): ${windowUse(run.baseUrl)}`,
     "",
   ];
   if (data.metrics === undefined) {
     lines.push("  (this k6 passed a summary format this script does not read; the JSON file has all of it)");
   } else {
+    const metrics = data.metrics;
     const thresholds = thresholdResults(data);
     const failed = thresholds.filter((result) => !result.ok).length;
-    lines.push(
-      `  THRESHOLDS: ${thresholds.length === 0 ? "none" : failed === 0 ? "all passed" : `${failed} of ${thresholds.length} FAILED`}`,
-    );
-    for (const result of thresholds) {
-      const value = thresholdValue(data.metrics[result.metric], result.expression);
-      lines.push(`    ${result.ok ? "✓" : "✗"} ${result.metric} ${result.expression}${value === "" ? "" : `  (${value})`}`);
-    }
+    const empty = thresholds.filter((result) => notJudged(result, metrics[result.metric])).length;
+    lines.push(`  THRESHOLDS: ${thresholdsHeadline(thresholds.length, failed, empty)}`);
+    for (const result of thresholds) lines.push(thresholdLine(result, metrics[result.metric]));
 
     const checks = collectChecks(data.root_group);
     if (checks.length > 0) {

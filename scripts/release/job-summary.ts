@@ -10,7 +10,7 @@
  * markup, a pipe escaped inside table cells too (GFM's tables section: "include a pipe in a cell's content by escaping
  * it"), and no line break inside a cell.
  */
-import { DETAIL_METRICS, formatMetricValues, formatNumber, thresholdResults, thresholdValue } from "../../k6/lib/summary";
+import { DETAIL_METRICS, formatMetricValues, formatTrendStat, thresholdResults, thresholdValue } from "../../k6/lib/summary";
 import { START_OVERHEAD_SECONDS } from "../loadtest/plan";
 import { estimateFargateCost } from "../loadtest/pricing";
 import type { LoadtestResult, ResultMetric, ResultStack } from "../loadtest/result-file";
@@ -130,7 +130,7 @@ function k6Section(result: LoadtestResult): string {
         const stats = [...new Set(trends.flatMap(([, metric]) => Object.keys(metric.values)))];
         const rows = trends.map(([name, metric]) => [
             markdownText(name),
-            ...stats.map((stat) => (metric.values[stat] === undefined ? "" : markdownText(formatNumber(metric.values[stat], metric.contains)))),
+            ...stats.map((stat) => (metric.values[stat] === undefined ? "" : markdownText(formatTrendStat(stat, metric.values[stat], metric.contains)))),
         ]);
         parts.push(table(["Trend", ...stats.map(markdownText)], rows, stats.map((_, index) => index + 1)));
     }
