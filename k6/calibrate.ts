@@ -12,6 +12,7 @@
  *
  * A Node tool, not a k6 script: k6 never loads it (it is left out of k6/tsconfig.json).
  */
+import { CommandUsage, UsageError, parseCommandLine, refuseArguments, usageErrorText } from "../scripts/cli-usage";
 import { countPrimesBelow } from "../service/src/primes";
 
 export interface CalibrationOptions {
@@ -35,34 +36,48 @@ export const DEFAULT_CALIBRATION: CalibrationOptions = {
   targetMs: [15, 30],
 };
 
-const USAGE = "usage: npx tsx k6/calibrate.ts [--runs N] [--limits L1,L2,...] [--target MIN-MAX]";
+export const USAGE = `Usage:
+  npx tsx k6/calibrate.ts [--runs N] [--limits L1,L2,...] [--target MIN-MAX]
+      Measure the CPU one count-prime request costs at each limit, on this machine, and suggest the
+      LIMIT_MIN/LIMIT_MAX whose requests cost the target band.
+
+Options:
+  --runs N               measurements per limit; each line prints their median (default: ${DEFAULT_CALIBRATION.runs})
+  --limits L1,L2,...     the limits to measure (default: ${DEFAULT_CALIBRATION.limits.join(",")})
+  --target MIN-MAX       the band one request's CPU should cost, in milliseconds (default: ${DEFAULT_CALIBRATION.targetMs.join("-")})
+  -h, --help             this text`;
+
+export const CALIBRATE_USAGE: CommandUsage = { command: "npx tsx k6/calibrate.ts", text: USAGE };
+
+const OPTIONS = { runs: { type: "string" }, limits: { type: "string" }, target: { type: "string" } } as const;
 
 function positiveInteger(flag: string, text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`${flag} expects a whole number >= 1, got "${text}"\n${USAGE}`);
+    throw new UsageError(`${flag} expects a whole number >= 1, got "${text}"`);
   }
   return value;
 }
 
-/** Parses the command line (without `node` and the script path). */
-export function parseArgs(argv: readonly string[]): CalibrationOptions {
-  let { limits, runs, targetMs } = DEFAULT_CALIBRATION;
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-    if (flag === "--runs") runs = positiveInteger(flag, value);
-    else if (flag === "--limits") limits = value.split(",").map((part) => positiveInteger(flag, part.trim()));
-    else if (flag === "--target") {
-      const match = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(value);
-      if (match === null || Number(match[1]) >= Number(match[2])) {
-        throw new Error(`--target expects MIN-MAX in milliseconds with MIN < MAX, got "${value}"\n${USAGE}`);
-      }
-      targetMs = [Number(match[1]), Number(match[2])];
-    } else throw new Error(`unknown argument "${flag}"\n${USAGE}`);
+function targetBand(text: string): [number, number] {
+  const match = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
+  if (match === null || Number(match[1]) >= Number(match[2])) {
+    throw new UsageError(`--target expects MIN-MAX in milliseconds with MIN < MAX, got "${text}"`);
   }
-  return { limits: [...limits].sort((a, b) => a - b), runs, targetMs };
+  return [Number(match[1]), Number(match[2])];
+}
+
+/** Parses the command line (without `node` and the script path); "help" for -h or --help. */
+export function parseArgs(argv: readonly string[]): CalibrationOptions | "help" {
+  const parsed = parseCommandLine(argv, OPTIONS);
+  if (parsed === "help") return "help";
+  refuseArguments(parsed.positionals);
+  const { runs, limits, target } = parsed.values;
+  return {
+    limits: (limits === undefined ? [...DEFAULT_CALIBRATION.limits] : limits.split(",").map((part) => positiveInteger("--limits", part.trim()))).sort((a, b) => a - b),
+    runs: runs === undefined ? DEFAULT_CALIBRATION.runs : positiveInteger("--runs", runs),
+    targetMs: target === undefined ? DEFAULT_CALIBRATION.targetMs : targetBand(target),
+  };
 }
 
 export function median(values: readonly number[]): number {
@@ -136,12 +151,17 @@ export function report(costs: readonly LimitCost[], options: CalibrationOptions)
 }
 
 if (require.main === module) {
+  const argv = process.argv.slice(2);
   try {
-    const options = parseArgs(process.argv.slice(2));
-    console.log(`node ${process.version}, ${process.arch}, pid ${process.pid}`);
-    console.log(report(measure(options), options));
+    const options = parseArgs(argv);
+    if (options === "help") console.log(USAGE);
+    else {
+      console.log(`node ${process.version}, ${process.arch}, pid ${process.pid}`);
+      console.log(report(measure(options), options));
+    }
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
+    if (!(error instanceof UsageError)) throw error;
+    console.error(usageErrorText(error.message, CALIBRATE_USAGE, argv));
     process.exitCode = 2;
   }
 }

@@ -4,10 +4,8 @@
  * stack of another role, or one deployed before an output existed fails with what to do, before anything starts.
  * Shared by the tools in scripts/ that read stacks (loadtest: a loadgen stack; timeline observe: an environment stack).
  */
-import * as path from "node:path";
 import { z } from "zod";
-
-export const PROJECT_DIR = path.join(__dirname, "..");
+import { PROJECT_DIR } from "./stack-file";
 
 /** Reads a stack's outputs as plain values; the Automation API by default, something else in tests. */
 export type StackOutputsReader = (stackName: string) => Promise<Record<string, unknown>>;

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { DEFAULT_CALIBRATION, measure, median, parseArgs, report, suggestRange } from "../k6/calibrate";
+import { spawnSync } from "node:child_process";
+import { CALIBRATE_USAGE, DEFAULT_CALIBRATION, USAGE, measure, median, parseArgs, report, suggestRange } from "../k6/calibrate";
+import { UsageError, usageErrorText } from "../scripts/cli-usage";
 import type { LimitCost } from "../k6/calibrate";
 
 const cost = (limit: number, medianMs: number): LimitCost => ({ limit, medianMs, minMs: medianMs, maxMs: medianMs });
@@ -18,10 +20,36 @@ describe("k6 calibrate: command line", () => {
     });
   });
 
-  it("rejects bad arguments with the usage line", () => {
-    for (const argv of [["--runs", "0"], ["--runs"], ["--limits", "1,x"], ["--target", "30-15"], ["--bogus", "1"]]) {
-      assert.throws(() => parseArgs(argv), /usage: npx tsx k6\/calibrate\.ts/, argv.join(" "));
-    }
+  it("reads --help and -h, wherever they are, as help", () => {
+    for (const argv of [["--help"], ["-h"], ["--runs", "0", "--help"], ["--bogus", "-h"]]) assert.equal(parseArgs(argv), "help", argv.join(" "));
+  });
+
+  it("refuses bad arguments, worded as every tool words them", () => {
+    const cases: [string[], string][] = [
+      [["--runs", "0"], '--runs expects a whole number >= 1, got "0"'],
+      [["--runs"], "--runs needs a value"],
+      [["--limits", "1,x"], '--limits expects a whole number >= 1, got "x"'],
+      [["--target", "30-15"], '--target expects MIN-MAX in milliseconds with MIN < MAX, got "30-15"'],
+      [["--run", "9"], "unknown option --run: did you mean --runs?"],
+      [["--frobnicate", "1"], "unknown option --frobnicate"],
+      [["9"], 'unexpected argument "9"'],
+    ];
+    for (const [argv, message] of cases) assert.throws(() => parseArgs(argv), (error: unknown) => error instanceof UsageError && error.message === message, argv.join(" "));
+  });
+
+  it("a refusal prints one usage line", () => {
+    assert.equal(
+      usageErrorText("unknown option --run: did you mean --runs?", CALIBRATE_USAGE, ["--run", "9"]),
+      "unknown option --run: did you mean --runs?\nusage: npx tsx k6/calibrate.ts [--runs N] [--limits L1,L2,...] [--target MIN-MAX] (npx tsx k6/calibrate.ts --help for all options)",
+    );
+  });
+
+  it("npx tsx k6/calibrate.ts --help: the usage on stdout, exit 0; a misspelt option: exit 2 with the one meant", () => {
+    const run = (...argv: string[]) => spawnSync(process.execPath, ["--import", "tsx", "k6/calibrate.ts", ...argv], { encoding: "utf8", timeout: 20_000 });
+    const help = run("--help");
+    assert.deepEqual([help.status, help.stdout, help.stderr], [0, `${USAGE}\n`, ""]);
+    const misspelt = run("--limit", "5");
+    assert.deepEqual([misspelt.status, misspelt.stdout, misspelt.stderr], [2, "", `${usageErrorText("unknown option --limit: did you mean --limits?", CALIBRATE_USAGE, ["--limit"])}\n`]);
   });
 });
 

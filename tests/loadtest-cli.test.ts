@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
+import { join, relative } from "node:path";
 import { LoadgenStackOutputs } from "../loadgen/src/contract";
 import { manifestSchema } from "../loadgen/src/protocol";
-import { DEFAULT_CONFIRM_ABOVE_USD, Invocation, parseInvocation } from "../scripts/loadtest/args";
+import { DEFAULT_CONFIRM_ABOVE_USD, Invocation, USAGE, parseInvocation } from "../scripts/loadtest/args";
+import { EXIT } from "../scripts/loadtest/main";
+import { PROJECT_DIR } from "../scripts/stack-file";
 import { Refusal, itRefusesEach } from "./loadtest-args-fixture";
+import { loadtest } from "./loadtest-target-fixture";
 import { PlanInput, RunPlan, START_OVERHEAD_SECONDS, formatPlan, manifestFor, maxRunSeconds, planRun, splitSegments } from "../scripts/loadtest/plan";
 import { FARGATE_PRICES_AS_OF, estimateFargateCost } from "../scripts/loadtest/pricing";
 import { LOADGEN_OUTPUTS, LOADGEN_OUTPUTS_FRANKFURT } from "./loadtest-stack-fixture";
@@ -62,6 +66,7 @@ describe("npm run loadtest: the command line (args.ts)", () => {
         ["--tasks 1000: the most", ["--stack", "loadgen", "--tasks", "1000", "k6/load.ts"], { kind: "run", stacks: ["loadgen"], tasks: 1000, script: "k6/load.ts", ...runDefaults }],
         ["--help", ["--help"], { kind: "help" }],
         ["-h, whatever else is wrong", ["-h", "--tasks", "0"], { kind: "help" }],
+        ["--help after an unknown option", ["--bogus", "--help"], { kind: "help" }],
     ];
     for (const [mode, argv, invocation] of cases) {
         it(mode, () => {
@@ -72,7 +77,7 @@ describe("npm run loadtest: the command line (args.ts)", () => {
     const SCRIPT = "k6/load.ts";
     const run = (...rest: string[]) => ["--stack", "loadgen", "--tasks", "2", SCRIPT, ...rest];
     const refusals: Refusal[] = [
-        [run("--bogus"), "Unknown option '--bogus'"],
+        [run("--bogus"), "unknown option --bogus"],
         [["--stack", "loadgen", "--tasks", "2"], "name the k6 script to run, e.g. k6/load.ts"],
         [run("k6/stress.ts"), 'one script at a time, not "k6/load.ts k6/stress.ts"'],
         [["--stack", "loadgen", SCRIPT], "say how many segments to run with --tasks <n>"],
@@ -87,8 +92,10 @@ describe("npm run loadtest: the command line (args.ts)", () => {
         [run("-e", "BASE-URL=x"), '-e needs NAME=VALUE, not "BASE-URL=x"'],
         [run("-e", "SUMMARY_PATH=out.json"), "-e SUMMARY_PATH is set by the runner for each segment; the merged result goes to --out <file>"],
         ...["-1", "abc", "", "Infinity"].map((usd): [string[], string] => [run(`--confirm-above=${usd}`), `--confirm-above must be an amount in US dollars such as 2.50, not "${usd}"`]),
-        // node's parseArgs: a value starting with a dash must be given as --confirm-above=-1, and says so.
-        [run("--confirm-above", "-1"), /argument is ambiguous[^]*--confirm-above=-XYZ/],
+        // A value starting with a dash must be given as --confirm-above=-1, and the message says so.
+        [run("--confirm-above", "-1"), '--confirm-above needs a value, not -1 (a value that starts with "-" goes after "=": --confirm-above=-1)'],
+        [["--stack", "loadgen", "--tasks"], "--tasks needs a value"],
+        [run("--spot=yes"), "--spot takes no value: give it alone, not --spot=yes"],
         ...["deploy", "arn:aws:iam::111111111111:user/deploy", "arn:aws:iam::1111:role/deploy"].map((arn): [string[], string] => [
             run("--role-arn", arn),
             `--role-arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), not "${arn}"`,
@@ -97,21 +104,78 @@ describe("npm run loadtest: the command line (args.ts)", () => {
         [["--stack", "loadgen", "--stack", "loadgen", "--tasks", "2", SCRIPT], "--stack loadgen is given twice"],
         [["--tasks", "2", SCRIPT], "name the loadgen stack to run from with --stack <name> (or run locally with --local)"],
         [["--local", "--stack", "loadgen", "--tasks", "2", SCRIPT], "--local runs k6 on this machine: leave out --stack"],
-        [["--local", "--tasks", "2", SCRIPT, "--spot", "--profile", "p", "--yes"], "--local does not take --spot, --profile, --yes"],
+        [["--local", "--tasks", "2", SCRIPT, "--spot", "--profile", "p", "--yes"], "--local does not take --spot (for a run), --yes (for a run)"],
+        [["--local", "--tasks", "2", SCRIPT, "--profile", "p"], "--local calls AWS only to observe its --target: leave out --profile"],
         [["--stop", "run-1", "--stack", "loadgen"], '--stop needs a run id such as lt-20261130T120000Z-a1b2, not "run-1"'],
         [["--stop", "lt-20261130T120000Z-A1B2", "--stack", "loadgen"], '--stop needs a run id such as lt-20261130T120000Z-a1b2, not "lt-20261130T120000Z-A1B2"'],
         [["--stop", RUN_ID, "--stack", "loadgen", SCRIPT], `--stop takes no script, not "${SCRIPT}"`],
         [["--stop", RUN_ID], "--stop needs the --stack (or stacks) the run used"],
-        [["--stop", RUN_ID, "--stack", "loadgen", "--tasks", "2", "--dry-run"], "--stop does not take --tasks, --dry-run"],
+        [["--stop", RUN_ID, "--stack", "loadgen", "--tasks", "2", "--dry-run"], "--stop does not take --tasks (for a run or --local), --dry-run (for a run or --local)"],
         [["build-image"], "build-image needs --stack <name>: the loadgen stack whose repository gets the image"],
         [["merge"], "merge takes one run id (with --stack) or one local run's folder"],
         [["merge", RUN_ID], `merge ${RUN_ID} needs the --stack (or stacks) the run used`],
         [["merge", "k6/results/x", "--stack", "loadgen"], 'merge with --stack needs a run id such as lt-20261130T120000Z-a1b2, not "k6/results/x"'],
-        [["merge", RUN_ID, "--stack", "loadgen", "--tasks", "2"], "merge does not take --tasks"],
+        [["merge", RUN_ID, "--stack", "loadgen", "--tasks", "2"], "merge does not take --tasks (for a run or --local)"],
         [["build-image", "--stack", "loadgen", SCRIPT], `build-image takes no other arguments, not "${SCRIPT}"`],
-        [["build-image", "--stack", "loadgen", "--tasks", "2", "--spot", "-e", "A=1"], "build-image does not take --tasks, --spot, --env"],
+        [["build-image", "--stack", "loadgen", "--tasks", "2", "--spot", "-e", "A=1"], "build-image does not take --tasks (for a run or --local), --spot (for a run), -e (for a run or --local)"],
+        [["summary", "r.json", "--shared-stack-file", "shared"], "summary does not take --shared-stack-file (for a run or record)"],
     ];
     itRefusesEach(refusals);
+});
+
+describe("npm run loadtest: help, misspelt options and stacks by name or file", () => {
+    it("--help and -h print the usage on stdout and exit 0", async () => {
+        for (const argv of [["--help"], ["-h"], ["record", "r.json", "--help"]]) {
+            const result = await loadtest(argv);
+            assert.deepEqual([result.status, result.stdout, result.stderr], [EXIT.passed, USAGE, ""], argv.join(" "));
+        }
+    });
+
+    const usageLine = (synopsis: string) => `usage: npm run loadtest -- ${synopsis} (npm run loadtest -- --help for all options)`;
+    const RUN_LINE = usageLine("--stack <name|file> [--stack <name|file> ...] --tasks <n> [--spot] <script> [-e NAME=VALUE ...] ...");
+    const refusals: [string, string[], string[]][] = [
+        ["a misspelt option: the one meant, and the run's usage line", ["--stak", "loadgen", "--tasks", "2", "k6/load.ts"], ["unknown option --stak: did you mean --stack?", RUN_LINE]],
+        ["two letters swapped", ["--stack", "loadgen", "--tasks", "2", "k6/load.ts", "--tagret", "staging"], ["unknown option --tagret: did you mean --target?", RUN_LINE]],
+        ["one dash for two", ["-stack", "loadgen", "--tasks", "2", "k6/load.ts"], ["unknown option -stack: did you mean --stack?", RUN_LINE]],
+        ["an option nothing is near: no guess", ["--stack", "loadgen", "--tasks", "2", "k6/load.ts", "--frobnicate"], ["unknown option --frobnicate", RUN_LINE]],
+        [
+            "a misspelt option of a mode: that mode's usage line",
+            ["record", "r.json", "--observd", "o.json"],
+            ["unknown option --observd: did you mean --observed?", usageLine("record <result file> [--observed <timeline file> [--html <report file>]] [--shared-stack-file <name|file>] ...")],
+        ],
+        ["another mode's option", ["--stop", RUN_ID, "--stack", "loadgen", "--spot"], ["--stop does not take --spot (for a run)", usageLine("--stop <run id> --stack <name|file> [--stack <name|file> ...]")]],
+    ];
+    for (const [what, argv, stderr] of refusals) {
+        it(`${what}: exit 2, the problem and one usage line`, async () => {
+            const result = await loadtest(argv);
+            assert.equal(result.status, EXIT.badInput);
+            assert.deepEqual(result.stderr.split("\n"), stderr);
+            assert.equal(result.stdout, "");
+        });
+    }
+
+    it("--stack takes a stack's name, as pulumi -s does, or the project's stack file of it, and runs from the stack by name", () => {
+        const file = join(PROJECT_DIR, "Pulumi.loadgen.yaml");
+        for (const given of ["loadgen", "Pulumi.loadgen.yaml", file, relative(process.cwd(), file), "my-org/ecs-loadlab/loadgen"]) {
+            const invocation = parseInvocation(["--stack", given, "--tasks", "1", "k6/load.ts"]);
+            assert.deepEqual(invocation.kind === "run" && invocation.stacks, [given.startsWith("my-org/") ? given : "loadgen"], given);
+        }
+        assert.deepEqual(parseInvocation(["build-image", "--stack", "Pulumi.loadgen.yaml"]), { kind: "build-image", stacks: ["loadgen"], aws: { roleArns: [] } });
+    });
+
+    itRefusesEach([
+        [["--stack", "loadgen", "--stack", "Pulumi.loadgen.yaml", "--tasks", "2", "k6/load.ts"], "--stack loadgen is given twice"],
+        [
+            ["--stack", "/elsewhere/Pulumi.loadgen.yaml", "--tasks", "1", "k6/load.ts"],
+            `--stack /elsewhere/Pulumi.loadgen.yaml is not in this project (${PROJECT_DIR}): stack loadgen is read with Pulumi there, configured by its Pulumi.loadgen.yaml: pass loadgen`,
+        ],
+        [["--stack", "loadgen.yaml", "--tasks", "1", "k6/load.ts"], "--stack loadgen.yaml is not named Pulumi.<stack>.yaml: pass the stack's name"],
+        [
+            ["--stack", "./loadgen", "--tasks", "1", "k6/load.ts"],
+            '--stack "./loadgen" is neither a stack\'s name (dev, org/dev or org/ecs-loadlab/dev, as pulumi -s takes it) nor a stack file\'s path (Pulumi.<stack>.yaml)',
+        ],
+        [["--stack", "my-org/other-project/loadgen", "--tasks", "1", "k6/load.ts"], "--stack my-org/other-project/loadgen is a stack of project other-project, not of this one (ecs-loadlab)"],
+    ]);
 });
 
 describe("npm run loadtest: the plan (plan.ts)", () => {

@@ -30,6 +30,7 @@ import {
     stagingOutputs,
 } from "./loadtest-target-fixture";
 import { FAKE_CREDENTIALS, ecrMock, mockedClient as mockedEcrClient } from "./promote-fixtures";
+import { stackFilesOfRole, stackName } from "./environment-fixtures";
 import { cloudWatchMock } from "./timeline-observe-fixture";
 
 const STAGING_URL = `https://${STAGING_CONFIG.domain.name}`;
@@ -43,6 +44,16 @@ describe("npm run loadtest -- --target: the command line (args.ts)", () => {
     const cases: [string, string[], Invocation][] = [
         ["--target: observed and recorded after the run", [...base, "--target", "staging"], { ...runDefaults, target: { stack: "staging", record: true } } as Invocation],
         ["--no-record", [...base, "--target", "staging", "--no-record"], { ...runDefaults, target: { stack: "staging", record: false } } as Invocation],
+        ...["Pulumi.staging.yaml", "./Pulumi.staging.yaml", join(PROJECT_DIR, "Pulumi.staging.yaml")].map((file): [string, string[], Invocation] => [
+            `--target ${file}: the project's stack file of staging, run by the stack's name`,
+            [...base, "--target", file],
+            { ...runDefaults, target: { stack: "staging", record: true } } as Invocation,
+        ]),
+        [
+            "--target with the stack's fully qualified name, as pulumi -s takes it",
+            [...base, "--target", "my-org/ecs-loadlab/staging"],
+            { ...runDefaults, target: { stack: "my-org/ecs-loadlab/staging", record: true } } as Invocation,
+        ],
         [
             "--shared-stack-file",
             [...base, "--target", "staging", "--shared-stack-file", "other/Pulumi.shared.yaml"],
@@ -72,17 +83,17 @@ describe("npm run loadtest -- --target: the command line (args.ts)", () => {
         [[...base, "--no-record"], "--no-record goes with --target <environment stack>: a run without one records nothing"],
         [[...base, "--shared-stack-file", "s.yaml"], "--shared-stack-file goes with --target <environment stack>: a run without one records nothing"],
         [[...base, "--target", "staging", "--no-record", "--shared-stack-file", "s.yaml"], "--no-record records nothing: leave out --shared-stack-file"],
-        [[...base, "--target", "Pulumi.staging.yaml"], /^--target takes an environment stack's name, staging \(its stack file is Pulumi\.<name>\.yaml/],
-        [[...base, "--target", "my-org/ecs-loadlab/staging"], /^--target takes an environment stack's name, e\.g\. staging/],
+        [[...base, "--target", "/elsewhere/Pulumi.staging.yaml"], /^--target \/elsewhere\/Pulumi\.staging\.yaml is not in this project \(.*\): stack staging is read with Pulumi there, .*: pass staging$/],
+        [[...base, "--target", "my-org/other/staging"], "--target my-org/other/staging is a stack of project other, not of this one (ecs-loadlab)"],
         [["--local", "--tasks", "2", SCRIPT, "--target", "staging", "--shared-stack-file", "s.yaml"], /^--local does not take --shared-stack-file: a --local run is never recorded/],
-        [["--local", "--tasks", "2", SCRIPT, "--role-arn", STAGING_ROLE], "--local does not take --role-arn"],
+        [["--local", "--tasks", "2", SCRIPT, "--role-arn", STAGING_ROLE], "--local calls AWS only to observe its --target: leave out --role-arn"],
         [["--stack", "local", "--tasks", "2", SCRIPT], /^--stack local: "local" names the segments of a --local run/],
-        [[...base, "--observed", "o.json"], "a run does not take --observed"],
+        [[...base, "--observed", "o.json"], "a run does not take --observed (for record or summary)"],
         [["record"], /^record takes one result file/],
         [["record", "r.json", "--html", "r.html"], /^record --html goes with --observed/],
-        [["record", "r.json", "--tasks", "2"], "record does not take --tasks"],
+        [["record", "r.json", "--tasks", "2"], "record does not take --tasks (for a run or --local)"],
         [["summary", "r.json", "--report-url", "javascript:alert(1)"], /^--report-url must be an http\(s\) URL/],
-        [["summary", "r.json", "--role-arn", STAGING_ROLE], "summary does not take --role-arn"],
+        [["summary", "r.json", "--role-arn", STAGING_ROLE], "summary does not take --role-arn (for a run, --local, --stop, build-image, merge or record)"],
     ];
     itRefusesEach(refusals);
 });
@@ -112,10 +123,20 @@ describe("npm run loadtest -- --target: the environment's url and image from its
         });
     }
 
-    it("refuses a stack file of another role, naming it, and a stack without a file", async () => {
+    it("a fully qualified name: its file is Pulumi.<last part>.yaml, its outputs are read by the whole name", async () => {
+        const qualified = "my-org/ecs-loadlab/staging";
+        const { target, stackFile } = await resolveTarget(qualified, async (stack) => (stack === qualified ? stagingOutputs() : assert.fail(stack)));
+        assert.deepEqual(target, { ...EXPECTED_TARGET, stack: qualified });
+        assert.equal(stackFile, join(PROJECT_DIR, "Pulumi.staging.yaml"));
+    });
+
+    it("refuses a stack file of another role, naming it, and a stack without a file, naming the environment stacks there", async () => {
         await assert.rejects(resolveTarget("loadgen", read({})), /^Error: Pulumi\.loadgen\.yaml is a loadgen stack \(ecs-loadlab:role: loadgen\): --target loadgen needs an environment stack$/);
         await assert.rejects(resolveTarget("shared", read({})), /^Error: Pulumi\.shared\.yaml is a shared stack \(ecs-loadlab:role: shared\): --target shared needs an environment stack$/);
-        await assert.rejects(resolveTarget("nope", read({})), /Pulumi\.nope\.yaml does not exist: --target nope needs an environment stack's file/);
+        const environments = stackFilesOfRole("environment").map(stackName);
+        await assert.rejects(resolveTarget("stagign", read({})), {
+            message: `stack file Pulumi.stagign.yaml does not exist: pass an environment stack file or stack name (did you mean staging?); the environment stacks in ${PROJECT_DIR}: ${environments.join(", ")}`,
+        });
     });
 
     it("the plan names the target: environment, url and digest", () => {
@@ -165,6 +186,7 @@ describe("npm run loadtest -- --target, end to end (fake k6; Pulumi outputs, obs
         const out = join(dir, "result.json");
         const result = await loadtest(["--local", "--tasks", "2", scenario, "--target", STAGING, "--role-arn", STAGING_ROLE, "--out", out], { now: later });
         assert.equal(result.status, EXIT.passed, result.stderr);
+        assert.equal(result.stderr.split("\n")[0], "stack staging: reading Pulumi.staging.yaml");
 
         assert.ok(result.stdout.includes(`  Target: ${EXPECTED_TARGET.environment} (stack staging) at ${STAGING_URL}, running image ${DIGEST}`), result.stdout);
         assert.ok(result.stdout.includes("  After the run: staging is observed; a --local run's verdict is not recorded"));
@@ -212,7 +234,7 @@ describe("npm run loadtest -- --target, end to end (fake k6; Pulumi outputs, obs
         cloudWatchMock.onAnyCommand().resolves({});
         const result = await loadtest(["--local", "--tasks", "2", scenario, "--target", STAGING, "--out", out], { now: later });
         assert.equal(result.status, EXIT.passed, result.stderr);
-        assert.match(result.stderr, /^! observing staging failed: CloudWatch has no datapoints at all for /);
+        assert.match(result.stderr, /^! observing staging failed: CloudWatch has no datapoints at all for /m);
         const read = parseResultFile(readFileSync(out, "utf8"), out).result;
         assert.deepEqual(read.run.target, EXPECTED_TARGET);
     });
@@ -282,10 +304,23 @@ describe("npm run loadtest -- --target, end to end (fake k6; Pulumi outputs, obs
             assert.deepEqual(s3Mock.calls(), []);
         });
 
+        it("says which stack file --target read, and takes the shared stack by name or by file", async () => {
+            for (const shared of ["shared", "Pulumi.shared.yaml", join(PROJECT_DIR, "Pulumi.shared.yaml")]) {
+                const result = await dryRun("--shared-stack-file", shared);
+                assert.equal(result.status, EXIT.passed, result.stderr);
+                assert.equal(result.stderr, "stack staging: reading Pulumi.staging.yaml");
+            }
+        });
+
         it("refuses a shared stack file of another role before anything starts", async () => {
-            const result = await dryRun("--shared-stack-file", join(PROJECT_DIR, "Pulumi.dev.yaml"));
-            assert.equal(result.status, EXIT.badInput);
-            assert.equal(result.stderr, "Pulumi.dev.yaml is an environment stack (ecs-loadlab:role: environment): recording a verdict needs a shared stack");
+            for (const dev of ["dev", join(PROJECT_DIR, "Pulumi.dev.yaml")]) {
+                const result = await dryRun("--shared-stack-file", dev);
+                assert.equal(result.status, EXIT.badInput);
+                assert.deepEqual(result.stderr.split("\n"), [
+                    "stack staging: reading Pulumi.staging.yaml",
+                    "Pulumi.dev.yaml is an environment stack (ecs-loadlab:role: environment): recording a verdict needs a shared stack",
+                ]);
+            }
         });
     });
 });

@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { DescribeImagesCommand } from "@aws-sdk/client-ecr";
 import { USAGE } from "../scripts/promote/main";
+import { PROJECT_DIR } from "../scripts/stack-file";
 import { REPO_ROOT, stackFilePath } from "./environment-fixtures";
 import {
     CALLER_ARN,
@@ -30,50 +33,58 @@ describe("promote command line", () => {
         mockCaller();
     });
 
-    describe("argument errors: usage on stderr, exit 2, no AWS client", () => {
-        // node:util parseArgs words the first two; the tests only pin what they name.
-        const cases: [string[], string | RegExp][] = [
-            [[], "nothing to do"],
-            [["dev"], "a promotion takes <from> <to>, got 1 argument(s): dev"],
-            [["dev", "staging", "prod"], "a promotion takes <from> <to>, got 3 argument(s): dev staging prod"],
-            [["dev", "staging", "--bogus"], /'--bogus'/],
-            [["--rollback"], /'--rollback <value>' argument missing/],
-            [["dev", "staging", "--status"], "choose one of <from> <to>, --status"],
-            [["--rollback", "staging", "--status"], "choose one of --rollback, --status"],
-            [["--status", "--dry-run"], "--dry-run only goes with a promotion or --rollback"],
-            [["--status", "--force"], "--force only goes with a promotion"],
-            [["--rollback", "staging", "--force"], "--force only goes with a promotion"],
-            [["--status", "--registry-id", "1234"], '--registry-id must be a 12-digit account id, not "1234"'],
-            [["--status", "--role-arn", "deploy"], '--role-arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), not "deploy"'],
-            [["--history", "prod", "--status"], "choose one of --status, --history"],
-            [["--history"], /'--history <value>' argument missing/],
-            [["--history", "prod", "--dry-run"], "--dry-run only goes with a promotion or --rollback"],
-            [["--status", "--limit", "5"], "--limit only goes with --history"],
-            [["--history", "prod", "--limit", "0"], '--limit must be a whole number ≥ 1, not "0"'],
-            [["--history", "prod", "--limit", "ten"], '--limit must be a whole number ≥ 1, not "ten"'],
-            [["--status", "--without-load-test", "hotfix"], "--without-load-test only goes with a promotion"],
-            [["--rollback", "prod", "--without-load-test", "hotfix"], "--without-load-test only goes with a promotion"],
-            [["staging", "prod", "--without-load-test", ""], '--without-load-test needs a reason, which the promotion record keeps: --without-load-test "<why>"'],
-            [["staging", "prod", "--without-load-test", "  \t "], '--without-load-test needs a reason, which the promotion record keeps: --without-load-test "<why>"'],
+    describe("argument errors: the problem and one usage line on stderr, exit 2, no AWS client", () => {
+        const usageLine = (synopsis: string) => `usage: npm run promote -- ${synopsis} (npm run promote -- --help for all options)`;
+        // The usage line is the synopsis of the first mode the command line names (else a promotion's).
+        const PROMOTION = usageLine('<from> <to> [--dry-run] [--force] [--without-load-test "<reason>"]');
+        const ROLLBACK = usageLine("--rollback <environment> [--dry-run]");
+        const STATUS = usageLine("--status");
+        const HISTORY = usageLine("--history <environment> [--limit <n>]");
+        const NOT_A_STACK = '--stack-file "./shared" is neither a stack\'s name (dev, org/dev or org/ecs-loadlab/dev, as pulumi -s takes it) nor a stack file\'s path (Pulumi.<stack>.yaml)';
+        const NO_REASON = '--without-load-test needs a reason, which the promotion record keeps: --without-load-test "<why>"';
+        const cases: [string[], string, string][] = [
+            [[], "nothing to do", PROMOTION],
+            [["dev"], "a promotion takes <from> <to>, got 1 argument(s): dev", PROMOTION],
+            [["dev", "staging", "prod"], "a promotion takes <from> <to>, got 3 argument(s): dev staging prod", PROMOTION],
+            [["dev", "staging", "--bogus"], "unknown option --bogus", PROMOTION],
+            [["dev", "staging", "--froce"], "unknown option --froce: did you mean --force?", PROMOTION],
+            [["dev", "staging", "--stack-fil", "shared"], "unknown option --stack-fil: did you mean --stack-file?", PROMOTION],
+            [["--status", "--profle", "p"], "unknown option --profle: did you mean --profile?", STATUS],
+            [["--rollback"], "--rollback needs a value", ROLLBACK],
+            [["--status", "--stack-file", "./shared"], NOT_A_STACK, STATUS],
+            [["dev", "staging", "--status"], "choose one of <from> <to>, --status", STATUS],
+            [["--rollback", "staging", "--status"], "choose one of --rollback, --status", ROLLBACK],
+            [["--status", "--dry-run"], "--dry-run only goes with a promotion or --rollback", STATUS],
+            [["--status", "--force"], "--force only goes with a promotion", STATUS],
+            [["--rollback", "staging", "--force"], "--force only goes with a promotion", ROLLBACK],
+            [["--status", "--registry-id", "1234"], '--registry-id must be a 12-digit account id, not "1234"', STATUS],
+            [["--status", "--role-arn", "deploy"], '--role-arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), not "deploy"', STATUS],
+            [["--history", "prod", "--status"], "choose one of --status, --history", HISTORY],
+            [["--history"], "--history needs a value", HISTORY],
+            [["--history", "prod", "--dry-run"], "--dry-run only goes with a promotion or --rollback", HISTORY],
+            [["--status", "--limit", "5"], "--limit only goes with --history", STATUS],
+            [["--history", "prod", "--limit", "0"], '--limit must be a whole number ≥ 1, not "0"', HISTORY],
+            [["--history", "prod", "--limit", "ten"], '--limit must be a whole number ≥ 1, not "ten"', HISTORY],
+            [["--status", "--without-load-test", "hotfix"], "--without-load-test only goes with a promotion", STATUS],
+            [["--rollback", "prod", "--without-load-test", "hotfix"], "--without-load-test only goes with a promotion", ROLLBACK],
+            [["staging", "prod", "--without-load-test", ""], NO_REASON, PROMOTION],
+            [["staging", "prod", "--without-load-test", "  \t "], NO_REASON, PROMOTION],
         ];
-        for (const [argv, message] of cases) {
-            it(`${argv.join(" ") || "(no arguments)"} → ${String(message)}`, async () => {
+        for (const [argv, message, usage] of cases) {
+            it(`${argv.join(" ") || "(no arguments)"} → ${message}`, async () => {
                 const result = await runCommand(argv);
                 assert.equal(result.status, 2);
-                const [problem, ...usage] = result.stderr.split("\n\n");
-                if (typeof message === "string") assert.equal(problem, `error: ${message}`);
-                else assert.match(problem, message);
-                assert.equal(usage.join("\n\n"), USAGE);
+                assert.deepEqual(result.stderr.split("\n"), [`error: ${message}`, usage]);
                 assert.equal(result.stdout, "");
                 assert.deepEqual(result.connections, []);
             });
         }
 
-        it("--help prints the usage on stdout and exits 0", async () => {
-            const result = await runCommand(["--help"]);
-            assert.equal(result.status, 0);
-            assert.equal(result.stdout, USAGE);
-            assert.equal(result.stderr, "");
+        it("--help and -h print the usage on stdout and exit 0, whatever else is given", async () => {
+            for (const argv of [["--help"], ["-h"], ["dev", "staging", "--bogus", "--help"]]) {
+                const result = await runCommand(argv);
+                assert.deepEqual([result.status, result.stdout, result.stderr], [0, USAGE, ""], argv.join(" "));
+            }
         });
     });
 
@@ -101,10 +112,19 @@ describe("promote command line", () => {
         assert.equal(stsMock.calls().length, 1);
     });
 
-    it("reads the repository's Pulumi.shared.yaml when no --stack-file is given", async () => {
+    it("reads the repository's Pulumi.shared.yaml when no --stack-file is given, and takes the shared stack by name or by file", async () => {
         const byDefault = await runCommand(["--print-registry"]);
         assert.equal(byDefault.status, 0, byDefault.stderr);
-        assert.equal(byDefault.stdout, (await runCommand(["--print-registry", "--stack-file", path.join(REPO_ROOT, "Pulumi.shared.yaml")])).stdout);
+        const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "promote-stack-"));
+        try {
+            fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.shared.yaml"), path.join(elsewhere, "Pulumi.shared.yaml"));
+            for (const given of ["shared", "my-org/ecs-loadlab/shared", path.join(REPO_ROOT, "Pulumi.shared.yaml"), path.relative(process.cwd(), path.join(REPO_ROOT, "Pulumi.shared.yaml")), path.join(elsewhere, "Pulumi.shared.yaml")]) {
+                const result = await runCommand(["--print-registry", "--stack-file", given]);
+                assert.deepEqual([result.status, result.stdout, result.stderr], [0, byDefault.stdout, ""], given);
+            }
+        } finally {
+            fs.rmSync(elsewhere, { recursive: true, force: true });
+        }
     });
 
     it("connects with --profile and --role-arn, and addresses --region, --registry-id and --repository", async () => {
@@ -252,10 +272,15 @@ describe("promote command line", () => {
         assert.equal(environmentFile.status, 1);
         assert.equal(environmentFile.stderr, `error: ${devStackFile} is an environment stack file: give the shared stack's file (--stack-file Pulumi.shared.yaml)`);
 
-        const missingFile = await runOnStackFile("--status", "--stack-file", "Pulumi.nope.yaml");
-        assert.equal(missingFile.status, 1);
-        assert.match(missingFile.stderr, /^error: cannot read the shared stack file: ENOENT: no such file or directory, open 'Pulumi\.nope\.yaml'$/);
-        assert.deepEqual(missingFile.connections, []);
+        for (const missing of ["Pulumi.shraed.yaml", "shraed"]) {
+            const missingFile = await runOnStackFile("--status", "--stack-file", missing);
+            assert.equal(missingFile.status, 1);
+            assert.equal(
+                missingFile.stderr,
+                `error: stack file Pulumi.shraed.yaml does not exist: pass a shared stack file or stack name (did you mean shared?); the shared stacks in ${PROJECT_DIR}: shared`,
+            );
+            assert.deepEqual(missingFile.connections, []);
+        }
     });
 
     it("no credentials: exit 1 with a hint, no stack trace", async () => {

@@ -5,11 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Band } from "../scripts/timeline/band";
 import { type Calibration, parseCalibration } from "../scripts/timeline/calibrate/calibration";
+import { PROJECT_DIR } from "../scripts/stack-file";
+import { USAGE, parseInvocation } from "../scripts/timeline/args";
 import { main } from "../scripts/timeline/main";
 import { ASSUMPTIONS } from "../scripts/timeline/simulate/assumptions";
 import type { CommandContext } from "../scripts/timeline/main";
 import { type Timeline, parseTimeline } from "../scripts/timeline/timeline";
-import { ENVIRONMENT_STACK_FILES, stackFilePath } from "./environment-fixtures";
+import { ENVIRONMENT_STACK_FILES, stackFilePath, stackName } from "./environment-fixtures";
 import { fixtureCalibrated, fixtureTimeline } from "./timeline-fixtures";
 
 const DEV_STACK_FILE = stackFilePath("Pulumi.dev.yaml");
@@ -205,7 +207,7 @@ describe("npm run timeline", () => {
             fs.writeFileSync(elsewhere, JSON.stringify({ ...fixtureTimeline("observed"), stack: "Pulumi.nope.yaml" }));
             result = await runTimeline("calibrate", "--observed", elsewhere, "--out", path.join(dir, "c.json"));
             assert.equal(result.status, 2);
-            assert.match(result.stderr, /observed-elsewhere\.json was observed on Pulumi\.nope\.yaml, which is not in .*: pass its stack file with --stack <file>/);
+            assert.match(result.stderr, /observed-elsewhere\.json was observed on Pulumi\.nope\.yaml, which is not in .*: pass its stack with --stack <name\|file>/);
             assert.ok(!fs.existsSync(path.join(dir, "c.json")));
         });
     });
@@ -256,7 +258,7 @@ describe("npm run timeline", () => {
             ["an unknown assumption", ["simulate", "--stack", DEV_STACK_FILE, "--script", "load", "--assume", "speed=2"], /--assume speed is not an assumption.*taskStartupSeconds/],
             ["an assumption out of range", ["simulate", "--stack", DEV_STACK_FILE, "--script", "load", "--assume", "targetTrackingLowDatapoints=1.5"], /out of range: expected a whole number from 1 to 60/],
             ["a CPU cost that is not a number", ["simulate", "--stack", DEV_STACK_FILE, "--script", "load", "--cpu-ms", "0"], /--cpu-ms expects a number > 0/],
-            ["an option of another command", ["simulate", "--stack", DEV_STACK_FILE, "--script", "load", "--summary", "x.json"], /simulate does not take --summary/],
+            ["an option of another command", ["simulate", "--stack", DEV_STACK_FILE, "--script", "load", "--summary", "x.json"], /^simulate does not take --summary \(for observe\)\n/],
             ["no command", [], /say what to do: simulate, observe, calibrate or report/],
             ["an unknown command", ["predict"], /unknown command "predict"/],
             ["report without a timeline", ["report", "--html", "r.html"], /report needs at least one of --predicted <file>, --observed <file> and --calibrated <file>/],
@@ -284,13 +286,98 @@ describe("npm run timeline", () => {
             assert.ok(!fs.existsSync(path.join(dir, "r.html")));
         });
 
-        it("an output that cannot be written leaves no other output behind", async () => {
+        it("an output that cannot be written leaves no other output behind; a missing folder is made", async () => {
             const json = path.join(dir, "kept-out.json");
-            const result = await runTimeline("simulate", "--stack", DEV_STACK_FILE, "--script", "stress", "--json", json, "--html", path.join(dir, "missing", "r.html"));
+            const notAFolder = path.join(dir, "a-file");
+            fs.writeFileSync(notAFolder, "");
+            const result = await runTimeline("simulate", "--stack", DEV_STACK_FILE, "--script", "stress", "--json", json, "--html", path.join(notAFolder, "r.html"));
             assert.equal(result.status, 2);
             assert.match(result.stderr, /cannot write .*r\.html/);
             assert.ok(!fs.existsSync(json));
             assert.deepEqual(fs.readdirSync(dir).filter((name) => name.endsWith(".tmp")), []);
+
+            const inNewFolder = path.join(dir, "timelines", "predicted.json");
+            assert.equal((await runTimeline("simulate", "--stack", DEV_STACK_FILE, "--script", "stress", "--json", inNewFolder)).status, 0);
+            assert.ok(fs.existsSync(inNewFolder));
+        });
+    });
+
+    describe("help, misspelt options and stacks by name or file", () => {
+        it("--help and -h print the usage on stdout and exit 0, for the command and each subcommand", async () => {
+            for (const argv of [["--help"], ["-h"], ["simulate", "--help"], ["observe", "-h", "--bogus"]]) {
+                const result = await runTimeline(...argv);
+                assert.deepEqual([result.status, result.stdout, result.stderr], [0, USAGE, ""], argv.join(" "));
+            }
+        });
+
+        const usageLine = (synopsis: string) => `usage: npm run timeline -- ${synopsis} (npm run timeline -- --help for all options)`;
+        const SIMULATE_LINE = usageLine("simulate --stack <name|file> --script <load|stress> [-e NAME=VALUE ...] ...");
+        const refusals: Array<[string, string[], string[]]> = [
+            ["a misspelt option: the one meant, and the subcommand's usage line", ["simulate", "--stak", "dev", "--script", "load"], ["unknown option --stak: did you mean --stack?", SIMULATE_LINE]],
+            [
+                "a misspelt option of another subcommand",
+                ["observe", "--stack", "dev", "--sumary", "s.json"],
+                ["unknown option --sumary: did you mean --summary?", usageLine("observe --stack <name|file> --summary <k6 summary file> [--outputs <file>] ...")],
+            ],
+            ["an option nothing is near: no guess", ["simulate", "--stack", "dev", "--frobnicate"], ["unknown option --frobnicate", SIMULATE_LINE]],
+            ["an option without its value", ["simulate", "--script", "load", "--stack"], ["--stack needs a value", SIMULATE_LINE]],
+            ["another subcommand's option, naming it", ["simulate", "--stack", "dev", "--script", "load", "--summary", "s.json"], ["simulate does not take --summary (for observe)", SIMULATE_LINE]],
+            [
+                "something that is neither a stack's name nor a stack file",
+                ["simulate", "--stack", "./dev", "--script", "load"],
+                ['--stack "./dev" is neither a stack\'s name (dev, org/dev or org/ecs-loadlab/dev, as pulumi -s takes it) nor a stack file\'s path (Pulumi.<stack>.yaml)', SIMULATE_LINE],
+            ],
+        ];
+        for (const [what, argv, stderr] of refusals) {
+            it(`${what}: exit 2, the problem and one usage line`, async () => {
+                const result = await runTimeline(...argv);
+                assert.deepEqual([result.status, result.stderr.split("\n"), result.stdout], [2, stderr, ""]);
+            });
+        }
+
+        it("--stack takes a name, as pulumi -s does (its file is Pulumi.<name>.yaml in the project), or a stack file's path", () => {
+            const projectFile = path.join(PROJECT_DIR, "Pulumi.dev.yaml");
+            const stackOf = (given: string) => {
+                const invocation = parseInvocation(["simulate", "--stack", given, "--script", "load"]);
+                return invocation.kind === "simulate" ? invocation.stack : assert.fail(invocation.kind);
+            };
+            assert.deepEqual(stackOf("dev"), { name: "dev", file: projectFile });
+            assert.deepEqual(stackOf("my-org/ecs-loadlab/dev"), { name: "my-org/ecs-loadlab/dev", file: projectFile });
+            assert.deepEqual(stackOf("Pulumi.dev.yaml"), { name: "dev", file: "Pulumi.dev.yaml" });
+            assert.deepEqual(stackOf("/elsewhere/Pulumi.dev.yaml"), { name: "dev", file: "/elsewhere/Pulumi.dev.yaml" });
+            assert.deepEqual(stackOf("/elsewhere/dev.yaml"), { file: "/elsewhere/dev.yaml" });
+        });
+
+        it("simulate --stack dev, Pulumi.dev.yaml or a path in another folder: the same prediction, each saying which file it read", async () => {
+            const elsewhere = path.join(dir, "elsewhere");
+            fs.mkdirSync(elsewhere);
+            const copy = path.join(elsewhere, "Pulumi.dev.yaml");
+            fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), copy);
+            const relative = path.relative(process.cwd(), path.join(PROJECT_DIR, "Pulumi.dev.yaml"));
+            const cases: Array<[string, string]> = [
+                ["dev", `stack dev: reading ${relative}`],
+                [relative, `stack dev: reading ${relative}`],
+                [`./${relative}`, `stack dev: reading ${relative}`],
+                ["my-org/ecs-loadlab/dev", `stack my-org/ecs-loadlab/dev: reading ${relative}`],
+                [copy, `stack dev: reading ${copy}`],
+            ];
+            const outputs: string[] = [];
+            for (const [given, reading] of cases) {
+                const result = await runTimeline("simulate", "--stack", given, "--script", "stress", "-e", "PEAK_RATE=20");
+                assert.deepEqual([result.status, result.stderr], [0, reading], given);
+                outputs.push(result.stdout);
+            }
+            assert.deepEqual(new Set(outputs).size, 1, "the same prediction from every form");
+        });
+
+        it("a stack without a file: the environment stacks there, and the nearest", async () => {
+            const result = await runTimeline("simulate", "--stack", "dvv", "--script", "load");
+            assert.equal(result.status, 2);
+            const environments = ENVIRONMENT_STACK_FILES.map(stackName).join(", ");
+            assert.deepEqual(result.stderr.split("\n"), [
+                "stack dvv: reading Pulumi.dvv.yaml",
+                `stack file Pulumi.dvv.yaml does not exist: pass an environment stack file or stack name (did you mean dev?); the environment stacks in ${PROJECT_DIR}: ${environments}`,
+            ]);
         });
     });
 

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { UsageError, usageErrorText } from "../scripts/cli-usage";
 import {
+    CHECK_USAGE,
     COMPARED_STACK,
     DEFAULT_OPTIONS,
     LOAD_PERCENTS,
     MAX_QUEUE,
     QUIET_CORES,
     Sample,
-    UsageError,
+    USAGE,
     WindowStats,
     calibrationLimits,
     capacityRps,
@@ -76,13 +79,35 @@ describe("timeline model check: command line", () => {
             runs: 5,
             overheadPercent: 3.5,
         });
-        assert.equal(parseArgs(["--help"]), "help");
+        for (const argv of [["--help"], ["-h"], ["--seconds", "0", "--help"]]) assert.equal(parseArgs(argv), "help", argv.join(" "));
     });
 
-    it("refuses anything else with the usage line", () => {
-        for (const argv of [["--seconds", "0"], ["--runs"], ["--runs", "1.5"], ["--warmup", "-1"], ["--bogus", "1"], ["--seconds", "601"], ["--overhead-percent", "x"]]) {
-            assert.throws(() => parseArgs(argv), (error: unknown) => error instanceof UsageError && /usage: npx tsx scripts\/timeline\/model-check\.ts/.test(error.message), argv.join(" "));
+    it("refuses anything else, worded as every tool words it", () => {
+        const cases: [string[], string][] = [
+            [["--seconds", "0"], '--seconds expects a whole number from 1 to 600, got "0"'],
+            [["--seconds", "601"], '--seconds expects a whole number from 1 to 600, got "601"'],
+            [["--runs"], "--runs needs a value"],
+            [["--runs", "1.5"], '--runs expects a whole number from 1 to 20, got "1.5"'],
+            [["--warmup", "-1"], '--warmup needs a value, not -1 (a value that starts with "-" goes after "=": --warmup=-1)'],
+            [["--warmup=-1"], '--warmup expects a whole number from 0 to 60, got "-1"'],
+            [["--overhead-percent", "x"], '--overhead-percent expects a number from 0 to 100, got "x"'],
+            [["--second", "5"], "unknown option --second: did you mean --seconds?"],
+            [["--bogus", "1"], "unknown option --bogus"],
+            [["5"], 'unexpected argument "5"'],
+        ];
+        for (const [argv, message] of cases) {
+            assert.throws(() => parseArgs(argv), (error: unknown) => error instanceof UsageError && error.message === message, argv.join(" "));
         }
+    });
+
+    it("prints one usage line with a refusal, and the usage on --help", () => {
+        assert.equal(
+            usageErrorText("unknown option --second: did you mean --seconds?", CHECK_USAGE, ["--second", "5"]),
+            "unknown option --second: did you mean --seconds?\n" +
+                "usage: npm run timeline:check-model -- [--seconds N] [--warmup N] [--runs N] [--overhead-percent X] (npm run timeline:check-model -- --help for all options)",
+        );
+        const help = spawnSync(process.execPath, ["--import", "tsx", "scripts/timeline/model-check.ts", "--help"], { encoding: "utf8", timeout: 20_000 });
+        assert.deepEqual([help.status, help.stdout, help.stderr], [0, `${USAGE}\n`, ""]);
     });
 });
 

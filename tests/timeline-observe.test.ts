@@ -51,7 +51,7 @@ import {
     sortEvents,
     truncatedServiceEventsNote,
 } from "../scripts/timeline/observe/events";
-import { type ObserveDeps, ROLE_SESSION_NAME, observeTimeline } from "../scripts/timeline/observe/observe";
+import { type ObserveDeps, ROLE_SESSION_NAME, observeTimeline, observedOutputs } from "../scripts/timeline/observe/observe";
 import { clock } from "../scripts/timeline/report/report";
 import { pulumiStackName } from "../scripts/timeline/stack-file";
 import { type CommandContext, main } from "../scripts/timeline/main";
@@ -61,6 +61,7 @@ import { type SeriesByPeriod, albCount, requestSource, requestSourceNote, series
 import { alignWindow, parseRunRecord, periodCoverage, periodIndex } from "../scripts/timeline/observe/window";
 import { InputError, type Timeline, parseTimeline, timelineSchema } from "../scripts/timeline/timeline";
 import { ENVIRONMENT_OBSERVED_OUTPUTS, environmentObservedOutputsSchema, environmentResourceNames } from "../stacks/environment-names";
+import { readingLine } from "../scripts/stack-file";
 import { loadEnvironmentConfig, stackFilePath } from "./environment-fixtures";
 import {
     DEV_ACCOUNT,
@@ -395,6 +396,7 @@ async function runObserve(h: Harness, ...argv: string[]) {
         observe: (request, deps) => observeTimeline(request, { ...h.deps, ...deps }),
     };
     const status = await main(["observe", "--stack", REQUEST.stackFile, "--summary", SUMMARY_FILE, ...argv], context);
+    assert.equal(stderr.shift(), readingLine({ name: "dev", file: REQUEST.stackFile }));
     return { status, stdout, stderr };
 }
 
@@ -1602,6 +1604,12 @@ describe("timeline observe: bad input is exit 2, saying what to change", () => {
         assert.equal(await refused({}, harness(old)), "stack dev lacks the outputs targetGroupArnSuffix, alarmNames: update it with this checkout (pulumi up -s dev)");
         assert.match(await refused({}, harness({ ...DEV_OUTPUTS, loadBalancerArnSuffix: "arn:aws:elasticloadbalancing:x" })), /outputs are not what an environment stack exports: loadBalancerArnSuffix: must be a load balancer's ARN suffix/);
         assert.match(await refused({}, harness({ ...DEV_OUTPUTS, clusterName: "ecs-loadlab-staging" })), /name the cluster ecs-loadlab-staging, but Pulumi\.dev\.yaml names it ecs-loadlab-dev/);
+    });
+
+    it("asks the Pulumi CLI for the stack by the name it was given (--stack my-org/ecs-loadlab/dev), not the file's", async () => {
+        const h = harness();
+        await observedOutputs({ ...REQUEST, stackName: "my-org/ecs-loadlab/dev" }, environmentResourceNames(loadEnvironmentConfig("Pulumi.dev.yaml")), h.deps);
+        assert.deepEqual(h.stacksRead, ["my-org/ecs-loadlab/dev"]);
     });
 
     it("the Pulumi CLI failing to read the outputs; an outputs file missing or not JSON; no stack name to ask for", async () => {

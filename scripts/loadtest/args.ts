@@ -1,14 +1,17 @@
 /** `npm run loadtest -- ...`: the command line, parsed into what to do. Nothing here touches AWS, k6 or files. */
-import { parseArgs } from "node:util";
 import { RUN_ID_PATTERN } from "../../loadgen/src/contract";
 import { Connection, roleArnProblem } from "../aws-connection";
+import { CommandUsage, ParsedCommandLine, UsageError, parseCommandLine, refuseOptionsOf } from "../cli-usage";
+import { projectStackName } from "../stack-file";
 import { LOCAL_STACK } from "./plan";
+
+export { UsageError } from "../cli-usage";
 
 export const DEFAULT_CONFIRM_ABOVE_USD = 1;
 
 export const USAGE = `Usage:
-  npm run loadtest -- --stack <name> [--stack <name> ...] --tasks <n> [--spot] <script> [-e NAME=VALUE ...]
-                      [--target <environment stack> [--no-record] [--shared-stack-file <file>]]
+  npm run loadtest -- --stack <name|file> [--stack <name|file> ...] --tasks <n> [--spot] <script> [-e NAME=VALUE ...]
+                      [--target <environment stack> [--no-record] [--shared-stack-file <name|file>]]
                       [--out <file>] [--dry-run] [--yes] [--confirm-above <usd>] [--profile <name>] [--role-arn <arn> ...]
       Run <script> (a k6 script such as k6/load.ts) as <n> execution segments on Fargate tasks of the loadgen
       stacks (tasks split across them), then merge the results into one k6 summary with one threshold verdict.
@@ -16,7 +19,7 @@ export const USAGE = `Usage:
   npm run loadtest -- --local --tasks <n> <script> [-e NAME=VALUE ...] [--out <file>]
                       [--target <environment stack> [--no-record] [--profile <name>] [--role-arn <arn>]]
       The same split as <n> local k6 processes (k6 from PATH or K6_BINARY): check a split before paying for it.
-  npm run loadtest -- record <result file> [--observed <timeline file> [--html <report file>]] [--shared-stack-file <file>]
+  npm run loadtest -- record <result file> [--observed <timeline file> [--html <report file>]] [--shared-stack-file <name|file>]
                       [--profile <name>] [--role-arn <arn> ...]
       Record the verdict of a finished --target run in the shared account's evidence bucket (observing the
       environment first unless --observed gives its timeline): what the run does after it ends, again.
@@ -24,29 +27,33 @@ export const USAGE = `Usage:
       Print the run's summary as GitHub Markdown (k6's summary, the thresholds, the scaling, the cost) for a
       workflow's job summary: npm run loadtest --silent -- summary ... >> "$GITHUB_STEP_SUMMARY" (--silent:
       without it npm prints its own "> ecs-loadlab@..." lines on stdout too).
-  npm run loadtest -- --stop <run id> --stack <name> [--stack <name> ...]
+  npm run loadtest -- --stop <run id> --stack <name|file> [--stack <name|file> ...]
       Stop every task of a run (what an interrupted command would have stopped).
-  npm run loadtest -- build-image --stack <name> [--stack <name> ...]
+  npm run loadtest -- build-image --stack <name|file> [--stack <name|file> ...]
       Build the runner image for linux/amd64 and push it to each stack's repository (skipped when it is there).
-  npm run loadtest -- merge <run id> --stack <name> [--stack <name> ...] [--out <file>]
+  npm run loadtest -- merge <run id> --stack <name|file> [--stack <name|file> ...] [--out <file>]
   npm run loadtest -- merge <folder of a --local run, k6/results/<run id>> [--out <file>]
       Merge a run again from what its tasks stored (after the command was interrupted, or to redo its report).
 
 Options:
+  --stack <name|file>    a loadgen stack to run from: its name, as pulumi -s takes it (loadgen), or this project's
+                         stack file of it (Pulumi.loadgen.yaml); its outputs are read with the Pulumi CLI
   --tasks <n>            how many segments, one task (or local process) each
   --spot                 run the tasks on Fargate Spot (cheaper; a reclaimed task makes the run an error)
   -e NAME=VALUE          a k6 -e variable, as for k6 run (repeatable)
-  --target <stack>       the environment stack to load, by name (its file: Pulumi.<stack>.yaml here): BASE_URL is
-                         its url output, and the run is bound to the digest of its image output (both read with the
-                         Pulumi CLI), so -e BASE_URL is refused with it. After the run, the environment is observed for
-                         the run's window (timeline observe, once CloudWatch has published it), its timeline and report
-                         are written beside the result (<result>.observed.json, <result>.report.html), and the
-                         verdict is recorded in the shared account's evidence bucket, where npm run promote looks for it.
+  --target <stack>       the environment stack to load, by name or by this project's stack file of it (staging,
+                         Pulumi.staging.yaml; the command says which file it read): BASE_URL is its url output, and
+                         the run is bound to the digest of its image output (both read with the Pulumi CLI), so
+                         -e BASE_URL is refused with it. After the run, the environment is observed for the run's
+                         window (timeline observe, once CloudWatch has published it), its timeline and report are
+                         written beside the result (<result>.observed.json, <result>.report.html), and the verdict
+                         is recorded in the shared account's evidence bucket, where npm run promote looks for it.
                          A --local run is observed but never recorded: its k6 is whatever this machine has, not the
                          runner image's pinned one, and its load leaves from here: a check, not evidence.
   --no-record            with --target: neither observe nor record after the run
-  --shared-stack-file <file>
-                         the shared stack file naming the evidence bucket's account and region (default: Pulumi.shared.yaml)
+  --shared-stack-file <name|file>
+                         the shared stack naming the evidence bucket's account and region, by name or by its stack
+                         file, which may be another project's (default: shared, Pulumi.shared.yaml here)
   --observed <file>      record, summary: the run's observed timeline (timeline observe --json, or <result>.observed.json)
   --html <file>          record: the run's report (default: drawn from --observed)
   --report-url <url>     summary: where the run's report is published, linked from the summary
@@ -63,6 +70,8 @@ Exit status: 0 passed (record: recorded); 99 a threshold failed (as k6); 1 the r
 could not start, k6 failed in a task, a task was stopped early or left no result; named), or its verdict could not be
 recorded (the record command to redo it is printed); 2 bad arguments or input; 130 interrupted (every task stopped,
 what they uploaded merged).`;
+
+export const LOADTEST_USAGE: CommandUsage = { command: "npm run loadtest --", text: USAGE };
 
 
 export interface AwsAccess {
@@ -111,8 +120,6 @@ export type Invocation =
     /** A run merged again: from its stacks' buckets (runId and stacks), or from a local run's folder. */
     | { kind: "merge"; runId?: string; folder?: string; stacks: string[]; out?: string; aws: AwsAccess };
 
-export class UsageError extends Error {}
-
 /** The runner sets these per segment; a user value would be silently replaced, so it is refused instead. */
 const RESERVED_ENV = ["SUMMARY_PATH"];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -141,31 +148,39 @@ const OPTIONS = {
     observed: { type: "string" },
     html: { type: "string" },
     "report-url": { type: "string" },
-    help: { type: "boolean", short: "h" },
 } as const;
 
-/** A Pulumi stack name (letters, digits, `-`, `_`, `.`): the stack file is Pulumi.<name>.yaml. */
-const STACK_NAME = /^[\w.-]+$/;
+type OptionName = keyof typeof OPTIONS;
+
+/** The options each mode takes; any other is refused rather than ignored. */
+const TAKES: Record<string, readonly OptionName[]> = {
+    "a run": ["stack", "tasks", "spot", "env", "out", "dry-run", "yes", "confirm-above", "profile", "role-arn", "target", "no-record", "shared-stack-file"],
+    // A --local run calls AWS only to observe its --target afterwards (checked in parseInvocation).
+    "--local": ["local", "tasks", "env", "out", "dry-run", "target", "no-record", "profile", "role-arn"],
+    "--stop": ["stop", "stack", "profile", "role-arn"],
+    "build-image": ["stack", "profile", "role-arn"],
+    merge: ["stack", "out", "profile", "role-arn"],
+    record: ["observed", "html", "shared-stack-file", "profile", "role-arn"],
+    summary: ["observed", "report-url"],
+};
+
+/** A stack of this project by name or by its file, as the name the Pulumi CLI reads its outputs with. */
+const stackName = (option: string) => (given: string) => projectStackName(given, (message) => new UsageError(`${option} ${message}`));
 
 export function parseInvocation(argv: string[]): Invocation {
-    let parsed;
-    try {
-        parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-    } catch (error) {
-        throw new UsageError(error instanceof Error ? error.message.split(". ")[0] : String(error));
-    }
+    const parsed = parseCommandLine(argv, OPTIONS);
+    if (parsed === "help") return { kind: "help" };
     const { values, positionals } = parsed;
-    if (values.help) return { kind: "help" };
-    const stacks = unique(values.stack ?? [], "--stack");
+    const stacks = unique((values.stack ?? []).map(stackName("--stack")), "--stack");
     const aws = parseAwsAccess(values.profile, values["role-arn"] ?? []);
 
     if (positionals[0] === "build-image") {
-        only(values, ["stack", "profile", "role-arn"], "build-image");
+        only(values, "build-image");
         if (positionals.length > 1) throw new UsageError(`build-image takes no other arguments, not "${positionals.slice(1).join(" ")}"`);
         return { kind: "build-image", stacks: required(stacks, "build-image needs --stack <name>: the loadgen stack whose repository gets the image"), aws };
     }
     if (positionals[0] === "merge") {
-        only(values, ["stack", "out", "profile", "role-arn"], "merge");
+        only(values, "merge");
         if (positionals.length !== 2) throw new UsageError("merge takes one run id (with --stack) or one local run's folder");
         const target = positionals[1];
         const out = values.out;
@@ -176,7 +191,7 @@ export function parseInvocation(argv: string[]): Invocation {
         return { kind: "merge", folder: target, stacks, ...(out ? { out } : {}), aws };
     }
     if (positionals[0] === "record") {
-        only(values, ["observed", "html", "shared-stack-file", "profile", "role-arn"], "record");
+        only(values, "record");
         const resultFile = onePositional(positionals, "record");
         if (values.html !== undefined && values.observed === undefined) {
             throw new UsageError("record --html goes with --observed: without them record observes the environment and draws the report itself");
@@ -191,7 +206,7 @@ export function parseInvocation(argv: string[]): Invocation {
         };
     }
     if (positionals[0] === "summary") {
-        only(values, ["observed", "report-url"], "summary");
+        only(values, "summary");
         const resultFile = onePositional(positionals, "summary");
         const reportUrl = values["report-url"];
         if (reportUrl !== undefined && !/^https?:\/\/[^\s<>]+$/.test(reportUrl)) {
@@ -205,7 +220,7 @@ export function parseInvocation(argv: string[]): Invocation {
         };
     }
     if (values.stop !== undefined) {
-        only(values, ["stop", "stack", "profile", "role-arn"], "--stop");
+        only(values, "--stop");
         if (!RUN_ID_PATTERN.test(values.stop)) throw new UsageError(`--stop needs a run id such as lt-20261130T120000Z-a1b2, not "${values.stop}"`);
         if (positionals.length > 0) throw new UsageError(`--stop takes no script, not "${positionals.join(" ")}"`);
         return { kind: "stop", runId: values.stop, stacks: required(stacks, "--stop needs the --stack (or stacks) the run used"), aws };
@@ -218,9 +233,11 @@ export function parseInvocation(argv: string[]): Invocation {
     if (local && values["shared-stack-file"] !== undefined) {
         throw new UsageError("--local does not take --shared-stack-file: a --local run is never recorded (its k6 is this machine's, not the runner image's)");
     }
-    // A --local run calls AWS only to observe its --target afterwards.
-    if (local) only(values, ["local", "tasks", "env", "out", "dry-run", "target", "no-record", ...(values.target !== undefined ? (["profile", "role-arn"] as const) : [])], "--local");
-    only(values, ["stack", "tasks", "spot", "local", "env", "out", "dry-run", "yes", "confirm-above", "profile", "role-arn", "target", "no-record", "shared-stack-file"], "a run");
+    only(values, local ? "--local" : "a run");
+    const awsOption = (["profile", "role-arn"] as const).find((name) => values[name] !== undefined);
+    if (local && values.target === undefined && awsOption !== undefined) {
+        throw new UsageError(`--local calls AWS only to observe its --target: leave out --${awsOption}`);
+    }
     if (positionals.length !== 1) {
         throw new UsageError(positionals.length === 0 ? "name the k6 script to run, e.g. k6/load.ts" : `one script at a time, not "${positionals.join(" ")}"`);
     }
@@ -249,16 +266,12 @@ function onePositional(positionals: string[], mode: string): string {
 }
 
 function parseTarget(values: OptionValues, env: [string, string][]): TargetRequest | undefined {
-    const stack = values.target;
-    if (stack === undefined) {
+    if (values.target === undefined) {
         const orphan = (["no-record", "shared-stack-file"] as const).find((name) => values[name] !== undefined);
         if (orphan !== undefined) throw new UsageError(`--${orphan} goes with --target <environment stack>: a run without one records nothing`);
         return undefined;
     }
-    const named = /^Pulumi\.(.+)\.ya?ml$/.exec(stack.split("/").pop() ?? "")?.[1];
-    if (!STACK_NAME.test(stack) || named !== undefined) {
-        throw new UsageError(`--target takes an environment stack's name${named ? `, ${named}` : ", e.g. staging"} (its stack file is Pulumi.<name>.yaml in the project), not "${stack}"`);
-    }
+    const stack = stackName("--target")(values.target);
     if (env.some(([name]) => name === "BASE_URL")) {
         throw new UsageError(
             `--target ${stack} sets BASE_URL to the stack's url output, the URL whose image the verdict is bound to: leave out -e BASE_URL ` +
@@ -273,12 +286,11 @@ function parseTarget(values: OptionValues, env: [string, string][]): TargetReque
     };
 }
 
-type OptionValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
+type OptionValues = ParsedCommandLine<typeof OPTIONS>["values"];
 
 /** Refuses options that the mode does not use, rather than ignoring them. */
-function only(values: OptionValues, allowed: (keyof typeof OPTIONS)[], mode: string): void {
-    const extra = (Object.keys(values) as (keyof typeof OPTIONS)[]).filter((name) => values[name] !== undefined && !allowed.includes(name));
-    if (extra.length > 0) throw new UsageError(`${mode} does not take ${extra.map((name) => `--${name}`).join(", ")}`);
+function only(values: OptionValues, mode: string): void {
+    refuseOptionsOf(mode, (Object.keys(values) as OptionName[]).filter((name) => values[name] !== undefined), TAKES, OPTIONS);
 }
 
 function unique(values: string[], option: string): string[] {

@@ -23,13 +23,15 @@ import { DirectoryRunStore, RunStore, S3RunStore, runStoreS3Client } from "../..
 import { abortableSleep } from "../../loadgen/src/runner";
 import { validateThresholds } from "../../loadgen/src/thresholds";
 import { Connection, clientConfig } from "../aws-connection";
+import { usageErrorText } from "../cli-usage";
 import { EvidenceError, EvidenceLocation, verdictPrefix } from "../release/evidence-store";
 import { jobSummary } from "../release/job-summary";
 import { RunTarget } from "../release/verdict";
+import { readingLine } from "../stack-file";
 import { observeTimeline } from "../timeline/observe/observe";
 import { renderReport } from "../timeline/report/report";
 import { InputError, Timeline, unreadableInput } from "../timeline/timeline";
-import { Invocation, TargetRequest, USAGE, UsageError, connectionTo, parseInvocation } from "./args";
+import { Invocation, LOADTEST_USAGE, TargetRequest, USAGE, UsageError, connectionTo, parseInvocation } from "./args";
 import { BuildImageError, buildRunnerImage, runProcess, taskDefinitionAdvice } from "./build-image";
 import { ecsLauncher } from "./ecs-launcher";
 import { EcsRunTasks } from "./ecs-tasks";
@@ -219,7 +221,8 @@ export interface PreparedTarget {
 }
 
 async function prepareTarget(request: TargetRequest, local: boolean, context: CommandContext): Promise<PreparedTarget> {
-    const { target } = await resolveTarget(request.stack, context.readOutputs);
+    const { target, stackFile } = await resolveTarget(request.stack, context.readOutputs);
+    context.printError(readingLine({ name: request.stack, file: stackFile }));
     if (!request.record || local) return { target };
     const { location, shared } = evidenceLocationFor(sharedStackFileOf(request.sharedStackFile), target.environment);
     return { target, evidence: { location, accountId: shared.aws.accountId } };
@@ -420,8 +423,8 @@ async function writeReport(
     await mkdir(path.dirname(path.resolve(jsonPath)), { recursive: true });
     await writeFile(jsonPath, resultFile(description, report));
     for (const line of formatReport(description, report, jsonPath)) context.print(line);
-    if (report.errors.length > 0 || report.merged.verdict === "incomplete") return { exit: EXIT.failed, jsonPath };
-    return { exit: report.merged.verdict === "passed" ? EXIT.passed : EXIT.thresholdsFailed, jsonPath };
+    if (report.errors.length > 0 || report.verdict === "incomplete") return { exit: EXIT.failed, jsonPath };
+    return { exit: report.verdict === "passed" ? EXIT.passed : EXIT.thresholdsFailed, jsonPath };
 }
 
 /** The stores a run used: its S3 buckets (with each stack's outputs), or the folder of a local run. */
@@ -574,7 +577,7 @@ export async function main(argv: string[], context: CommandContext): Promise<num
         }
     } catch (error) {
         if (error instanceof UsageError) {
-            context.printError(`${error.message}\n\n${USAGE}`);
+            context.printError(usageErrorText(error.message, LOADTEST_USAGE, argv));
             return EXIT.badInput;
         }
         if (error instanceof CommandError) {

@@ -7,9 +7,10 @@ import { z } from "zod";
 import { LOADGEN_OUTPUT_NAMES, LoadgenStackOutputs } from "../../loadgen/src/contract";
 import { StackOutputsContract, StackOutputsReader, automationApiOutputs, readStackOutputs } from "../stack-outputs";
 
-// The generic part lives in ../stack-outputs.ts (timeline observe reads environment stacks with it); re-exported so
-// the loadtest's modules and tests keep importing it from here.
-export { PROJECT_DIR, StackOutputsError, automationApiOutputs } from "../stack-outputs";
+// The generic part lives in ../stack-outputs.ts (timeline observe reads environment stacks with it) and the project's
+// folder in ../stack-file.ts; re-exported so the loadtest's modules and tests keep importing them from here.
+export { PROJECT_DIR } from "../stack-file";
+export { StackOutputsError, automationApiOutputs } from "../stack-outputs";
 export type { StackOutputsReader } from "../stack-outputs";
 
 const outputsSchema = z.object({

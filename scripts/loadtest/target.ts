@@ -11,8 +11,8 @@ import type { EnvironmentStackConfig, SharedStackConfig, StackConfig } from "../
 import { evidenceBucketName } from "../../stacks/shared-names";
 import { EvidenceLocation } from "../release/evidence-store";
 import { DIGEST_PATTERN, RunTarget, runTargetSchema } from "../release/verdict";
-import { StackFileWording, StackRole, article, readStackFileOfRole } from "../stack-file";
-import { PROJECT_DIR, StackOutputsContract, StackOutputsReader, readStackOutputs } from "../stack-outputs";
+import { PROJECT_DIR, StackFileWording, StackRole, article, readStackFileOfRole, resolveStack } from "../stack-file";
+import { StackOutputsContract, StackOutputsReader, readStackOutputs } from "../stack-outputs";
 
 /** A stack file or outputs that cannot be used as asked: bad input, exit 2. */
 export class TargetError extends Error {}
@@ -35,16 +35,15 @@ const TARGET_CONTRACT: StackOutputsContract<TargetOutputs> = {
     }),
 };
 
-/** `staging` → `<project>/Pulumi.staging.yaml`. */
-export function stackFileOf(stack: string, dir = PROJECT_DIR): string {
-    return path.join(dir, `Pulumi.${stack}.yaml`);
+/** The file of a stack `option` gives by name or by file: `staging` (or `org/ecs-loadlab/staging`) → `<dir>/Pulumi.staging.yaml`. */
+function stackFileOf(given: string, option: string, dir: string): string {
+    return resolveStack(given, (message) => new TargetError(`${option} ${message}`), dir).file;
 }
 
 /** A stack file of `role` for `use` (e.g. "--target staging"), refused as a TargetError otherwise. */
 function readStackFileFor<R extends StackRole>(file: string, role: R, use: string): Extract<StackConfig, { role: R }> {
     const wording: StackFileWording = {
-        unreadable: (error) =>
-            error.code === "ENOENT" ? `${file} does not exist: ${use} needs ${article(role)} ${role} stack's file` : `cannot read ${file}: ${error.message}`,
+        unreadable: (error) => `cannot read ${file}: ${error.message}`,
         otherRole: (other) => `${path.basename(file)} is ${article(other)} ${other} stack (ecs-loadlab:role: ${other}): ${use} needs ${article(role)} ${role} stack`,
     };
     return readStackFileOfRole(file, role, wording, (message) => new TargetError(message));
@@ -52,7 +51,7 @@ function readStackFileFor<R extends StackRole>(file: string, role: R, use: strin
 
 /** The environment stack --target names: its file, refused unless it is an environment stack's. */
 export function readTargetStackFile(stack: string, dir = PROJECT_DIR): { stackFile: string; config: EnvironmentStackConfig } {
-    const stackFile = stackFileOf(stack, dir);
+    const stackFile = stackFileOf(stack, "--target", dir);
     return { stackFile, config: readStackFileFor(stackFile, "environment", `--target ${stack}`) };
 }
 
@@ -69,9 +68,9 @@ export async function resolveTarget(stack: string, read: StackOutputsReader, dir
     return { target: runTargetOf(stack, config, outputs), stackFile, config };
 }
 
-/** The shared stack file: --shared-stack-file, else Pulumi.shared.yaml in the project. */
+/** The shared stack file: --shared-stack-file (a stack's name or file), else Pulumi.shared.yaml in the project. */
 export function sharedStackFileOf(given: string | undefined, dir = PROJECT_DIR): string {
-    return given ?? stackFileOf("shared", dir);
+    return stackFileOf(given ?? "shared", "--shared-stack-file", dir);
 }
 
 /**

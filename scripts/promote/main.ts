@@ -1,14 +1,13 @@
-import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
 import { ConfigError, SharedStackConfig } from "../../config";
 import { evidenceBucketName } from "../../stacks/shared-names";
 import { Connection, clientConfig, roleArnProblem } from "../aws-connection";
+import { CommandUsage, ParsedCommandLine, UsageError, parseCommandLine, usageErrorText } from "../cli-usage";
 import { EvidenceError, EvidenceLocation, EvidenceStore, objectLinks, promotionKey } from "../release/evidence-store";
 import { callerArn } from "../release/identity";
-import { StackFileWording, article, readStackFileOfRole } from "../stack-file";
+import { StackFileWording, article, readStackFileOfRole, resolveStack } from "../stack-file";
 import { PROMOTION_RECORD_SCHEMA_VERSION, PromotionRecord } from "../release/promotion-record";
 import {
     FormattedResult,
@@ -50,7 +49,9 @@ Options:
   --without-load-test "<reason>"
                          promote into a gated environment without a passing load test; the reason is recorded
   --limit <n>            --history: the newest n promotions (default: ${DEFAULT_HISTORY_LIMIT})
-  --stack-file <path>    shared stack file: registry and environments (default: Pulumi.shared.yaml)
+  --stack-file <name|file>
+                         the shared stack, with the registry and the environments: its name, as pulumi -s takes it,
+                         or its stack file's path (default: shared, Pulumi.shared.yaml here)
   --region <region>      registry and evidence bucket region (default: the stack file's aws.region)
   --registry-id <id>     registry and evidence bucket account id (default: the stack file's aws.accountId)
   --repository <name>    repository name (default: the stack file's registry.repositoryName)
@@ -63,7 +64,7 @@ Every promotion and rollback is recorded in the shared account's evidence bucket
 Exit status: 0 done, or nothing to do; 1 refused or failed, with the reason (also: the tag moved but its record
 could not be written; the record is printed); 2 bad arguments.`;
 
-const DEFAULT_STACK_FILE = path.join(__dirname, "..", "..", "Pulumi.shared.yaml");
+export const PROMOTE_USAGE: CommandUsage = { command: "npm run promote --", text: USAGE };
 const ROLE_SESSION_NAME = "ecs-loadlab-promote";
 
 /** The SDK clients the command uses, all in the shared account. */
@@ -82,7 +83,6 @@ export interface CommandContext {
 }
 
 type Command =
-    | { kind: "help" }
     | { kind: "promote"; from: string; to: string; dryRun: boolean; force: boolean; withoutLoadTest?: string }
     | { kind: "rollback"; environment: string; dryRun: boolean }
     | { kind: "status" }
@@ -99,8 +99,6 @@ interface Invocation {
     roleArn?: string;
 }
 
-class UsageError extends Error {}
-
 const OPTIONS = {
     "dry-run": { type: "boolean" },
     force: { type: "boolean" },
@@ -116,20 +114,13 @@ const OPTIONS = {
     repository: { type: "string" },
     profile: { type: "string" },
     "role-arn": { type: "string" },
-    help: { type: "boolean", short: "h" },
 } as const;
 
-const parseOptions = (argv: string[]) => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-type OptionValues = ReturnType<typeof parseOptions>["values"];
+type OptionValues = ParsedCommandLine<typeof OPTIONS>["values"];
 
-function parseInvocation(argv: string[]): Invocation {
-    let parsed;
-    try {
-        parsed = parseOptions(argv);
-    } catch (error) {
-        // node's parse errors carry advice about `--` that does not apply here: keep their first sentence.
-        throw new UsageError(error instanceof Error ? error.message.split(". ")[0] : String(error));
-    }
+function parseInvocation(argv: string[]): Invocation | "help" {
+    const parsed = parseCommandLine(argv, OPTIONS);
+    if (parsed === "help") return "help";
     const { values, positionals } = parsed;
     if (values["registry-id"] !== undefined && !/^\d{12}$/.test(values["registry-id"])) {
         throw new UsageError(`--registry-id must be a 12-digit account id, not "${values["registry-id"]}"`);
@@ -138,7 +129,7 @@ function parseInvocation(argv: string[]): Invocation {
     if (roleArnError !== undefined) throw new UsageError(roleArnError);
     return {
         command: parseCommand(values, positionals),
-        stackFile: values["stack-file"] ?? DEFAULT_STACK_FILE,
+        stackFile: resolveStack(values["stack-file"] ?? "shared", (message) => new UsageError(`--stack-file ${message}`)).file,
         region: values.region,
         registryId: values["registry-id"],
         repositoryName: values.repository,
@@ -148,7 +139,6 @@ function parseInvocation(argv: string[]): Invocation {
 }
 
 function parseCommand(values: OptionValues, positionals: string[]): Command {
-    if (values.help) return { kind: "help" };
     const modes = [
         positionals.length > 0 && "<from> <to>",
         values.rollback !== undefined && "--rollback",
@@ -232,21 +222,21 @@ interface Session {
 /** Runs the command; returns the exit status. */
 export async function main(argv: string[], context: CommandContext): Promise<number> {
     const usageFailure = (error: UsageError) => {
-        context.printError(`error: ${error.message}\n\n${USAGE}`);
+        context.printError(`error: ${usageErrorText(error.message, PROMOTE_USAGE, argv)}`);
         return 2;
     };
-    let invocation: Invocation;
+    let invocation: Invocation | "help";
     try {
         invocation = parseInvocation(argv);
     } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         return usageFailure(error);
     }
-    const { command } = invocation;
-    if (command.kind === "help") {
+    if (invocation === "help") {
         context.print(USAGE);
         return 0;
     }
+    const { command } = invocation;
     try {
         const shared = loadSharedStack(invocation.stackFile);
         const location: RepositoryLocation = {

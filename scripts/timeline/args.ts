@@ -1,26 +1,28 @@
 /** `npm run timeline -- ...`: the command line, parsed into what to do. Nothing here reads files or calls AWS. */
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { IAM_NAMES } from "../../config";
 import { roleArnProblem } from "../aws-connection";
+import { CommandUsage, UsageError, oneOf, parseCommandLine, refuseArguments, refuseOptionsOf } from "../cli-usage";
+import { StackRef, resolveStack } from "../stack-file";
 import { InputError } from "./timeline";
 
 export const USAGE = `Usage:
-  npm run timeline -- simulate --stack <stack file> --script <load|stress> [-e NAME=VALUE ...]
+  npm run timeline -- simulate --stack <name|file> --script <load|stress> [-e NAME=VALUE ...]
                       [--cpu-ms <ms> | --calibration <file>] [--assume NAME=VALUE ...] [--compare]
                       [--json <file>] [--html <file>]
       Predict, offline, what the stack's autoscaling does under the k6 profile (with the same -e overrides as k6).
-  npm run timeline -- observe --stack <stack file> --summary <k6 summary file> [--outputs <file>]
+  npm run timeline -- observe --stack <name|file> --summary <k6 summary file> [--outputs <file>]
                       [--profile <name>] [--role-arn <arn>] [--json <file>] [--html <file>]
       Read from CloudWatch what the stack's service did during the k6 run the summary file records.
-  npm run timeline -- calibrate --observed <file> [--stack <stack file>] --out <file>
+  npm run timeline -- calibrate --observed <file> [--stack <name|file>] --out <file>
       Fit the per-request CPU, the task start-up time and the datapoint delay from an observed timeline.
   npm run timeline -- report [--predicted <file>] [--observed <file>] [--calibrated <file>] --html <file>
       Draw up to three timelines (written by --json) on the same axes in one self-contained HTML file, with each
       prediction's error against the observed run.
 
 Options:
-  --stack <file>         an environment stack file, e.g. Pulumi.dev.yaml
+  --stack <name|file>    an environment stack: its name, as pulumi -s takes it (dev; its file is Pulumi.dev.yaml
+                         here), or its stack file's path (Pulumi.dev.yaml, ../elsewhere/Pulumi.dev.yaml)
   --script <name>        the k6 profile: load (users with think time) or stress (arrival rate); k6/load.ts works too
   -e NAME=VALUE          a k6 -e variable of that profile, as for k6 run (repeatable)
   --cpu-ms <ms>          CPU milliseconds per request (default: from LIMIT_MIN/LIMIT_MAX and the calibration table)
@@ -35,7 +37,7 @@ Options:
   --role-arn <arn>       role to assume with those credentials, e.g. the stack account's read-only role
                          (arn:aws:iam::<account>:role/${IAM_NAMES.readOnlyRole}); the caller must be in the stack's account
   --observed <file>      an observed timeline (observe --json); calibrate fits from it, report draws it
-                         (calibrate's --stack defaults to the stack file it names, in the current directory)
+                         (calibrate's --stack defaults to the stack file it names, in the current folder)
   --out <file>           where calibrate writes the calibration (JSON)
   --predicted <file>     a predicted timeline (simulate --json) for report
   --calibrated <file>    a timeline simulated with --calibration, for report
@@ -44,6 +46,8 @@ Options:
   -h, --help             this text
 
 Exit status: 0 done; 1 failed (e.g. AWS refused); 2 bad arguments or input.`;
+
+export const TIMELINE_USAGE: CommandUsage = { command: "npm run timeline --", text: USAGE };
 
 /** The k6 profiles a timeline can be simulated for: the ones that load the service. */
 export const TIMELINE_SCRIPTS = ["load", "stress"] as const;
@@ -58,7 +62,7 @@ export type Invocation =
     | { kind: "help" }
     | {
           kind: "simulate";
-          stackFile: string;
+          stack: StackRef;
           script: TimelineScript;
           env: Record<string, string>;
           cpuMs?: number;
@@ -69,14 +73,14 @@ export type Invocation =
       }
     | {
           kind: "observe";
-          stackFile: string;
+          stack: StackRef;
           summaryFile: string;
           stackOutputsFile?: string;
           profile?: string;
           roleArn?: string;
           outputs: Outputs;
       }
-    | { kind: "calibrate"; observedFile: string; stackFile?: string; out: string }
+    | { kind: "calibrate"; observedFile: string; stack?: StackRef; out: string }
     | { kind: "report"; predicted?: string; observed?: string; calibrated?: string; html: string };
 
 const COMMANDS = ["simulate", "observe", "calibrate", "report"] as const;
@@ -99,11 +103,10 @@ const OPTIONS = {
     out: { type: "string" },
     json: { type: "string" },
     html: { type: "string" },
-    help: { type: "boolean", short: "h" },
 } as const;
 
 /** Which options each subcommand takes; any other is refused rather than ignored. */
-const ALLOWED: Record<Exclude<Invocation["kind"], "help">, ReadonlyArray<keyof typeof OPTIONS>> = {
+const TAKES: Record<Exclude<Invocation["kind"], "help">, ReadonlyArray<keyof typeof OPTIONS>> = {
     simulate: ["stack", "script", "env", "cpu-ms", "calibration", "assume", "compare", "json", "html"],
     observe: ["stack", "summary", "outputs", "profile", "role-arn", "json", "html"],
     calibrate: ["observed", "stack", "out"],
@@ -112,18 +115,14 @@ const ALLOWED: Record<Exclude<Invocation["kind"], "help">, ReadonlyArray<keyof t
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function usageError(message: string): InputError {
-    return new InputError(`${message}\n\n${USAGE}`);
-}
-
 /** `NAME=VALUE` pairs into a record, refusing malformed ones and repeated names. */
 function pairs(flag: string, items: readonly string[] | undefined): Record<string, string> {
     const record: Record<string, string> = {};
     for (const item of items ?? []) {
         const separator = item.indexOf("=");
         const name = separator > 0 ? item.slice(0, separator) : "";
-        if (!ENV_NAME.test(name)) throw usageError(`${flag} expects NAME=VALUE, not "${item}"`);
-        if (Object.hasOwn(record, name)) throw usageError(`${flag} ${name} is given twice: give each name once`);
+        if (!ENV_NAME.test(name)) throw new UsageError(`${flag} expects NAME=VALUE, not "${item}"`);
+        if (Object.hasOwn(record, name)) throw new UsageError(`${flag} ${name} is given twice: give each name once`);
         record[name] = item.slice(separator + 1);
     }
     return record;
@@ -131,7 +130,7 @@ function pairs(flag: string, items: readonly string[] | undefined): Record<strin
 
 function positiveNumber(flag: string, text: string): number {
     const value = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
-    if (!(value > 0) || !Number.isFinite(value)) throw usageError(`${flag} expects a number > 0, not "${text}"`);
+    if (!(value > 0) || !Number.isFinite(value)) throw new UsageError(`${flag} expects a number > 0, not "${text}"`);
     return value;
 }
 
@@ -146,29 +145,23 @@ export function scriptName(text: string): TimelineScript {
 
 function required(values: Record<string, unknown>, flag: string, kind: string): string {
     const value = values[flag];
-    if (typeof value !== "string" || value.trim() === "") throw usageError(`${kind} needs --${flag}`);
+    if (typeof value !== "string" || value.trim() === "") throw new UsageError(`${kind} needs --${flag}`);
     return value;
 }
+
+const stackOf = (given: string) => resolveStack(given, (message) => new UsageError(`--stack ${message}`));
 
 const isCommand = (word: string): word is (typeof COMMANDS)[number] => (COMMANDS as readonly string[]).includes(word);
 
 export function parseInvocation(argv: readonly string[]): Invocation {
-    let parsed;
-    try {
-        parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-    } catch (error) {
-        throw usageError(error instanceof Error ? error.message.split(". ")[0] : String(error));
-    }
+    const parsed = parseCommandLine(argv, OPTIONS);
+    if (parsed === "help") return { kind: "help" };
     const { values, positionals } = parsed;
-    if (values.help) return { kind: "help" };
     const [kind, ...extra] = positionals;
-    const commands = `${COMMANDS.slice(0, -1).join(", ")} or ${COMMANDS.at(-1)}`;
-    if (kind === undefined) throw usageError(`say what to do: ${commands}`);
-    if (!isCommand(kind)) throw usageError(`unknown command "${kind}": use ${commands}`);
-    if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
-    const given = Object.keys(values) as Array<keyof typeof OPTIONS>;
-    const refused = given.find((flag) => !ALLOWED[kind].includes(flag));
-    if (refused !== undefined) throw usageError(`${kind} does not take --${refused === "env" ? "env (-e)" : refused}`);
+    if (kind === undefined) throw new UsageError(`say what to do: ${oneOf(COMMANDS)}`);
+    if (!isCommand(kind)) throw new UsageError(`unknown command "${kind}": use ${oneOf(COMMANDS)}`);
+    refuseArguments(extra);
+    refuseOptionsOf(kind, Object.keys(values) as Array<keyof typeof OPTIONS>, TAKES, OPTIONS);
     const outputs: Outputs = { json: values.json, html: values.html };
 
     if (kind === "simulate") {
@@ -176,13 +169,13 @@ export function parseInvocation(argv: readonly string[]): Invocation {
             Object.entries(pairs("--assume", values.assume)).map(([name, text]) => [name, Number(text.trim() === "" ? Number.NaN : text)]),
         );
         const badAssumption = Object.entries(assume).find(([, value]) => !Number.isFinite(value));
-        if (badAssumption !== undefined) throw usageError(`--assume ${badAssumption[0]} expects a number`);
+        if (badAssumption !== undefined) throw new UsageError(`--assume ${badAssumption[0]} expects a number`);
         if (values["cpu-ms"] !== undefined && values.calibration !== undefined) {
-            throw usageError("--cpu-ms and --calibration both set the per-request CPU: give one of them");
+            throw new UsageError("--cpu-ms and --calibration both set the per-request CPU: give one of them");
         }
         return {
             kind,
-            stackFile: required(values, "stack", kind),
+            stack: stackOf(required(values, "stack", kind)),
             script: scriptName(required(values, "script", kind)),
             env: pairs("-e", values.env),
             cpuMs: values["cpu-ms"] === undefined ? undefined : positiveNumber("--cpu-ms", values["cpu-ms"]),
@@ -195,10 +188,10 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     if (kind === "observe") {
         const roleArn = values["role-arn"];
         const problem = roleArn === undefined ? undefined : roleArnProblem(roleArn);
-        if (problem !== undefined) throw usageError(problem);
+        if (problem !== undefined) throw new UsageError(problem);
         return {
             kind,
-            stackFile: required(values, "stack", kind),
+            stack: stackOf(required(values, "stack", kind)),
             summaryFile: required(values, "summary", kind),
             stackOutputsFile: values.outputs,
             profile: values.profile,
@@ -207,10 +200,10 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         };
     }
     if (kind === "calibrate") {
-        return { kind, observedFile: required(values, "observed", kind), stackFile: values.stack, out: required(values, "out", kind) };
+        return { kind, observedFile: required(values, "observed", kind), stack: values.stack === undefined ? undefined : stackOf(values.stack), out: required(values, "out", kind) };
     }
     if (values.predicted === undefined && values.observed === undefined && values.calibrated === undefined) {
-        throw usageError("report needs at least one of --predicted <file>, --observed <file> and --calibrated <file>");
+        throw new UsageError("report needs at least one of --predicted <file>, --observed <file> and --calibrated <file>");
     }
     return { kind, predicted: values.predicted, observed: values.observed, calibrated: values.calibrated, html: required(values, "html", kind) };
 }

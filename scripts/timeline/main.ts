@@ -5,7 +5,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Invocation, USAGE, parseInvocation } from "./args";
+import { UsageError, usageErrorText } from "../cli-usage";
+import { StackRef, readingLine } from "../stack-file";
+import { Invocation, TIMELINE_USAGE, USAGE, parseInvocation } from "./args";
 import { BAND_AGREES, bandText } from "./band";
 import { parseCalibration } from "./calibrate/calibration";
 import { calibrate } from "./calibrate/fit";
@@ -16,7 +18,7 @@ import { PREDICTIONS } from "./report/charts";
 import { renderReport } from "./report/report";
 import { ASSUMPTIONS } from "./simulate/assumptions";
 import { CALIBRATED_ASSUMPTIONS, Prediction, otherScalingMode, predict } from "./simulate/simulate";
-import { readEnvironmentStack } from "./stack-file";
+import { pulumiStackName, readEnvironmentStack } from "./stack-file";
 import { InputError, Timeline, parseTimeline, unreadableInput } from "./timeline";
 
 /** The command's outside world; tests pass their own. */
@@ -48,13 +50,19 @@ function readTimeline(file: string, kind: Timeline["kind"]): Timeline {
     return timeline;
 }
 
-/** The stack file calibrate reads: --stack, else the one the observed timeline names, in the current directory. */
-function calibrationStackFile(given: string | undefined, observed: Timeline, observedFile: string): string {
+/** The stack calibrate reads: --stack, else the stack file the observed timeline names, in the current folder. */
+function calibrationStack(given: StackRef | undefined, observed: Timeline, observedFile: string): StackRef {
     if (given !== undefined) return given;
     if (!fs.existsSync(observed.stack)) {
-        throw new InputError(`${observedFile} was observed on ${observed.stack}, which is not in ${process.cwd()}: pass its stack file with --stack <file>`);
+        throw new InputError(`${observedFile} was observed on ${observed.stack}, which is not in ${process.cwd()}: pass its stack with --stack <name|file>`);
     }
-    return observed.stack;
+    return { name: pulumiStackName(observed.stack), file: observed.stack };
+}
+
+/** An environment stack's config, read after saying which file it comes from. */
+function readStack(stack: StackRef, context: CommandContext) {
+    context.printError(readingLine(stack));
+    return readEnvironmentStack(stack.file);
 }
 
 /** What simulate prints about its inputs: where each came from, the band and where it is at the edge, and warnings. */
@@ -78,8 +86,10 @@ function inputLines(prediction: Prediction, calibrated: boolean): string[] {
 function writeOutputs(outputs: ReadonlyArray<{ file: string; content: string }>, context: CommandContext): void {
     const staged: Array<{ file: string; temporary: string }> = [];
     for (const { file, content } of outputs) {
-        const temporary = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
+        const directory = path.dirname(path.resolve(file));
+        const temporary = path.join(directory, `.${path.basename(file)}.${process.pid}.tmp`);
         try {
+            fs.mkdirSync(directory, { recursive: true });
             fs.writeFileSync(temporary, content);
         } catch (error) {
             for (const done of staged) fs.rmSync(done.temporary, { force: true });
@@ -106,13 +116,13 @@ async function run(invocation: Invocation, context: CommandContext): Promise<voi
             context.print(USAGE);
             return;
         case "simulate": {
-            const config = readEnvironmentStack(invocation.stackFile);
+            const config = readStack(invocation.stack, context);
             const calibrationFile = invocation.calibrationFile;
             const calibration =
                 calibrationFile === undefined
                     ? undefined
                     : { file: calibrationFile, calibration: parseCalibration(readInput(calibrationFile, "calibration", "pass a file written by timeline calibrate --out"), calibrationFile) };
-            const request = { ...invocation, calibration };
+            const request = { ...invocation, stackFile: invocation.stack.file, calibration };
             const own = predict(request, config);
             const { timeline, service } = own;
             context.print(
@@ -134,14 +144,16 @@ async function run(invocation: Invocation, context: CommandContext): Promise<voi
         }
         case "calibrate": {
             const observed = readTimeline(invocation.observedFile, "observed");
-            const stackFile = calibrationStackFile(invocation.stackFile, observed, invocation.observedFile);
-            const calibration = calibrate(observed, readEnvironmentStack(stackFile), invocation.observedFile);
+            const stack = calibrationStack(invocation.stack, observed, invocation.observedFile);
+            const calibration = calibrate(observed, readStack(stack, context), invocation.observedFile);
             for (const line of calibrationLines(calibration)) context.print(line);
             writeOutputs([{ file: invocation.out, content: `${JSON.stringify(calibration, null, 2)}\n` }], context);
             return;
         }
         case "observe": {
-            const timeline = await context.observe(invocation, { progress: context.print });
+            // observe reads the stack file itself (and the stack's outputs by its name).
+            context.printError(readingLine(invocation.stack));
+            const timeline = await context.observe({ ...invocation, stackFile: invocation.stack.file, stackName: invocation.stack.name }, { progress: context.print });
             const columns = [{ title: `${timeline.stack} (observed)`, timeline }];
             context.print("");
             context.print(summaryTable(columns));
@@ -182,6 +194,10 @@ export async function main(argv: readonly string[], context: CommandContext = de
         await run(parseInvocation(argv), context);
         return 0;
     } catch (error) {
+        if (error instanceof UsageError) {
+            context.printError(usageErrorText(error.message, TIMELINE_USAGE, argv));
+            return 2;
+        }
         if (error instanceof InputError) {
             context.printError(error.message);
             return 2;

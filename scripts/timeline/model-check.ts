@@ -1,7 +1,7 @@
 /**
  * Checks the simulator's queueing model (simulate/service.ts) against the real service, as issues 13 and 24 ask:
  *
- *   npx tsx scripts/timeline/model-check.ts [--seconds N] [--warmup N] [--runs N] [--overhead-percent X]
+ *   npm run timeline:check-model -- [--seconds N] [--warmup N] [--runs N] [--overhead-percent X]
  *
  * For one task of the shape the comparison is about (2 vCPUs = this machine's cores, WORKERS 2, MAX_QUEUE 64), it
  * drives the built service (service/dist/server.js, what `npm start` runs) on 127.0.0.1 with an open-model load
@@ -31,6 +31,7 @@
  * the effects (./model-check/measure.ts) run from the command line and in tests/timeline-model-check-loopback.test.ts.
  */
 import { median } from "../../service/bench/stats";
+import { UsageError, usageErrorText } from "../cli-usage";
 import { DEFAULT_LIMIT_RANGE, meanCpuMs } from "../../k6/lib/limits";
 import type { CalibratedFigure } from "./calibrate/calibration";
 import { DEFAULT_ASSUMPTIONS } from "./simulate/assumptions";
@@ -44,6 +45,7 @@ import {
     VCPUS,
     WORKERS,
     capacityRps,
+    CHECK_USAGE,
     parseArgs,
     predict,
     USAGE,
@@ -204,11 +206,13 @@ if (require.main === module) {
             process.exit(130);
         });
     }
+    const argv = process.argv.slice(2);
     let options: CheckOptions | "help";
     try {
-        options = parseArgs(process.argv.slice(2));
+        options = parseArgs(argv);
     } catch (error) {
-        console.error(error instanceof Error ? error.message : error);
+        if (!(error instanceof UsageError)) throw error;
+        console.error(usageErrorText(error.message, CHECK_USAGE, argv));
         process.exit(2);
     }
     if (options === "help") console.log(USAGE);

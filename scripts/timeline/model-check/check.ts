@@ -3,6 +3,7 @@
  * the statistics of a window of responses, and the simulator's prediction for the same load.
  */
 import { EnvironmentStackConfig, parseStackConfig } from "../../../config";
+import { CommandUsage, UsageError, parseCommandLine, refuseArguments } from "../../cli-usage";
 import { DEFAULT_LIMIT_RANGE, LimitRange } from "../../../k6/lib/limits";
 import { MAX_VU_SECONDS, PRE_ALLOCATED_SECONDS, StressProfile } from "../../../k6/lib/profiles";
 import { percentile } from "../../../service/bench/stats";
@@ -78,35 +79,41 @@ export interface CheckOptions {
  */
 export const DEFAULT_OPTIONS: CheckOptions = { seconds: 15, warmupSeconds: 3, runs: 3, overheadPercent: DEFAULT_ASSUMPTIONS.requestOverheadPercent };
 
-export const USAGE =
-    `usage: npx tsx scripts/timeline/model-check.ts [--seconds N (default 15)] [--warmup N (default 3)] [--runs N (default 3)] [--overhead-percent X (default ${DEFAULT_ASSUMPTIONS.requestOverheadPercent}: the simulation's requestOverheadPercent before calibration)]`;
+export const USAGE = `Usage:
+  npm run timeline:check-model -- [--seconds N] [--warmup N] [--runs N] [--overhead-percent X]
+      Drive the built service on 127.0.0.1 at 50 %, 90 % and 120 % of its capacity and compare what it does with
+      what the simulator predicts, before and after calibration (scripts/timeline/model-check.ts says how).
 
-export class UsageError extends Error {
-    override readonly name = "UsageError";
-}
+Options:
+  --seconds N            measured seconds per load (default: ${DEFAULT_OPTIONS.seconds})
+  --warmup N             seconds at the rate before the measurement starts (default: ${DEFAULT_OPTIONS.warmupSeconds})
+  --runs N               repetitions; the summary is the median over them (default: ${DEFAULT_OPTIONS.runs})
+  --overhead-percent X   the simulation's requestOverheadPercent before calibration (default: ${DEFAULT_OPTIONS.overheadPercent})
+  -h, --help             this text`;
 
+export const CHECK_USAGE: CommandUsage = { command: "npm run timeline:check-model --", text: USAGE };
+
+/** Each option: the CheckOptions field it sets and the values it takes. */
 const FLAGS = {
-    "--seconds": { key: "seconds", min: 1, max: 600, integer: true },
-    "--warmup": { key: "warmupSeconds", min: 0, max: 60, integer: true },
-    "--runs": { key: "runs", min: 1, max: 20, integer: true },
-    "--overhead-percent": { key: "overheadPercent", min: 0, max: 100, integer: false },
+    seconds: { key: "seconds", min: 1, max: 600, integer: true },
+    warmup: { key: "warmupSeconds", min: 0, max: 60, integer: true },
+    runs: { key: "runs", min: 1, max: 20, integer: true },
+    "overhead-percent": { key: "overheadPercent", min: 0, max: 100, integer: false },
 } as const;
 
+const OPTIONS = Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: "string" }])) as Record<keyof typeof FLAGS, { type: "string" }>;
+
 export function parseArgs(argv: readonly string[]): CheckOptions | "help" {
+    const parsed = parseCommandLine(argv, OPTIONS);
+    if (parsed === "help") return "help";
+    refuseArguments(parsed.positionals);
     const options = { ...DEFAULT_OPTIONS };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "-h" || arg === "--help") return "help";
-        const equals = arg.indexOf("=");
-        const name = equals < 0 ? arg : arg.slice(0, equals);
-        if (!Object.hasOwn(FLAGS, name)) throw new UsageError(`unknown argument "${arg}"\n${USAGE}`);
+    for (const [name, text] of Object.entries(parsed.values)) {
         const flag = FLAGS[name as keyof typeof FLAGS];
-        const text = equals < 0 ? argv[++i] : arg.slice(equals + 1);
-        if (text === undefined) throw new UsageError(`${name} needs a value\n${USAGE}`);
         const value = Number(text);
         const form = flag.integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
         if (!form.test(text) || value < flag.min || value > flag.max) {
-            throw new UsageError(`${name} expects ${flag.integer ? "a whole number" : "a number"} from ${flag.min} to ${flag.max}, got "${text}"\n${USAGE}`);
+            throw new UsageError(`--${name} expects ${flag.integer ? "a whole number" : "a number"} from ${flag.min} to ${flag.max}, got "${text}"`);
         }
         options[flag.key] = value;
     }

@@ -66,6 +66,8 @@ export type { ObserveClients } from "./cloudwatch";
 export interface ObserveRequest {
     /** An environment stack file, e.g. Pulumi.dev.yaml. */
     stackFile: string;
+    /** The stack's name as Pulumi's -s takes it (dev, org/ecs-loadlab/dev); default: the one the file's name says. */
+    stackName?: string;
     /** The JSON file the k6 run wrote. */
     summaryFile: string;
     /** The stack's outputs as `pulumi stack output --json` prints them; default: read with the Pulumi CLI. */
@@ -139,7 +141,7 @@ async function readInputFile(deps: ObserveDeps, file: string, what: string, hint
 
 /** The stack's outputs, from --outputs or the Pulumi CLI, checked against the contract and the stack file's names. */
 export async function observedOutputs(request: ObserveRequest, names: EnvironmentResourceNames, deps: ObserveDeps): Promise<EnvironmentObservedOutputs> {
-    const stackName = pulumiStackName(request.stackFile);
+    const stackName = request.stackName ?? pulumiStackName(request.stackFile);
     let outputs: EnvironmentObservedOutputs;
     try {
         if (request.stackOutputsFile !== undefined) {
