@@ -11,6 +11,8 @@ import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, NoSuchResourc
 import { LoadgenStackOutputs } from "../loadgen/src/contract";
 import { runnerImageTag } from "../loadgen/src/image";
 import { encodeSegmentResult, manifestSchema, parseRunObject } from "../loadgen/src/protocol";
+import { SegmentRecorder } from "../loadgen/src/recorder";
+import { K6JsonWriter } from "../loadgen/test/k6-json";
 import { mockedS3Client, s3Mock } from "../loadgen/test/s3-fixture";
 import { CommandContext, EXIT, main } from "../scripts/loadtest/main";
 import { Connection } from "../scripts/aws-connection";
@@ -292,7 +294,7 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
     /** An object as GetObject returns it: a body the store reads whole, and its time. */
     const stored = (body: Buffer | string) => ({ Body: { transformToByteArray: async () => new Uint8Array(Buffer.from(body)) }, LastModified: NOW });
 
-    it("merge <run id> reads each stack's manifest and results, and refuses to leave out a stack the run used", async () => {
+    it("merge <run id> reads each stack's manifest and results, names a task whose every request failed, and refuses to leave out a stack the run used", async () => {
         // The run's manifest, as the command wrote it in each bucket: three segments, two in eu, one in fra.
         const manifest = (segments: number[]) =>
             JSON.stringify({
@@ -307,8 +309,14 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
         assert.equal(partial.stderr, `${RUN_ID} also ran in --stack ${FRA} (segments 2): name every stack of the run, or its segments there count as missing`);
 
         s3Mock.on(GetObjectCommand, { Bucket: LOADGEN_OUTPUTS_FRANKFURT.bucketName, Key: `runs/${RUN_ID}/manifest.json` }).callsFake(async () => stored(manifest([2])));
-        // eu holds segment 0's result only; fra, none: two of three missing.
-        const result = encodeSegmentResult({ version: 2, runId: RUN_ID, segment: 0, taskId: "a", status: "completed", k6ExitCode: 0, logTail: [] });
+        // eu holds segment 0's result only, from a task whose target refused every request; fra, none: two of three missing.
+        const refused = new K6JsonWriter();
+        const error = { message: "dial: connection refused", code: 1212 };
+        for (let i = 0; i < 3; i++) refused.request(NOW.getTime() + i * 1000, { name: "health", status: 0, durationMs: 0, url: "https://dev.example.com/api/health", error });
+        const recorder = new SegmentRecorder({ submetrics: [], startedAt: NOW, exactSamplesPerSeries: 1000 });
+        for (const line of refused.lines) recorder.ingest(line);
+        const firstErrors = { request: "GET https://dev.example.com/api/health: dial: connection refused (k6 error code 1212)" };
+        const result = encodeSegmentResult({ version: 2, runId: RUN_ID, segment: 0, taskId: "a", status: "completed", k6ExitCode: 0, logTail: [], recorded: recorder.result(), firstErrors });
         s3Mock.on(ListObjectsV2Command, { Bucket: LOADGEN_OUTPUTS.bucketName }).resolves({ Contents: [{ Key: `runs/${RUN_ID}/results/0.json.gz` }] });
         s3Mock.on(ListObjectsV2Command, { Bucket: LOADGEN_OUTPUTS_FRANKFURT.bucketName }).resolves({ Contents: [] });
         s3Mock.on(GetObjectCommand, { Bucket: LOADGEN_OUTPUTS.bucketName, Key: `runs/${RUN_ID}/results/0.json.gz` }).callsFake(async () => stored(result));
@@ -319,6 +327,10 @@ describe("npm run loadtest on Fargate: the command's AWS wiring (ECS and S3 mock
         assert.equal(merged.status, EXIT.failed, merged.stderr);
         assert.match(merged.stdout, /VERDICT: INCOMPLETE/);
         assert.match(merged.stdout, /the run is incomplete: no result for segments 1\/3:2\/3, 2\/3:1/);
+        // The Fargate task's result names its cause, as a --local one does.
+        const problem = `all 3 requests failed; k6's first error: ${firstErrors.request}`;
+        assert.ok(merged.stdout.includes(`\n      ✗ ${problem}\n`), merged.stdout);
+        assert.ok(merged.stdout.includes(`✗ segment 0 (task a, ${EU}): ${problem}`), merged.stdout);
         assert.deepEqual(ecsMock.calls(), []);
     });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { STOP_TIMEOUT_SECONDS } from "../components/load-generators";
 import { RUN_EXACT_SAMPLE_BUDGET, TASK_EXACT_SAMPLE_CAP, exactSamplesPerTask } from "../loadgen/src/digest";
 import { K6_IMAGE } from "../loadgen/src/image";
+import { describeK6ExitCode } from "../loadgen/src/k6-errors";
 import { K6_STOP_GRACE_MS } from "../loadgen/src/k6-process";
 import { parseK6Version } from "../loadgen/src/k6-version";
 import { CALL_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "../loadgen/src/run-store";
@@ -32,6 +33,7 @@ describe("docs/distributed-load.md says what the code does", () => {
         ["a stale heartbeat", `more than ${RUN_TIMINGS.heartbeatStaleSeconds} s old by S3's clock`],
         ["a task left alone", `within ${SELF_STOP_SECONDS} s (${RUN_TIMINGS.heartbeatStaleSeconds} s without a heartbeat, a poll, and k6's ${K6_STOP_GRACE_MS / 1000} s)`],
         ["k6's grace", `k6 gets ${K6_STOP_GRACE_MS / 1000} s, then it is killed`],
+        ["a task whose script aborted, as the task table names it", `✗ ${describeK6ExitCode(108)}; k6's first error: test aborted: `],
         ["the container's stop timeout", `${STOP_TIMEOUT_SECONDS} s after \`StopTask\``],
         ["the wait for stopped tasks", `polling every ${DEFAULT_STOP_WAIT.pollIntervalMs / 1000} s, at most ${DEFAULT_STOP_WAIT.timeoutMs / 60_000} minutes`],
         ["S3 deadlines", `(${CALL_TIMEOUT_MS / 1000} s, each attempt ${REQUEST_TIMEOUT_MS / 1000} s)`],

@@ -1,10 +1,12 @@
 import * as assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommandContext, EXIT, main } from "../scripts/loadtest/main";
-import { FakeK6, FakeScenario, installFakeK6, writeScenario } from "./fixtures/fake-k6";
+import { FakeK6, FakeScenario, fifosUnder, installFakeK6, writeScenario } from "./fixtures/fake-k6";
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `npm run loadtest -- ...` in-process, with the fake k6 on PATH and no AWS. */
 async function loadtest(argv: string[], interrupt = new AbortController().signal, onPrint: (line: string) => void = () => undefined) {
@@ -34,7 +36,7 @@ interface ResultFile {
     run: { script: string; verdict: string; thresholdsPassed: boolean; failedThresholds: string[]; errors: string[]; settings: { runId: string; testRunDuration: { source: string } } };
     k6: { metrics: Record<string, { type: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }> };
     series: { stepSeconds: number; rows: { requests: number }[] };
-    tasks: { segment: string; status: string; requests: number }[];
+    tasks: { segment: string; status: string; requests: number; problem?: string }[];
 }
 
 const SCENARIO: FakeScenario = {
@@ -102,6 +104,8 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
         assert.match(split.stdout, /abortOnFail/);
         assert.match(split.stdout, /THRESHOLDS: all passed/);
         assert.match(split.stdout, /Percentiles are exact/);
+        // Each task's k6 output pipe went when its k6 did: the run leaves only files.
+        assert.deepEqual(fifosUnder(runDir), []);
         await rm(runDir, { recursive: true, force: true });
         await rm(runDirOf(wholeFile), { recursive: true, force: true });
     });
@@ -125,14 +129,23 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
         assert.match(file.run.errors[0], /^segment 1 \(task local-\d, local\) k6-failed: k6 exited with code 107/);
         assert.match(result.stdout, /THE RUN FAILED/);
         assert.ok(file.k6.metrics.http_reqs.values.count > 0 && file.k6.metrics.http_reqs.values.count < SCENARIO.iterations);
+        assert.deepEqual(fifosUnder(runDirOf(file)), []);
         await rm(runDirOf(file), { recursive: true, force: true });
     });
 
     it("on Ctrl-C stops every local k6, merges what they recorded as incomplete, exits 130; merge <folder> redoes it", async () => {
-        const scenario = writeScenario(dir, { ...SCENARIO, iterations: 100_000, iterationDelayMs: 5 });
+        const scenario = writeScenario(dir, { ...SCENARIO, iterations: 100_000, iterationDelayMs: 5, startedMarker: "k6-started" });
         const interrupt = new AbortController();
+        /** Ctrl-C once every task's k6 handles it and has run a while: a k6 killed as it starts records nothing. */
+        const interruptOnceRunning = async (runId: string) => {
+            const markers = [0, 1].map((task) => join(__dirname, "..", "k6", "results", runId, `task-${task}`, "k6-started"));
+            while (!markers.every((marker) => existsSync(marker))) await pause(20);
+            await pause(300);
+            interrupt.abort();
+        };
         const onPrint = (line: string) => {
-            if (line.startsWith("Every task is ready: go at")) setTimeout(() => interrupt.abort(), 800);
+            const runId = /^Run (lt-\S+):/.exec(line)?.[1];
+            if (runId !== undefined) void interruptOnceRunning(runId);
         };
         const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(dir, "out.json")], interrupt.signal, onPrint);
         assert.equal(result.status, EXIT.interrupted, result.stderr);
@@ -146,12 +159,50 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
         assert.ok(requests > 0 && requests < 100_000);
         const folder = /npm run loadtest -- merge (\S+)/.exec(result.stderr)?.[1];
         assert.ok(folder, result.stderr);
+        assert.deepEqual(fifosUnder(runDirOf(file)), []);
 
         const again = await loadtest(["merge", folder, "--out", join(dir, "again.json")]);
         assert.equal(again.status, EXIT.failed, again.stderr);
         const merged = read(join(dir, "again.json"));
         assert.deepEqual(merged.k6, file.k6);
         assert.equal(merged.run.verdict, "incomplete");
+        await rm(runDirOf(file), { recursive: true, force: true });
+    });
+
+    it("names each task whose requests all failed against a target that is down, with k6's first error; the run fails, and merge keeps it", async () => {
+        // The only threshold judges answered requests: with none answered it holds, and k6 exits 0 in each task.
+        const scenario = writeScenario(dir, { ...SCENARIO, iterations: 200, deadTarget: true, thresholds: { "http_req_duration{expected_response:true}": ["p(99)<1000"] } });
+        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(dir, "out.json")]);
+        assert.equal(result.status, EXIT.failed, result.stderr);
+        const file = read(join(dir, "out.json"));
+        const problem = "all 100 requests failed; k6's first error: GET http://127.0.0.1:8000/api/health: dial: connection refused (k6 error code 1212)";
+        assert.deepEqual(file.tasks.map((task) => [task.status, task.problem]), [["completed", problem], ["completed", problem]]);
+        assert.equal(file.run.thresholdsPassed, true);
+        assert.equal(file.run.verdict, "failed");
+        assert.deepEqual(file.run.errors, [`segment 0 (task local-0, local): ${problem}`, `segment 1 (task local-1, local): ${problem}`]);
+        assert.match(result.stdout, /\n {4}0:1\/2 +local +local-0 +completed +100 +100 +0\n {6}✗ all 100 requests failed; k6's first error: GET http:\/\/127\.0\.0\.1:8000\/api\/health: dial: connection refused/);
+        assert.deepEqual(fifosUnder(runDirOf(file)), []);
+
+        const again = await loadtest(["merge", runDirOf(file), "--out", join(dir, "again.json")]);
+        assert.equal(again.status, EXIT.failed, again.stderr);
+        const merged = read(join(dir, "again.json"));
+        assert.deepEqual([merged.tasks, merged.run.verdict, merged.run.errors], [file.tasks, file.run.verdict, file.run.errors]);
+        await rm(runDirOf(file), { recursive: true, force: true });
+    });
+
+    it("names each task whose k6 aborted in setup() (exit 108, no iteration) with k6's abort line, and leaves only files", async () => {
+        const reason = "GET http://127.0.0.1:8000/api/health got no answer (dial: connection refused), so no load was sent: start the service with `npm start`";
+        const scenario = writeScenario(dir, { ...SCENARIO, deadTarget: true, setupAbort: reason });
+        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(dir, "out.json")]);
+        assert.equal(result.status, EXIT.failed, result.stderr);
+        const file = read(join(dir, "out.json"));
+        const aborted = `k6 exited with code 108 (ScriptAborted: the script called test.abort()); k6's first error: test aborted: ${reason} at setup (file:///k6/scenario.ts:31:14(52))`;
+        assert.deepEqual(file.tasks.map((task) => [task.status, task.requests, task.problem]), [["k6-failed", 1, aborted], ["k6-failed", 1, aborted]]);
+        assert.equal(file.run.verdict, "incomplete");
+        assert.match(result.stdout, /\n {4}0:1\/2 +local +local-0 +k6-failed +1 +0 +108\n/);
+        assert.ok(result.stdout.includes(`\n      ✗ ${aborted}\n`), result.stdout);
+        assert.ok(file.run.errors.includes(`segment 0 (task local-0, local) k6-failed: ${aborted}`), file.run.errors.join("\n"));
+        assert.deepEqual(fifosUnder(runDirOf(file)), []);
         await rm(runDirOf(file), { recursive: true, force: true });
     });
 

@@ -9,7 +9,7 @@
  *   control             `go` and `stop`; rewritten every few seconds, so its LastModified is
  *                       the command's heartbeat, by S3's clock                                 (the command)
  *   ready/<segment>     the segment's task has its archive and waits for `go`                 (the task)
- *   results/<segment>   the task's recorded metrics, exit code and log tail                   (the task)
+ *   results/<segment>   the task's recorded metrics, exit code, log tail and first errors     (the task)
  *
  * Every time a run compares is S3's: `go` is a time by S3's clock, and each side reads S3's clock from the `Date` of
  * its responses (server-clock.ts), so neither the laptop's nor a task's clock matters.

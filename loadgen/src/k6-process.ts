@@ -3,10 +3,11 @@
  * so an hour of samples never lands on the task's disk, and k6's own stdout (banner, progress, handleSummary's text)
  * stays apart from the data.
  */
-import { spawn, execFileSync } from "node:child_process";
-import { closeSync, constants, openSync } from "node:fs";
+import { ChildProcessByStdio, execFileSync, spawn } from "node:child_process";
+import { closeSync, constants, openSync, rmSync } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 
 /** How long k6 gets to stop on its own (it ends the test and runs handleSummary) before it is killed. */
 export const K6_STOP_GRACE_MS = 30_000;
@@ -25,6 +26,8 @@ export interface K6RunOptions {
     onLogLine?(line: string): void;
     env?: NodeJS.ProcessEnv;
     stopGraceMs?: number;
+    /** Defaults to PIPE_DRAIN_IDLE_MS. */
+    drainIdleMs?: number;
 }
 
 export interface K6Exit {
@@ -62,28 +65,70 @@ function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): vo
     };
 }
 
+/** The file k6 writes its `--out json` lines to: a named pipe in the pipe directory, there only while k6 runs. */
+export const OUTPUT_PIPE_NAME = "k6-output.jsonl";
+
+/**
+ * Once k6 has exited and the pipe's path is gone, only a process that opened the pipe for writing too (a reader that
+ * opened it read-write) keeps its reader from seeing the end: after this long without data the reader stops waiting.
+ */
+const PIPE_DRAIN_IDLE_MS = 5000;
+
+/** Pipes whose path is still there: removed if the process exits before their k6 does (a second Ctrl-C). */
+const livePipes = new Set<OutputPipe>();
+
+function removeLivePipes(): void {
+    for (const pipe of livePipes) pipe.close();
+}
+
 /**
  * A named pipe read without blocking. The command holds a write end open itself until k6 has exited, so the reader
  * sees no end of file before k6 opens the pipe, and does see it if k6 never opens it (it failed to start).
+ *
+ * `close()` is the one cleanup, however k6 ended: it removes the path, so nothing is left for `grep` or an editor
+ * to hang on, and it never opens the pipe nor waits on a reader (an open of a pipe can block; an unlink cannot).
  */
-function openPipe(path: string, onChunk: (chunk: Buffer) => void): { ended: Promise<void>; release(): void } {
-    execFileSync("mkfifo", ["-m", "600", path]);
-    const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const holdFd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-    const socket = new Socket({ fd: readFd, readable: true, writable: false });
-    socket.on("data", onChunk);
-    const ended = new Promise<void>((resolve, reject) => {
-        socket.on("end", resolve);
-        socket.on("error", reject);
-    });
-    let held = true;
-    return {
-        ended,
-        release() {
-            if (held) closeSync(holdFd);
-            held = false;
-        },
-    };
+class OutputPipe {
+    /** Settles once the reader has read everything k6 wrote (or has been idle for drainIdleMs after close()). */
+    readonly ended: Promise<void>;
+    private readonly socket: Socket;
+    private holdFd: number | undefined;
+
+    constructor(
+        readonly path: string,
+        onChunk: (chunk: Buffer) => void,
+        private readonly drainIdleMs: number,
+    ) {
+        execFileSync("mkfifo", ["-m", "600", path]);
+        if (livePipes.size === 0) process.on("exit", removeLivePipes);
+        livePipes.add(this);
+        let readFd: number | undefined;
+        try {
+            readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+            this.holdFd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+        } catch (error) {
+            if (readFd !== undefined) closeSync(readFd);
+            this.close();
+            throw error;
+        }
+        const socket = new Socket({ fd: readFd, readable: true, writable: false });
+        socket.on("data", onChunk);
+        this.ended = new Promise<void>((resolve, reject) => {
+            socket.on("close", () => resolve());
+            socket.on("error", reject);
+        });
+        this.socket = socket;
+    }
+
+    close(): void {
+        rmSync(this.path, { force: true });
+        livePipes.delete(this);
+        if (livePipes.size === 0) process.off("exit", removeLivePipes);
+        if (this.holdFd === undefined) return;
+        closeSync(this.holdFd);
+        this.holdFd = undefined;
+        this.socket.setTimeout(this.drainIdleMs, () => this.socket.destroy());
+    }
 }
 
 export function startK6(options: K6RunOptions): K6Process {
@@ -94,9 +139,15 @@ export function startK6(options: K6RunOptions): K6Process {
         options.onLogLine?.(line);
     };
     const data = lineSplitter(options.onDataLine);
-    const pipe = openPipe(join(options.pipeDir, "k6-output.jsonl"), (chunk) => data.push(chunk));
-    const args = [...options.args.slice(0, 1), "--out", `json=${join(options.pipeDir, "k6-output.jsonl")}`, ...options.args.slice(1)];
-    const child = spawn(options.binary, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const pipe = new OutputPipe(join(options.pipeDir, OUTPUT_PIPE_NAME), (chunk) => data.push(chunk), options.drainIdleMs ?? PIPE_DRAIN_IDLE_MS);
+    const args = [...options.args.slice(0, 1), "--out", `json=${pipe.path}`, ...options.args.slice(1)];
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+        child = spawn(options.binary, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    } catch (error) {
+        pipe.close();
+        throw error;
+    }
     for (const stream of [child.stdout, child.stderr]) {
         const lines = lineSplitter(log);
         stream.on("data", (chunk: Buffer) => lines.push(chunk));
@@ -111,7 +162,7 @@ export function startK6(options: K6RunOptions): K6Process {
         });
         child.on("close", (exitCode, signal) => {
             clearTimeout(killTimer);
-            pipe.release();
+            pipe.close();
             pipe.ended.then(
                 () => {
                     data.end();

@@ -107,6 +107,12 @@ export const segmentResultSchema = z.strictObject({
     k6Version: z.string().optional(),
     /** The last lines k6 wrote to stdout and stderr. */
     logTail: z.array(z.string()),
+    /**
+     * The first errors k6 reported (k6-errors.ts), absent when it reported none (and in results of runners before
+     * them): `request`, the first failed request with k6's error for it; `log`, the first line k6 logged at an error
+     * level (a script exception, a test.abort() in setup()).
+     */
+    firstErrors: z.strictObject({ request: z.string().optional(), log: z.string().optional() }).optional(),
     /** What the recorder kept (recorder.ts validates it); absent when k6 never ran. */
     recorded: z.unknown().optional(),
 });

@@ -337,6 +337,7 @@ export class SegmentRecorder {
     private readonly startedAtMs: number;
     private readonly stepMs: number;
     private unreadable = 0;
+    private firstFailure: JsonObject | undefined;
 
     constructor(private readonly options: SegmentRecorderOptions) {
         this.filters = submetricFilters(options.submetrics);
@@ -392,6 +393,11 @@ export class SegmentRecorder {
         };
     }
 
+    /** The tags of the first failed request's http_req_failed sample: its URL, status, and k6's error and error code. */
+    get firstFailedRequest(): JsonObject | undefined {
+        return this.firstFailure;
+    }
+
     private ingestObject({ type, metric, data }: JsonObject): boolean {
         if (!isJsonObject(data)) return false;
         if (type === "Point") return this.ingestPoint(metric, data);
@@ -439,7 +445,9 @@ export class SegmentRecorder {
                 this.stepAt(time).requests += value;
                 break;
             case "http_req_failed":
-                if (value !== 0) this.stepAt(time).failed++;
+                if (value === 0) break;
+                this.stepAt(time).failed++;
+                this.firstFailure ??= tags;
                 break;
             case "http_req_duration":
                 this.stepAt(time).duration.add(value);

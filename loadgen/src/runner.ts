@@ -10,7 +10,7 @@
  *    JSON output as it streams;
  * 5. stop k6 when the command says `stop`, its heartbeat (the control object's age by S3's clock) goes stale, the
  *    run's maximum duration passes, the task's own lifetime ends, or the task is told to stop;
- * 6. upload what it recorded, k6's exit code and the tail of its log.
+ * 6. upload what it recorded, k6's exit code, the tail of its log and the first errors k6 reported (k6-errors.ts).
  *
  * Every wait is bounded by a timer of the task's own, not only by the loop that polls S3: a hung call cannot keep k6
  * running (the store's calls have deadlines too).
@@ -19,6 +19,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import { runKeys } from "./contract";
+import { describeFailedRequest, describeK6ExitCode, k6LogError } from "./k6-errors";
 import { K6Exit, K6Process, K6RunOptions, startK6 } from "./k6-process";
 import { readTestRunDurationMs } from "./k6-summary-export";
 import {
@@ -285,6 +286,7 @@ async function runK6(
     });
     const k6StartedAt = clock.now().toISOString();
     const summaryExportPath = join(context.workDir, "k6-summary-export.json");
+    let firstLogError: string | undefined;
     const k6 = (context.startK6 ?? startK6)({
         binary: context.k6Binary,
         args: [
@@ -307,7 +309,10 @@ async function runK6(
         cwd: context.workDir,
         pipeDir: context.workDir,
         onDataLine: (line) => recorder.ingest(line),
-        onLogLine: context.onK6Log,
+        onLogLine: (line) => {
+            firstLogError ??= k6LogError(line);
+            context.onK6Log?.(line);
+        },
     });
 
     let stopReason: string | undefined;
@@ -326,22 +331,35 @@ async function runK6(
         Math.max(0, startAt + manifest.maxRunSeconds * 1000 - clock.now().getTime()),
     );
 
-    const exited = new AbortController();
-    void k6.exited.then(() => exited.abort());
-    while (!exited.signal.aborted) {
-        await context.sleep(nextPollMs(context), exited.signal);
-        if (exited.signal.aborted) break;
-        // A read that hangs must not keep this loop from seeing k6 exit (the deadline timers stop k6 regardless).
-        await Promise.race([control.read(), k6.exited]);
-        const reason = control.stopReason();
-        if (reason !== undefined) stop(reason);
+    try {
+        const exited = new AbortController();
+        void k6.exited.then(() => exited.abort());
+        while (!exited.signal.aborted) {
+            await context.sleep(nextPollMs(context), exited.signal);
+            if (exited.signal.aborted) break;
+            // A read that hangs must not keep this loop from seeing k6 exit (the deadline timers stop k6 regardless).
+            await Promise.race([control.read(), k6.exited]);
+            const reason = control.stopReason();
+            if (reason !== undefined) stop(reason);
+        }
+    } catch (error) {
+        // k6 never outlives its task: a task failing while k6 runs stops it (and k6's pipe goes with it).
+        k6.stop();
+        await k6.exited;
+        throw error;
+    } finally {
+        clearTimeout(deadline);
+        context.stopSignal.removeEventListener("abort", onSignal);
+        lifetime.signal.removeEventListener("abort", onSignal);
     }
-    clearTimeout(deadline);
-    context.stopSignal.removeEventListener("abort", onSignal);
-    lifetime.signal.removeEventListener("abort", onSignal);
     const finished = await k6.exited;
     const reason = stopReason ?? describeK6Failure(finished);
     const testRunDurationMs = await readTestRunDurationMs(summaryExportPath);
+    const failedRequest = recorder.firstFailedRequest;
+    const firstErrors = {
+        ...(failedRequest !== undefined ? { request: describeFailedRequest(failedRequest) } : {}),
+        ...(firstLogError !== undefined ? { log: firstLogError } : {}),
+    };
     return {
         status: stopReason !== undefined ? "stopped" : finished.exitCode === 0 ? "completed" : "k6-failed",
         ...(reason !== undefined ? { reason } : {}),
@@ -350,6 +368,7 @@ async function runK6(
         k6FinishedAt: clock.now().toISOString(),
         ...(testRunDurationMs !== undefined ? { testRunDurationMs } : {}),
         logTail: k6.logTail(),
+        ...(Object.keys(firstErrors).length > 0 ? { firstErrors } : {}),
         recorded: recorder.result(),
     };
 }
@@ -357,7 +376,7 @@ async function runK6(
 function describeK6Failure(exit: K6Exit): string | undefined {
     if (exit.spawnError !== undefined) return exit.spawnError;
     if (exit.exitCode === 0) return undefined;
-    return exit.signal !== null ? `k6 was killed by ${exit.signal}` : `k6 exited with code ${exit.exitCode}`;
+    return exit.exitCode === null ? `k6 was killed by ${exit.signal}` : describeK6ExitCode(exit.exitCode);
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */

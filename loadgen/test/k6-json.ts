@@ -25,6 +25,8 @@ export interface Request {
     readonly url?: string;
     /** The other timings' values, by metric; by default fractions of durationMs. */
     readonly timings?: { readonly [timing in Timing]: number };
+    /** No response: k6's error and error code tags (lib/netext/httpext/transport.go), status "0" and no proto. */
+    readonly error?: { readonly message: string; readonly code: number };
 }
 
 /** The parts of http_req_duration and the other timings k6 emits for one request. */
@@ -51,18 +53,19 @@ export class K6JsonWriter {
 
     /** The samples of one HTTP request, tagged as k6 tags them. */
     request(atMs: number, request: Request): void {
-        const { name, status, durationMs, group = "", method = "GET" } = request;
+        const { name, status, durationMs, group = "", method = "GET", error } = request;
         const url = request.url ?? `https://dev.example.com/api/${name}?limit=${Math.round(durationMs * 7)}`;
-        const expected = status < 400 || status === 503;
+        const expected = error === undefined && (status < 400 || status === 503);
         const tags = {
+            ...(error !== undefined ? { error: error.message, error_code: String(error.code) } : {}),
             expected_response: String(expected),
             group,
             method,
             name,
-            proto: "HTTP/1.1",
+            ...(error === undefined ? { proto: "HTTP/1.1" } : {}),
             scenario: "load",
-            status: String(status),
-            tls_version: "tls1.3",
+            status: error !== undefined ? "0" : String(status),
+            ...(error === undefined ? { tls_version: "tls1.3" } : {}),
             url,
         };
         this.point("http_reqs", 1, atMs, tags);

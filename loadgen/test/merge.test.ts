@@ -6,7 +6,7 @@ import { TrendDigest, type TrendDigestJSON } from "../src/digest";
 import type { MetricKind } from "../src/k6-metrics";
 import { type MergeInput, type MergedRun, RunMerger, mergeRecorded } from "../src/merge";
 import { type RecordedMetrics, SegmentRecorder } from "../src/recorder";
-import type { K6Thresholds } from "../src/thresholds";
+import { type K6Thresholds, submetricKeys } from "../src/thresholds";
 import { seededRandom } from "../../tests/k6-helpers";
 import { K6JsonWriter } from "./k6-json";
 
@@ -20,7 +20,9 @@ const CUSTOM: { [name: string]: MetricKind } = {
     prime_time: { type: "trend", contains: "time" },
 };
 
+/** The sub-metrics the tasks record: the shipped scripts', as a run's manifest lists them, and those the tests select. */
 const SUBMETRICS = [
+    ...[loadThresholds(LOAD_LIMITS), stressThresholds(STRESS_LIMITS, 36_000), smokeThresholds(SMOKE_LIMITS)].flatMap(submetricKeys),
     "http_req_duration{name:count-prime}",
     "http_req_duration{name:count-prime,status:200}",
     `http_req_duration{name:"health"}`,
@@ -387,7 +389,8 @@ describe("mergeRecorded", () => {
             const load = merge(segments, loadThresholds(LOAD_LIMITS));
             // 20 of 1200 requests failed (1.7 %), 6 % of the status checks failed.
             assert.deepEqual(load.summary.metrics.http_req_failed.thresholds, { "rate<=0.01": { ok: false }, "rate<0.1": { ok: true } });
-            assert.deepEqual(load.summary.metrics["http_req_duration{name:count-prime}"].thresholds, { "p(99)<3000": { ok: true } });
+            assert.deepEqual(load.summary.metrics["http_req_duration{name:count-prime,expected_response:true}"].thresholds, { "p(99)<3000": { ok: true } });
+            assert.deepEqual(load.summary.metrics["http_reqs{name:count-prime,expected_response:true}"].thresholds, { "count>0": { ok: true } });
             assert.deepEqual(load.summary.metrics.checks.thresholds, { "rate>=0.99": { ok: false } });
             assert.equal(load.thresholdsPassed, false);
             assert.deepEqual(load.problems, []);
@@ -403,7 +406,7 @@ describe("mergeRecorded", () => {
             assert.equal(stress.thresholdsPassed, true);
 
             const smoke = merge(segments, smokeThresholds(SMOKE_LIMITS));
-            assert.deepEqual(smoke.summary.metrics["http_req_duration{name:health}"].thresholds, { "p(99)<1000": { ok: true } });
+            assert.deepEqual(smoke.summary.metrics["http_req_duration{name:health,expected_response:true}"].thresholds, { "p(99)<1000": { ok: true } });
             assert.equal(smoke.thresholdsPassed, false);
         });
 
@@ -483,8 +486,16 @@ describe("mergeRecorded", () => {
             const thresholds = loadThresholds(LOAD_LIMITS);
             assert.deepEqual(merge([segments[0], empty, segments[1]], thresholds), merge(segments, thresholds));
             const nothing = merge([empty], thresholds);
-            assert.deepEqual(Object.keys(nothing.summary.metrics).sort(), ["checks", "http_req_duration", "http_req_duration{name:count-prime}", "http_req_failed"]);
-            assert.equal(nothing.thresholdsPassed, true, "empty rates pass, an empty trend's p(99) is 0");
+            assert.deepEqual(Object.keys(nothing.summary.metrics).sort(), [
+                "checks",
+                "http_req_duration",
+                "http_req_duration{name:count-prime,expected_response:true}",
+                "http_req_failed",
+                "http_reqs",
+                "http_reqs{name:count-prime,expected_response:true}",
+            ]);
+            // Empty rates pass and an empty trend's p(99) is 0, but an empty counter's count>0 fails: nothing was answered.
+            assert.equal(nothing.thresholdsPassed, false);
             assert.deepEqual(nothing.series.rows, []);
             assert.deepEqual(merge([], thresholds).summary.metrics.http_req_failed.values, { rate: 0, passes: 0, fails: 0 });
         });
@@ -581,13 +592,14 @@ describe("mergeRecorded", () => {
             thresholdResults(data).map(({ metric, expression, ok }) => `${ok ? "✓" : "✗"} ${metric} ${expression}`),
             [
                 "✗ checks rate>=0.99",
-                "✓ http_req_duration{name:count-prime} p(99)<3000",
+                "✓ http_req_duration{name:count-prime,expected_response:true} p(99)<3000",
                 "✗ http_req_failed rate<=0.01",
                 "✓ http_req_failed rate<0.1",
+                "✓ http_reqs{name:count-prime,expected_response:true} count>0",
             ],
         );
         const outputs = summaryOutputs(data, { script: "load", baseUrl: "https://dev.example.com", settings: {} }, "out.json", new Date(START + DURATION_MS));
-        assert.match(outputs.stdout, /THRESHOLDS: 2 of 4 FAILED/);
+        assert.match(outputs.stdout, /THRESHOLDS: 2 of 5 FAILED/);
         assert.match(outputs.stdout, /CHECKS: \d+ of \d+ passed/);
         assert.match(outputs.stdout, /http_reqs \.+ 240 \(4\/s\)/);
     });

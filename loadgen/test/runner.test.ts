@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, rm, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeK6, FakeScenario, installFakeK6 } from "../../tests/fixtures/fake-k6";
+import { FakeK6, FakeScenario, fifosUnder, installFakeK6 } from "../../tests/fixtures/fake-k6";
 import { runKeys } from "../src/contract";
 import { RunControl, RunManifest, SegmentResult, decodeSegmentResult } from "../src/protocol";
 import { readRecordedMetrics } from "../src/recorder";
@@ -95,19 +95,24 @@ describe("the load runner (one task of a run)", function () {
         /** k6's output lines, as they come. */
         k6Logs?: string[];
         taskStore?: RunStore;
+        k6Binary?: string;
+        sleep?: RunnerContext["sleep"];
     }
 
-    async function task(name: string, { stop = new AbortController(), logs = [], skewMs = 0, taskStore = store, k6Logs = [] }: TaskOptions = {}): Promise<TaskOutcome> {
+    async function task(
+        name: string,
+        { stop = new AbortController(), logs = [], skewMs = 0, taskStore = store, k6Logs = [], k6Binary = "k6", sleep = abortableSleep }: TaskOptions = {},
+    ): Promise<TaskOutcome> {
         const workDir = join(dir, name);
         await mkdir(workDir, { recursive: true });
         const context: RunnerContext = {
             store: taskStore.withClock(new ServerClock(() => Date.now() + skewMs)),
             runId: RUN_ID,
             taskId: name,
-            k6Binary: "k6",
+            k6Binary,
             k6Version: "k6 v2.2.0 (commit/00a9a1b7f5, go1.26.5, linux/amd64)",
             workDir,
-            sleep: abortableSleep,
+            sleep,
             log: (message) => logs.push(message),
             stopSignal: stop.signal,
             pollMs: 10,
@@ -155,6 +160,8 @@ describe("the load runner (one task of a run)", function () {
             ["0.5:1", 100],
             ["0:0.5", 100],
         ]);
+        // k6's output pipe went with it: the task's directory holds only files.
+        assert.deepEqual(fifosUnder(dir), []);
     });
 
     it("takes its times from the store's clock: a task clock a minute behind or 15 s ahead runs on time", async () => {
@@ -225,6 +232,7 @@ describe("the load runner (one task of a run)", function () {
         assert.equal(result.k6ExitCode, 105);
         const requests = readRecordedMetrics(result.recorded).metrics.http_reqs;
         assert.ok(requests?.kind === "counter" && requests.count > 0 && requests.count < 100_000);
+        assert.deepEqual(fifosUnder(dir), []);
     });
 
     it("stops k6 when the command says stop (a late task elsewhere), and when told to by SIGTERM", async () => {
@@ -242,6 +250,7 @@ describe("the load runner (one task of a run)", function () {
         assert.equal(commandResult.reason, "the command stopped the run: segment 3 (task x, loadgen) saw go too late");
         assert.equal(toldResult.status, "stopped");
         assert.match(toldResult.reason ?? "", /told to stop/);
+        assert.deepEqual(fifosUnder(dir), []);
     });
 
     it("stops k6 at the run's maximum from a timer of its own, even while a store call hangs", async () => {
@@ -255,16 +264,68 @@ describe("the load runner (one task of a run)", function () {
         const result = resultOf(await running);
         assert.equal(result.status, "stopped");
         assert.match(result.reason ?? "", /maximum of 1 s/);
+        assert.deepEqual(fifosUnder(dir), []);
     });
 
-    it("reports k6's failure with its exit code and last log lines", async () => {
+    it("reports k6's failure with its exit code, what the code means, the first error it logged and its last log lines", async () => {
         await prepare(manifest({ segments: [1] }), { "task-b": 1 }, { ...SCENARIO, failSegmentFrom: "1/2" });
         await go(0);
         const result = resultOf(await task("task-b"));
         assert.equal(result.status, "k6-failed");
         assert.equal(result.k6ExitCode, 107);
-        assert.equal(result.reason, "k6 exited with code 107");
+        assert.equal(result.reason, "k6 exited with code 107 (ScriptException: the script threw an exception)");
+        assert.deepEqual(result.firstErrors, { log: "Uncaught (in promise) TypeError: Cannot read property of undefined" });
         assert.ok(result.logTail.some((line) => line.includes("Uncaught (in promise) TypeError")));
+        assert.deepEqual(fifosUnder(dir), []);
+    });
+
+    it("against a target that is down, keeps the first failed request with k6's error for it; k6 itself exits 0", async () => {
+        await prepare(manifest({ segments: [0], segmentCount: 1 }), { "task-a": 0 }, { ...SCENARIO, deadTarget: true });
+        await go(0);
+        const result = resultOf(await task("task-a"));
+        assert.equal(result.status, "completed");
+        assert.equal(result.k6ExitCode, 0);
+        // k6 warns of each failed request on stderr: a warning is not an error of its log.
+        assert.deepEqual(result.firstErrors, { request: "GET http://127.0.0.1:8000/api/health: dial: connection refused (k6 error code 1212)" });
+        const failed = readRecordedMetrics(result.recorded).metrics.http_req_failed;
+        assert.deepEqual(failed?.kind === "rate" && [failed.passes, failed.total], [SCENARIO.iterations, SCENARIO.iterations]);
+        assert.deepEqual(fifosUnder(dir), []);
+    });
+
+    it("when setup() aborts the test, keeps k6's abort line and its exit code 108, with no iteration", async () => {
+        await prepare(manifest({ segments: [0], segmentCount: 1 }), { "task-a": 0 }, { ...SCENARIO, deadTarget: true, setupAbort: "http://127.0.0.1:8000 did not answer" });
+        await go(0);
+        const result = resultOf(await task("task-a"));
+        assert.equal(result.status, "k6-failed");
+        assert.equal(result.reason, "k6 exited with code 108 (ScriptAborted: the script called test.abort())");
+        // setup()'s probe has no response callback, so no http_req_failed: k6's log says what happened.
+        assert.deepEqual(result.firstErrors, { log: "test aborted: http://127.0.0.1:8000 did not answer at setup (file:///k6/scenario.ts:31:14(52))" });
+        assert.equal(readRecordedMetrics(result.recorded).metrics.iterations, undefined);
+        assert.deepEqual(fifosUnder(dir), []);
+    });
+
+    it("reports a k6 that cannot be started, and leaves no pipe", async () => {
+        await prepare(manifest({ segments: [0], segmentCount: 1 }), { "task-a": 0 });
+        await go(0);
+        const result = resultOf(await task("task-a", { k6Binary: join(dir, "no-such-k6") }));
+        assert.equal(result.status, "k6-failed");
+        assert.match(result.reason ?? "", /no-such-k6 could not be started: spawn .*no-such-k6 ENOENT/);
+        assert.deepEqual(fifosUnder(dir), []);
+    });
+
+    it("stops k6 and waits for it when the task fails while k6 runs: neither k6 nor its pipe outlives the task", async () => {
+        await prepare(manifest({ segments: [0], segmentCount: 1 }), { "task-a": 0 }, { ...SCENARIO, iterations: 100_000, iterationDelayMs: 2 });
+        await go(0);
+        const k6Logs: string[] = [];
+        const failingSleep = async (ms: number, signal?: AbortSignal) => {
+            if (k6Logs.length > 0) throw new Error("the task's own failure");
+            await abortableSleep(ms, signal);
+        };
+        await assert.rejects(task("task-a", { k6Logs, sleep: failingSleep }), /the task's own failure/);
+        // k6 was stopped and waited for: it wrote its handleSummary file as it ended.
+        const summary = JSON.parse(await readFile(join(dir, "task-a", "summary.json"), "utf8")) as { iterations: number };
+        assert.ok(summary.iterations > 0 && summary.iterations < 100_000, `${summary.iterations} iterations`);
+        assert.deepEqual(fifosUnder(dir), []);
     });
 
     it("says what is missing when the run has no manifest", async () => {

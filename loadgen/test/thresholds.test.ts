@@ -174,7 +174,12 @@ describe("the thresholds option", () => {
     });
 
     it("lists the sub-metrics the segments must record", () => {
-        assert.deepEqual(submetricKeys(stressThresholds(STRESS_LIMITS, 36_000)), ["http_req_duration{name:count-prime,status:200}"]);
-        assert.deepEqual(submetricKeys(smokeThresholds(SMOKE_LIMITS)), ["http_req_duration{name:health}", "http_req_duration{name:count-prime}"]);
+        assert.deepEqual(submetricKeys(stressThresholds(STRESS_LIMITS, 36_000)), ["http_req_duration{name:count-prime,status:200}", "http_reqs{name:count-prime,status:200}"]);
+        assert.deepEqual(submetricKeys(smokeThresholds(SMOKE_LIMITS)), [
+            "http_req_duration{name:health,expected_response:true}",
+            "http_reqs{name:health,expected_response:true}",
+            "http_req_duration{name:count-prime,expected_response:true}",
+            "http_reqs{name:count-prime,expected_response:true}",
+        ]);
     });
 });

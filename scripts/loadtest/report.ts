@@ -8,7 +8,8 @@ import { executionSegment, MergeSpec, RunManifest, SegmentResult } from "../../l
 import { MergedRun, RunMerger } from "../../loadgen/src/merge";
 import { readRecordedMetrics } from "../../loadgen/src/recorder";
 import { compactTimestamp, RESULTS_DIR, RunWindow, textSummary, thresholdResults } from "../../k6/lib/summary";
-import type { RunTarget } from "../release/verdict";
+import type { RunTarget, RunVerdict } from "../release/verdict";
+import { segmentLabel, withFirstK6Error } from "./results";
 
 /** A loadgen stack's region and task size, as its outputs say: what its tasks cost (scripts/release/job-summary.ts). */
 export interface StackTaskSize {
@@ -49,10 +50,14 @@ export interface TaskRow {
     k6Version?: string;
     requests: number;
     failedRequests: number;
+    /** Why the table names the task (taskProblem), with the first error k6 reported. */
+    problem?: string;
 }
 
 export interface DistributedReport {
     merged: MergedRun;
+    /** The merge's verdict, except that a run in which a task's every request failed has not passed, whatever its thresholds say. */
+    verdict: RunVerdict;
     window: RunWindow;
     /** The duration counters' rates are divided by: k6's own, or the tasks' wall time where k6 reported none. */
     testRunDuration: { ms: number; source: "k6" | "wall clock" };
@@ -60,10 +65,22 @@ export interface DistributedReport {
     errors: string[];
 }
 
+/**
+ * Why the task table names a task, with the first error k6 reported: its k6 failed (exited non-zero, or never
+ * started), or every request it made failed, as against a target that is down (k6 itself exits 0 then).
+ */
+function taskProblem(result: SegmentResult, requests: number, failedRequests: number): string | undefined {
+    if (result.status === "k6-failed") return withFirstK6Error(result.reason ?? "k6 failed", result, "k6");
+    if (requests > 0 && failedRequests === requests) return withFirstK6Error(`all ${requests} requests failed`, result, "requests");
+    return undefined;
+}
+
 /** Folds each segment's result into the merge as it arrives, keeping only its row and its times. */
 export class RunCollector {
     private readonly merger: RunMerger;
     private readonly rows: TaskRow[] = [];
+    /** Each task that completed with every request failed: a run error (a task that did not complete is one already). */
+    private readonly failedTasks: { segment: number; error: string }[] = [];
     private earliestStart = Infinity;
     private latestFinish = -Infinity;
     private longestMs = 0;
@@ -77,8 +94,14 @@ export class RunCollector {
         const recorded = result.recorded === undefined ? undefined : readRecordedMetrics(result.recorded, `segment ${result.segment}'s recording`);
         this.merger.add(result.segment, recorded, result.status === "completed");
         this.noteTimes(result);
-        const requests = recorded?.metrics.http_reqs;
+        const counted = recorded?.metrics.http_reqs;
         const failed = recorded?.metrics.http_req_failed;
+        const requests = counted?.kind === "counter" ? counted.count : 0;
+        const failedRequests = failed?.kind === "rate" ? failed.passes : 0;
+        const problem = taskProblem(result, requests, failedRequests);
+        if (problem !== undefined && result.status === "completed") {
+            this.failedTasks.push({ segment: result.segment, error: `${segmentLabel(result.segment, stack, result.taskId)}: ${problem}` });
+        }
         this.rows.push({
             segment: executionSegment(result.segment, this.run.segmentCount),
             stack,
@@ -87,8 +110,9 @@ export class RunCollector {
             ...(result.reason ? { reason: result.reason } : {}),
             k6ExitCode: result.k6ExitCode,
             ...(result.k6Version ? { k6Version: result.k6Version } : {}),
-            requests: requests?.kind === "counter" ? requests.count : 0,
-            failedRequests: failed?.kind === "rate" ? failed.passes : 0,
+            requests,
+            failedRequests,
+            ...(problem !== undefined ? { problem } : {}),
         });
     }
 
@@ -113,12 +137,14 @@ export class RunCollector {
             expectedSegments: this.run.merge.stacks.flatMap((stack) => stack.segments),
         });
         const missing = merged.missingSegments.map((segment) => executionSegment(segment, this.run.segmentCount));
+        const runErrors = [...errors, ...[...this.failedTasks].sort((a, b) => a.segment - b.segment).map(({ error }) => error)];
         return {
             merged,
+            verdict: merged.verdict === "passed" && this.failedTasks.length > 0 ? "failed" : merged.verdict,
             window: { startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(finishedAt).toISOString(), durationSeconds: (finishedAt - startedAt) / 1000 },
             testRunDuration: { ms: this.longestMs, source: this.wallClockSegments > 0 ? "wall clock" : "k6" },
             tasks: [...this.rows].sort((a, b) => a.segment.localeCompare(b.segment, undefined, { numeric: true })),
-            errors: missing.length > 0 ? [...errors, `the run is incomplete: no result for segment${missing.length === 1 ? "" : "s"} ${missing.join(", ")}`] : errors,
+            errors: missing.length > 0 ? [...runErrors, `the run is incomplete: no result for segment${missing.length === 1 ? "" : "s"} ${missing.join(", ")}`] : runErrors,
         };
     }
 }
@@ -149,7 +175,7 @@ export function resultFile(run: RunDescription, report: DistributedReport): stri
                 testRunDuration: report.testRunDuration,
                 percentiles: report.merged.percentiles,
             },
-            verdict: report.merged.verdict,
+            verdict: report.verdict,
             errors: report.errors,
         },
         k6: report.merged.summary,
@@ -159,16 +185,16 @@ export function resultFile(run: RunDescription, report: DistributedReport): stri
     return `${JSON.stringify(file, null, 2)}\n`;
 }
 
+/** The table, and under a task's row why it is named (taskProblem). */
 function formatTasks(tasks: TaskRow[]): string[] {
-    const rows = [["segment", "stack", "task", "status", "requests", "failed", "k6 exit"]];
-    for (const task of tasks) {
-        rows.push([task.segment, task.stack, task.taskId, task.status, String(task.requests), String(task.failedRequests), String(task.k6ExitCode ?? "-")]);
-    }
-    const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-    return rows.map((row) => `    ${row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()}`);
+    const header = ["segment", "stack", "task", "status", "requests", "failed", "k6 exit"];
+    const rows = tasks.map((task) => [task.segment, task.stack, task.taskId, task.status, String(task.requests), String(task.failedRequests), String(task.k6ExitCode ?? "-")]);
+    const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+    const line = (row: string[]) => `    ${row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()}`;
+    return [line(header), ...tasks.flatMap((task, index) => [line(rows[index]), ...(task.problem !== undefined ? [`      ✗ ${task.problem}`] : [])])];
 }
 
-/** Past this many tasks the table lists only the ones that did not complete. */
+/** Past this many tasks the table lists only the ones that did not complete, or whose every request failed. */
 const TASK_TABLE_ROWS = 20;
 
 function percentilesLine(merged: MergedRun): string {
@@ -185,18 +211,19 @@ function percentilesLine(merged: MergedRun): string {
 /** What the command prints at the end: k6's summary of the merged run, the tasks, then the verdict and any error. */
 export function formatReport(run: RunDescription, report: DistributedReport, jsonPath: string): string[] {
     const summary = textSummary(report.merged.summary, { script: run.script, baseUrl: run.merge.baseUrl, settings: {} }, report.window, jsonPath).split("\n");
-    const shown = report.tasks.length > TASK_TABLE_ROWS ? report.tasks.filter((task) => task.status !== "completed") : report.tasks;
+    const shown = report.tasks.length > TASK_TABLE_ROWS ? report.tasks.filter((task) => task.status !== "completed" || task.problem !== undefined) : report.tasks;
     const hidden = report.tasks.length - shown.length;
     const lines = [
         ...summary.slice(0, -2),
         percentilesLine(report.merged),
         `  Counter rates are per second of ${report.testRunDuration.source === "k6" ? "k6's own test run duration" : "the tasks' wall time (k6 reported no duration)"}: ${(report.testRunDuration.ms / 1000).toFixed(1)} s.`,
         "",
-        `  TASKS (${run.segmentCount} segments, run ${run.runId})${hidden > 0 ? `: ${hidden} completed, not listed` : ""}`,
+        `  TASKS (${run.segmentCount} segments, run ${run.runId})${hidden > 0 ? `: ${hidden} completed without a problem, not listed` : ""}`,
         ...(shown.length > 0 ? formatTasks(shown) : []),
         ...summary.slice(-2),
     ];
-    if (report.merged.verdict === "incomplete") lines.push("  VERDICT: INCOMPLETE — the thresholds were judged over part of the run only.");
+    if (report.verdict === "incomplete") lines.push("  VERDICT: INCOMPLETE — the thresholds were judged over part of the run only.");
+    if (report.merged.verdict === "passed" && report.verdict === "failed") lines.push("  VERDICT: FAILED — every request of a task failed (named above), whatever the thresholds say.");
     if (report.errors.length > 0) lines.push("  THE RUN FAILED:", ...report.errors.map((error) => `    ✗ ${error}`), "");
     return lines;
 }

@@ -5,7 +5,7 @@
  * The same reading serves a run in progress and `npm run loadtest -- merge` after one.
  */
 import { runKeys } from "../../loadgen/src/contract";
-import { SegmentResult, SegmentStatus, decodeSegmentResult } from "../../loadgen/src/protocol";
+import { SegmentResult, decodeSegmentResult } from "../../loadgen/src/protocol";
 import { RunStore } from "../../loadgen/src/run-store";
 import { LaunchedTask } from "./orchestrate";
 import { inPool } from "./pool";
@@ -13,12 +13,23 @@ import { inPool } from "./pool";
 /** How many results are downloaded at once: enough to keep up with 1,000 tasks ending together, few in memory. */
 export const RESULT_DOWNLOADS = 8;
 
-interface Outcome {
-    taskId: string;
-    status: SegmentStatus;
-    reason?: string;
-    logTail: string[];
+/** "segment 3 (task 3f2a…, loadgen-eu)", or without the task when none is known. */
+export function segmentLabel(segment: number, stack: string, taskId?: string): string {
+    return `segment ${segment} (${taskId !== undefined ? `task ${taskId}, ` : ""}${stack})`;
 }
+
+/**
+ * `what` went wrong in a task, with the first error k6 reported there that says most about it: for k6 itself failing,
+ * the first it logged (an exception, an abort); for requests failing, the first of them; either when the other is
+ * absent, and none in a result from a runner before them.
+ */
+export function withFirstK6Error(what: string, result: Pick<SegmentResult, "firstErrors">, of: "k6" | "requests"): string {
+    const { request, log } = result.firstErrors ?? {};
+    const first = of === "k6" ? (log ?? request) : (request ?? log);
+    return first !== undefined ? `${what}; k6's first error: ${first}` : what;
+}
+
+type Outcome = Pick<SegmentResult, "taskId" | "status" | "reason" | "logTail" | "firstErrors">;
 
 export class ResultWatch {
     private readonly tasks = new Map<number, string>();
@@ -72,18 +83,16 @@ export class ResultWatch {
             this.unreadable.set(segment, `${this.describeSegment(segment)}: its result cannot be merged: ${error instanceof Error ? error.message : String(error)}`);
             return;
         }
-        const { taskId, status, reason, logTail } = result;
-        this.outcomes.set(segment, { taskId, status, ...(reason !== undefined ? { reason } : {}), logTail });
+        const { taskId, status, reason, logTail, firstErrors } = result;
+        this.outcomes.set(segment, { taskId, status, reason, logTail, firstErrors });
     }
 
     taskOf(segment: number): string | undefined {
         return this.outcomes.get(segment)?.taskId ?? this.tasks.get(segment);
     }
 
-    /** "segment 3 (task 3f2a…, loadgen-eu)" */
     describeSegment(segment: number): string {
-        const task = this.taskOf(segment);
-        return `segment ${segment} (${task !== undefined ? `task ${task}, ` : ""}${this.stack})`;
+        return segmentLabel(segment, this.stack, this.taskOf(segment));
     }
 
     late(): string[] {
@@ -94,13 +103,14 @@ export class ResultWatch {
         return this.segments.filter((segment) => !this.outcomes.has(segment));
     }
 
-    /** A line per segment that did not complete, and per result that could not be read. */
+    /** A line per segment that did not complete, with k6's first error (else its last lines), and per result that could not be read. */
     errors(): string[] {
         const failed = [...this.outcomes]
             .filter(([, outcome]) => outcome.status !== "completed")
             .map(([segment, outcome]) => {
+                const line = withFirstK6Error(`${this.describeSegment(segment)} ${outcome.status}: ${outcome.reason ?? "no reason given"}`, outcome, "k6");
                 const tail = outcome.logTail.slice(-3).join(" | ");
-                return `${this.describeSegment(segment)} ${outcome.status}: ${outcome.reason ?? "no reason given"}${tail ? ` (k6's last lines: ${tail})` : ""}`;
+                return outcome.firstErrors === undefined && tail ? `${line} (k6's last lines: ${tail})` : line;
             });
         return [...failed, ...this.unreadable.values()];
     }
