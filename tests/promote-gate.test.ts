@@ -88,6 +88,22 @@ describe("promotion gate: judging the evidence", () => {
         });
     });
 
+    it("failed with every threshold held (a task's every request failed): names the run's errors", () => {
+        const error = "segment 2/3 (task local-1, local): all 40 requests failed: GET http://127.0.0.1:8000/api/health: dial: connection refused (k6 error code 1212)";
+        const verdict = verdictOf({
+            runId: "lt-20250310T100000Z-c3d4",
+            finishedAt: "2025-03-10T10:10:00Z",
+            verdict: "failed",
+            thresholds: [{ metric: "http_req_failed", expression: "rate<0.5", ok: true }],
+            result: { run: { errors: [error] } },
+        });
+        assert.equal(
+            refusal(found(verdict)).message,
+            `prod needs a passing load test of ${short(TESTED)} in staging, but its newest run there, lt-20250310T100000Z-c3d4 ` +
+                `(finished 2025-03-10T10:10:00Z), failed: ${error}.\n${WHAT_TO_DO}`,
+        );
+    });
+
     it("incomplete: a segment missing or cut short, with what the run's result says", () => {
         const verdict = verdictOf({
             runId: "lt-20250310T100000Z-c3d4",

@@ -153,8 +153,10 @@ export function judge(
     const { key, verdict } = evidence;
     const run = `but its newest run there, ${verdict.runId} (finished ${formatTime(new Date(verdict.finishedAt))})`;
     if (verdict.verdict === "failed") {
+        // Thresholds that held with a task whose every request failed still fail the run (loadtest's report.ts): its errors say why.
         const failed = verdict.thresholds.filter((threshold) => !threshold.ok).map(describeThreshold);
-        return refuse("failed", `${run}, failed: ${failed.length > 0 ? failed.join("; ") : "the verdict names no threshold"}.`);
+        const why = failed.length > 0 ? failed : runErrors(verdict);
+        return refuse("failed", `${run}, failed: ${why.length > 0 ? why.join("; ") : "the verdict names no threshold and no error"}.`);
     }
     if (verdict.verdict === "incomplete") {
         const errors = runErrors(verdict);

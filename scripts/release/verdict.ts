@@ -41,7 +41,7 @@ export type RunTarget = z.infer<typeof runTargetSchema>;
 export const thresholdVerdictSchema = z.object({ metric: z.string(), expression: z.string(), ok: z.boolean() });
 export type ThresholdVerdict = z.infer<typeof thresholdVerdictSchema>;
 
-/** passed: every threshold held; failed: one did not; incomplete: a segment is missing or cut short. */
+/** passed: every threshold held; failed: one did not, or every request of a task failed; incomplete: a segment is missing or cut short. */
 export const RUN_VERDICTS = ["passed", "failed", "incomplete"] as const;
 export type RunVerdict = (typeof RUN_VERDICTS)[number];
 
