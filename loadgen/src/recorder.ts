@@ -430,7 +430,9 @@ export class SegmentRecorder {
         const tags = isJsonObject(data.tags) ? data.tags : NO_TAGS;
         entry.sink.add(value, time);
         for (const submetric of entry.submetrics) if (matches(tags, submetric.filter)) submetric.sink.add(value, time);
-        if (typeof tags.group === "string" && tags.group !== "") this.groups.add(tags.group);
+        // k6 builds its groups from these two metrics only (lib/test_state.go, GroupSummary.handleSample): setup()'s
+        // requests, tagged ::setup, make no "setup" group.
+        if ((name === "checks" || name === "group_duration") && typeof tags.group === "string" && tags.group !== "") this.groups.add(tags.group);
         this.recordSpecial(name, value, time, tags);
         return true;
     }

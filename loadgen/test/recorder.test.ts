@@ -180,11 +180,11 @@ describe("SegmentRecorder", () => {
         assert.deepEqual(recorded.submetrics["http_req_failed{name:health}"], { kind: "rate", contains: "default", passes: 0, total: 1 });
     });
 
-    it("records checks per group and check, and every group path, in the order they appear", () => {
+    it("records checks per group and check, and the group paths of checks and group_duration (as k6 does), in the order they appear", () => {
         const writer = new K6JsonWriter();
         writer.check(START, "status 200", true);
         writer.check(START, "status 200", false);
-        writer.request(START, { name: "health", status: 200, durationMs: 1, group: "::api" });
+        writer.request(START, { name: "setup-probe", status: 200, durationMs: 1, group: "::setup" });
         writer.check(START, "body ok", true, "::api::count");
         writer.check(START, "body ok", true, "::api::count");
         writer.check(START, "status 200", true, "::api");
@@ -195,7 +195,7 @@ describe("SegmentRecorder", () => {
             { group: "::api::count", name: "body ok", passes: 2, fails: 0 },
             { group: "::api", name: "status 200", passes: 1, fails: 0 },
         ]);
-        assert.deepEqual(recorded.groups, ["::api", "::api::count", "::setup"]);
+        assert.deepEqual(recorded.groups, ["::api::count", "::api", "::setup"], "setup()'s request makes no group; group_duration does");
     });
 
     it("keeps a timeline per step since the start: requests, failures, and a histogram of http_req_duration", () => {
