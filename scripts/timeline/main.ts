@@ -59,10 +59,11 @@ function calibrationStack(given: StackRef | undefined, observed: Timeline, obser
     return { name: pulumiStackName(observed.stack), file: observed.stack };
 }
 
-/** An environment stack's config, read after saying which file it comes from. */
+/** An environment stack's config, then which file it came from (a file that cannot be read says so instead). */
 function readStack(stack: StackRef, context: CommandContext) {
+    const config = readEnvironmentStack(stack.file);
     context.printError(readingLine(stack));
-    return readEnvironmentStack(stack.file);
+    return config;
 }
 
 /** What simulate prints about its inputs: where each came from, the band and where it is at the edge, and warnings. */
@@ -151,8 +152,8 @@ async function run(invocation: Invocation, context: CommandContext): Promise<voi
             return;
         }
         case "observe": {
-            // observe reads the stack file itself (and the stack's outputs by its name).
-            context.printError(readingLine(invocation.stack));
+            // observe reads the stack file again itself (and the stack's outputs by its name): this refuses a bad one first.
+            readStack(invocation.stack, context);
             const timeline = await context.observe({ ...invocation, stackFile: invocation.stack.file, stackName: invocation.stack.name }, { progress: context.print });
             const columns = [{ title: `${timeline.stack} (observed)`, timeline }];
             context.print("");
