@@ -34,7 +34,10 @@ describe("service: the image runs what the tests run", () => {
 
     const pkg = JSON.parse(read("package.json")) as { main: string; scripts: Record<string, string> };
     assert.equal(pkg.main, "dist/server.js");
-    assert.equal(pkg.scripts.start, "node dist/server.js");
+    // exec: the shell npm runs the script with becomes node, so a signal to `npm start` reaches the server.
+    assert.equal(pkg.scripts.start, "exec node dist/server.js");
+    const root = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    assert.equal(root.scripts.start, "exec node service/dist/server.js");
     assert.equal(pkg.scripts.build, "tsc -p tsconfig.build.json");
     const build = JSON.parse(read("tsconfig.build.json")) as { compilerOptions: { rootDir: string; outDir: string } };
     assert.deepEqual([build.compilerOptions.rootDir, build.compilerOptions.outDir], ["src", "dist"]);
