@@ -43,7 +43,9 @@ const PULUMI_ACTION = "pulumi/actions";
 const SETUP_NODE_ACTION = "actions/setup-node";
 const BUILDX_ACTION = "docker/setup-buildx-action";
 const UPLOAD_ARTIFACT_ACTION = "actions/upload-artifact";
-const NODE_VERSION = "22";
+/** ci.yml tests on the oldest Node `engines` admits (.ci/run then tests again on .nvmrc's); the others run .nvmrc's, as the image does. */
+const CI_NODE_VERSION = "22";
+const NODE_VERSION_FILE = ".nvmrc";
 const SHARED_ROLE = "SHARED_DEPLOY_ROLE_ARN";
 /** Stack files with these roles are deployed by the workflows, so each gets a preview. */
 const PREVIEWED_STACK_ROLES = ["shared", "environment"];
@@ -210,11 +212,16 @@ function checkNode(wf: WorkflowFile): void {
         const steps = stepsOf(job);
         const setup = steps.findIndex((step) => usesAction(step, SETUP_NODE_ACTION));
         for (const step of steps.filter((candidate) => usesAction(candidate, SETUP_NODE_ACTION))) {
-            assert.equal(String(step.with?.["node-version"]), NODE_VERSION, `${wf.file} ${id}: Node ${NODE_VERSION}, as the service image`);
+            if (wf.file === "ci.yml") {
+                assert.equal(String(step.with?.["node-version"]), CI_NODE_VERSION, `${wf.file} ${id}: Node ${CI_NODE_VERSION}, the oldest engines admits`);
+            } else {
+                assert.equal(step.with?.["node-version-file"], NODE_VERSION_FILE, `${wf.file} ${id}: the Node ${NODE_VERSION_FILE} names, as the service image`);
+                assert.equal(step.with?.["node-version"], undefined, `${wf.file} ${id}: no node-version beside node-version-file`);
+            }
             assert.equal(step.with?.cache, "npm", `${wf.file} ${id}: cache npm downloads`);
         }
         const firstNpm = steps.findIndex((step) => /\bnpm\b|\bbash \.ci\/run\b/.test(step.run ?? "") || usesAction(step, PULUMI_ACTION));
-        if (firstNpm >= 0) assert.ok(setup >= 0 && setup < firstNpm, `${wf.file} ${id}: set up Node ${NODE_VERSION} before npm or Pulumi run`);
+        if (firstNpm >= 0) assert.ok(setup >= 0 && setup < firstNpm, `${wf.file} ${id}: set up Node before npm or Pulumi run`);
     }
 }
 
@@ -226,7 +233,7 @@ const PER_WORKFLOW_CHECKS: [string, (wf: WorkflowFile) => void][] = [
     ["assumes AWS roles by OIDC only, from a vars.*_DEPLOY_ROLE_ARN or vars.*_READ_ONLY_ROLE_ARN, with id-token: write", checkAwsCredentials],
     ["assumes a deploy role only in a job gated by a GitHub environment, never on a pull request", checkDeployRolesGated],
     ["runs only npm scripts package.json defines and files that exist", checkScriptsAndFiles],
-    ["sets up Node 22 with the npm cache before npm runs", checkNode],
+    ["sets up Node (ci.yml: engines' oldest; the others: .nvmrc's) with the npm cache before npm runs", checkNode],
 ];
 
 function checkOnePinPerAction(workflows: WorkflowFile[]): void {
@@ -633,7 +640,8 @@ describe("GitHub Actions workflows", () => {
             ["a role without id-token: write", () => checkAwsCredentials(one("promote.yml", "      id-token: write # OIDC token for the shared account's role\n", ""))],
             ["npm run of a missing script", () => checkScriptsAndFiles(one("deploy-dev.yml", "run: npm run build-and-push", "run: npm run build-and-pushh"))],
             ["bash of a missing file", () => checkScriptsAndFiles(one("ci.yml", "bash .ci/run", "bash .ci/runn"))],
-            ["another Node version", () => checkNode(one("preview.yml", "node-version: 22", "node-version: 20"))],
+            ["a fixed Node version beside the image's", () => checkNode(one("preview.yml", "node-version-file: .nvmrc", "node-version: 20"))],
+            ["ci.yml on another Node version", () => checkNode(one("ci.yml", "node-version: 22", "node-version: 20"))],
             ["two commits of one action", () => checkOnePinPerAction(broken("ci.yml", sha, "@08c6903cd8c0fde910a37f88322edcfb5dd907a8"))],
             ["a stack deployed with another account's role", () => checkPulumiSteps(broken("deploy-dev.yml", "${{ vars.PULUMI_ORG }}/dev", "${{ vars.PULUMI_ORG }}/staging"))],
             ["up on a pull request", () => checkPulumiSteps(broken("preview.yml", "command: preview", "command: up"))],

@@ -6,8 +6,8 @@
  *  1. hand-off: the event loop's CPU per count handed to the worker pool (at INLINE_LIMIT_MAX + 1)
  *     against a count answered in place (at INLINE_LIMIT_MAX), in this process;
  *  2. serving efficiency at the k6 load test's limit range: the service's req/s against the raw
- *     bound, countPrimesBelow() on as many threads at once in this process, measured before and
- *     after the service phase (the machine's speed drifts);
+ *     bound, countPrimesBelow() on as many threads at once (raw-bound.ts, on the service's Node),
+ *     measured before and after the service phase (the machine's speed drifts);
  *  3. /api/health p50/p99 while count-prime load is 4x what the workers can run at once;
  *  4. /api/count-prime/2 on 32 connections, the service and the FastAPI peer in turns, and the
  *     service's event-loop CPU per request (its bottleneck there);
@@ -15,29 +15,33 @@
  *  6. overload: 10x as many connections as the service accepts requests (WORKERS + MAX_QUEUE),
  *     every answer a 200 or a 503 with Retry-After, and the server's resident memory.
  *
- * The service is the built dist/server.js (as in the image), with its defaults but WORKERS.
+ * The service is the built dist/server.js (as in the image), with its defaults but WORKERS, run by
+ * BENCH_NODE (a node binary; default: the Node running this benchmark), which also runs row 2's
+ * raw bound (raw-bound.ts, in a child process); row 1 and autocannon run in this process.
  * The peer runs when Python can import fastapi and uvicorn (servers.ts says where it looks);
  * otherwise its rows say why they were skipped.
  * Environment: BENCH_SECONDS (per load phase, default 10; comparisons use 0.4 of it per turn),
  * BENCH_LIMIT_MIN / BENCH_LIMIT_MAX (default: the k6 range, k6/lib/limits.ts), WORKERS (pool size,
- * default os.availableParallelism()), BENCH_GENERATOR (wrk or autocannon), BENCH_PEER_DIR, PEER_PYTHON.
+ * default os.availableParallelism()), BENCH_GENERATOR (wrk or autocannon), BENCH_NODE, BENCH_PEER_DIR,
+ * PEER_PYTHON.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { DEFAULT_LIMIT_RANGE } from "../../k6/lib/limits.js";
 import { DEFAULTS } from "../src/config.js";
 import { createPrimePool, INLINE_LIMIT_MAX, type CountPrimes } from "../src/pool.js";
-import { countPrimesBelow, timedCountPrimesBelow } from "../src/primes.js";
+import { timedCountPrimesBelow } from "../src/primes.js";
 import { pickGenerator, type LoadGenerator, type LoadResult } from "./load-generators.js";
+import { rawBound } from "./raw-bound.js";
 import {
   findPeer,
   mainThreadCpuSeconds,
   processCpuSeconds,
   residentMiB,
+  serviceNode,
   startPeer,
   startService,
   type RunningServer,
@@ -56,7 +60,8 @@ const COMPARE_CONNECTIONS = 32;
 /** Requests the service accepts at once with its default MAX_QUEUE. */
 const CAPACITY = WORKERS + DEFAULTS.maxQueuePerWorker * WORKERS;
 const OVERLOAD_CONNECTIONS = 10 * CAPACITY;
-const PRIMES_MODULE = new URL("../dist/primes.js", import.meta.url).href;
+/** The Node that runs the service and the raw bound (BENCH_NODE). */
+const NODE = serviceNode();
 
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -76,41 +81,15 @@ const countPrimePaths = (limits: readonly number[]) => limits.map((limit) => `/a
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 const rps = (r: LoadResult) => r.ok / r.seconds;
 
-/** countPrimesBelow over LIMITS on this thread for about `seconds`: calls per second of wall and of CPU time. */
-function rawCallsPerSecond(seconds: number): { wall: number; cpu: number } {
-  for (let i = 0; i < 20; i++) countPrimesBelow(LIMITS[i % LIMITS.length]!); // warm-up (JIT)
-  let calls = 0;
-  const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  while (performance.now() < end) countPrimesBelow(LIMITS[calls++ % LIMITS.length]!);
-  const wallSeconds = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpuStart);
-  return { wall: calls / wallSeconds, cpu: calls / ((cpu.user + cpu.system) / 1e6) };
+/** countPrimesBelow over LIMITS on one thread for about `seconds`, on the service's Node: calls per second of wall and of CPU time. */
+async function rawCallsPerSecond(seconds: number): Promise<{ wall: number; cpu: number }> {
+  const { wall, cpu } = await rawBound(NODE.path, { threads: 0, seconds, limits: LIMITS });
+  return { wall, cpu: cpu! };
 }
 
-/** The same loop on `threads` worker threads at once (dist/primes.js): their summed calls/s. */
+/** The same loop on `threads` worker threads at once, on the service's Node: their summed calls/s. */
 async function parallelCallsPerSecond(threads: number, seconds: number): Promise<number> {
-  const source = `
-    const { parentPort, workerData } = require("node:worker_threads");
-    import(workerData.primes).then(({ countPrimesBelow }) => {
-      const { limits, seconds } = workerData;
-      for (let i = 0; i < 20; i++) countPrimesBelow(limits[i % limits.length]);
-      let calls = 0;
-      const start = performance.now(), end = start + seconds * 1000;
-      while (performance.now() < end) countPrimesBelow(limits[calls++ % limits.length]);
-      parentPort.postMessage(calls / ((performance.now() - start) / 1000));
-    });`;
-  const rates = await Promise.all(
-    Array.from({ length: threads }, () => {
-      const worker = new Worker(source, { eval: true, workerData: { primes: PRIMES_MODULE, limits: LIMITS, seconds } });
-      return new Promise<number>((resolve, reject) => {
-        worker.once("message", (rate: number) => resolve(rate));
-        worker.once("error", reject);
-      }).finally(() => void worker.terminate());
-    }),
-  );
-  return rates.reduce((a, b) => a + b, 0);
+  return (await rawBound(NODE.path, { threads, seconds, limits: LIMITS })).wall;
 }
 
 /**
@@ -152,6 +131,8 @@ async function measureHandOff() {
 /** The service and the peer under the same load in turns (the machine's speed drifts); req/s of each turn. */
 async function compare(generator: LoadGenerator, service: RunningServer, peer: RunningServer | undefined, paths: readonly string[]) {
   const serviceRps: number[] = [];
+  const serviceP50: number[] = [];
+  const serviceP99: number[] = [];
   const peerRps: number[] = [];
   const failed = { service: 0, peer: 0 };
   let eventLoopSeconds = 0;
@@ -162,6 +143,8 @@ async function compare(generator: LoadGenerator, service: RunningServer, peer: R
     eventLoopSeconds += mainThreadCpuSeconds(service.pid) - eventLoopBefore;
     serviceAnswers += s.ok;
     serviceRps.push(round(rps(s)));
+    serviceP50.push(s.latencyMs.p50);
+    serviceP99.push(s.latencyMs.p99);
     failed.service += s.failed;
     if (peer) {
       const p = await generator.load({ port: peer.port, paths, connections: COMPARE_CONNECTIONS, seconds: COMPARE_SECONDS });
@@ -172,6 +155,8 @@ async function compare(generator: LoadGenerator, service: RunningServer, peer: R
   return {
     serviceRps,
     serviceEventLoopUsPerRequest: round((eventLoopSeconds / serviceAnswers) * 1e6),
+    /** The medians over the turns of each turn's p50 and p99. */
+    serviceLatencyMs: { p50: round(median(serviceP50), 3), p99: round(median(serviceP99), 3) },
     peerRps: peer ? peerRps : undefined,
     failed,
     ratio: peer ? round(median(serviceRps) / median(peerRps), 2) : undefined,
@@ -201,18 +186,19 @@ const mark = (ok: boolean | undefined) => (ok === undefined ? "-" : ok ? "yes" :
 async function main(): Promise<void> {
   const generator = pickGenerator();
   const peerSetup = findPeer();
+  const nodes = NODE.path === process.execPath ? `Node ${process.version}` : `Node ${process.version}, service on Node ${NODE.version} (${NODE.path})`;
   console.log(
-    `bench: Node ${process.version}, ${os.availableParallelism()} cores, pool size ${WORKERS}, ` +
+    `bench: ${nodes}, ${os.availableParallelism()} cores, pool size ${WORKERS}, ` +
       `limits ${LIMIT_MIN}-${LIMIT_MAX}, ${SECONDS} s per load phase (${COMPARE_TURNS} turns of ${COMPARE_SECONDS} s per comparison), ` +
       `load generator ${generator.name}, peer: ${"skipped" in peerSetup ? `skipped: ${peerSetup.skipped}` : `${peerSetup.python} ${peerSetup.dir}`}`,
   );
 
   // 1-2a. In this process, before any server exists: nothing else competes for the CPU.
   const handOff = await measureHandOff();
-  const raw = rawCallsPerSecond(Math.min(SECONDS, 5));
+  const raw = await rawCallsPerSecond(Math.min(SECONDS, 5));
   const parallelBefore = await parallelCallsPerSecond(WORKERS, Math.min(SECONDS, 5));
 
-  const service = await startService(WORKERS);
+  const service = await startService(WORKERS, NODE.path);
   const peer = "skipped" in peerSetup ? undefined : await startPeer(peerSetup, WORKERS);
   const servers = [service, ...(peer ? [peer] : [])];
   const stopAll = () => Promise.all(servers.map((s) => s.stop()));
@@ -253,6 +239,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       generator: generator.name,
       node: process.version,
+      serviceNode: NODE.version,
       cores: os.availableParallelism(),
       workers: WORKERS,
       limits: [LIMIT_MIN, LIMIT_MAX],
@@ -273,6 +260,8 @@ async function main(): Promise<void> {
         requestsPerCpuSecondRatio: round(throughput.ok / serverCpuSeconds / raw.cpu, 3),
         serverCoresUsed: round(serverCpuSeconds / throughput.seconds, 2),
         clientCoresUsed: round(clientCpuSeconds / throughput.seconds, 2),
+        serverCpuMsPerRequest: round((serverCpuSeconds / throughput.ok) * 1000, 2),
+        latencyMs: { p50: round(throughput.latencyMs.p50, 2), p99: round(throughput.latencyMs.p99, 2) },
       },
       health: {
         countPrimeConnections: 4 * WORKERS,

@@ -28,9 +28,38 @@ function exitOf(child: ChildProcess): Promise<number | null> {
     : new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
-/** Starts dist/server.js on an ephemeral port with `workers` threads; resolves once it logs "listening". */
-export async function startService(workers: number): Promise<RunningServer> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+/** The Node that runs the service (and row 2's raw bound): its binary and `process.version`. */
+export interface ServiceNode {
+  path: string;
+  version: string;
+}
+
+/**
+ * BENCH_NODE: a path to a node binary (relative to where npm was started, INIT_CWD) or a command
+ * on PATH, checked by running it; unset or empty, the benchmark's own Node.
+ */
+export function serviceNode(env: NodeJS.ProcessEnv = process.env): ServiceNode {
+  const wanted = env.BENCH_NODE;
+  if (wanted === undefined || wanted === "") return { path: process.execPath, version: process.version };
+  const binary = wanted.includes("/") ? path.resolve(env.INIT_CWD ?? process.cwd(), wanted) : wanted;
+  const check = spawnSync(binary, ["-p", "process.version"], { encoding: "utf8", timeout: 10_000 });
+  if (check.error) {
+    throw new Error(`BENCH_NODE=${wanted} cannot be run (${check.error.message}): name a node binary, e.g. BENCH_NODE=/tmp/node24/bin/node`);
+  }
+  const version = check.stdout.trim();
+  if (check.status !== 0 || !/^v\d+\.\d+\.\d+/.test(version)) {
+    const output = `${check.stdout}${check.stderr}`.trim().slice(0, 300);
+    throw new Error(`BENCH_NODE=${wanted} is not a Node.js binary: \`${binary} -p process.version\` exited with ${check.status}, printing ${JSON.stringify(output)}`);
+  }
+  return { path: binary, version };
+}
+
+/**
+ * Starts dist/server.js with `node` (default: this process's) on an ephemeral port with `workers`
+ * threads; resolves once it logs "listening".
+ */
+export async function startService(workers: number, node = process.execPath): Promise<RunningServer> {
+  const child = spawn(node, [SERVER_ENTRY], {
     env: { ...process.env, PORT: "0", HOST, WORKERS: String(workers), LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -60,9 +60,9 @@ describe("service: the image runs what the tests run", () => {
     );
   });
 
-  it("runs Node 22 as a numeric non-root user and exposes 8000", () => {
+  it("runs the Node .nvmrc names as a numeric non-root user and exposes 8000", () => {
     assert.ok(stages.length >= 2, "multi-stage");
-    assert.ok(dockerfile.some(([k, args]) => k === "ARG" && args === "NODE_IMAGE=node:22-bookworm-slim"));
+    assert.ok(dockerfile.some(([k, args]) => k === "ARG" && args === `NODE_IMAGE=node:${readFileSync(path.join(repoRoot, ".nvmrc"), "utf8").trim()}-bookworm-slim`));
     assert.match(stages.at(-1)!, /^\$\{NODE_IMAGE\} AS runtime$/);
     const users = runtime.filter(([k]) => k === "USER").map(([, args]) => args);
     assert.equal(users.length, 1);
