@@ -47,6 +47,7 @@ import {
   type RunningServer,
 } from "./servers.js";
 import { median } from "./stats.js";
+import { UsageError, parseCommandLine, refuseArguments, usageErrorText } from "../../scripts/cli-usage.js";
 
 const SECONDS = positiveInt("BENCH_SECONDS", 10);
 const COMPARE_SECONDS = Math.max(2, Math.round(SECONDS * 0.4));
@@ -340,4 +341,28 @@ async function main(): Promise<void> {
   }
 }
 
+const USAGE = `Usage:
+  npm run bench -- [--help]
+      The service's benchmarks on 127.0.0.1, printed against their targets and saved under service/bench-results/
+      (npm run bench:summary prints medians over the saved runs). It takes no arguments; the environment tunes it:
+  BENCH_SECONDS          seconds per load phase (default 10; each comparison turn takes 0.4 of it)
+  BENCH_LIMIT_MIN/MAX    the count-prime limits of row 2 (default: the k6 range, k6/lib/limits.ts)
+  WORKERS                the service's pool size (default: this machine's parallelism)
+  BENCH_GENERATOR        wrk or autocannon (default: wrk when it is on PATH)
+  BENCH_NODE             the node binary that runs the service (default: this one)
+  BENCH_PEER_DIR, PEER_PYTHON   where the FastAPI peer and its Python are`;
+
+const argv = process.argv.slice(2);
+try {
+  const parsed = parseCommandLine(argv, {});
+  if (parsed === "help") {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  refuseArguments(parsed.positionals);
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(usageErrorText(error.message, { command: "npm run bench --", text: USAGE }, argv));
+  process.exit(2);
+}
 await main();

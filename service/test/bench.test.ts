@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { parseWrkResult, wrkScript } from "../bench/load-generators.js";
 
 const line = (fields: string) =>
@@ -36,5 +38,19 @@ describe("service: the benchmark's wrk plumbing", () => {
     assert.match(many, /function response\(status, headers, body\)/);
     assert.match(many, /statusesJson\(\)\)\)/);
     assert.doesNotMatch(many, /function delay\(\)/);
+  });
+});
+
+describe("service: npm run bench's command line", function () {
+  this.timeout(20_000);
+  it("prints its usage on --help and runs nothing; refuses what it does not take in one usage line", () => {
+    const bench = fileURLToPath(new URL("../bench/run.ts", import.meta.url));
+    const run = (arg: string) => spawnSync(process.execPath, ["--import", "tsx", bench, arg], { encoding: "utf8" });
+    const help = run("--help");
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Usage:\n {2}npm run bench -- \[--help\]\n[\s\S]*BENCH_NODE /);
+    const misspelt = run("--hepl");
+    assert.equal(misspelt.status, 2);
+    assert.equal(misspelt.stderr, "unknown option --hepl: did you mean --help?\nusage: npm run bench -- [--help] (npm run bench -- --help for all options)\n");
   });
 });
