@@ -144,3 +144,28 @@ function usageLine(usage: CommandUsage, argv: readonly string[]): string {
 export function usageErrorText(problem: string, usage: CommandUsage, argv: readonly string[]): string {
     return `${problem}\n${usageLine(usage, argv)}`;
 }
+
+/**
+ * For a tool whose only effects come after its command line: the parsed command line, or its usage on stdout and
+ * exit 0 for --help, or the problem and one usage line on stderr and exit 2. `check` refuses what parsing alone
+ * cannot (throwing UsageError).
+ */
+export function commandLineOrExit<O extends OptionsConfig, T>(
+    argv: readonly string[],
+    options: O,
+    usage: CommandUsage,
+    check: (parsed: ParsedCommandLine<O>) => T,
+): T {
+    try {
+        const parsed = parseCommandLine(argv, options);
+        if (parsed === "help") {
+            console.log(usage.text);
+            process.exit(0);
+        }
+        return check(parsed);
+    } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        console.error(usageErrorText(error.message, usage, argv));
+        process.exit(2);
+    }
+}

@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { median } from "../../k6/calibrate";
+import { UsageError, commandLineOrExit, refuseArguments } from "../cli-usage";
 import { TIMELINE_SCRIPTS } from "./args";
 import { predict } from "./simulate/simulate";
 import { readEnvironmentStack } from "./stack-file";
@@ -17,12 +18,19 @@ const BUDGET_MS = 2000;
 const REPO_ROOT = path.join(__dirname, "..", "..");
 const STACK_FILES = ["Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"];
 
+const USAGE = `Usage:
+  npm run bench:timeline -- [--runs N]
+      How long timeline simulate takes for every shipped stack and profile, against its ${BUDGET_MS} ms budget: the whole
+      command (a fresh Node through tsx) and the simulation alone, medians of N runs each (default 5).`;
+
 function runs(argv: readonly string[]): number {
-    const index = argv.indexOf("--runs");
-    if (index === -1) return 5;
-    const value = Number(argv[index + 1]);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--runs expects a whole number >= 1, not "${argv[index + 1]}"`);
-    return value;
+    return commandLineOrExit(argv, { runs: { type: "string" } }, { command: "npm run bench:timeline --", text: USAGE }, ({ values, positionals }) => {
+        refuseArguments(positionals);
+        if (values.runs === undefined) return 5;
+        const value = Number(values.runs);
+        if (!Number.isInteger(value) || value < 1) throw new UsageError(`--runs expects a whole number >= 1, not "${values.runs}"`);
+        return value;
+    });
 }
 
 function commandMs(stackFile: string, script: string): number {

@@ -47,7 +47,7 @@ import {
   type RunningServer,
 } from "./servers.js";
 import { median } from "./stats.js";
-import { UsageError, parseCommandLine, refuseArguments, usageErrorText } from "../../scripts/cli-usage.js";
+import { commandLineOrExit, refuseArguments } from "../../scripts/cli-usage.js";
 
 const SECONDS = positiveInt("BENCH_SECONDS", 10);
 const COMPARE_SECONDS = Math.max(2, Math.round(SECONDS * 0.4));
@@ -352,17 +352,5 @@ const USAGE = `Usage:
   BENCH_NODE             the node binary that runs the service (default: this one)
   BENCH_PEER_DIR, PEER_PYTHON   where the FastAPI peer and its Python are`;
 
-const argv = process.argv.slice(2);
-try {
-  const parsed = parseCommandLine(argv, {});
-  if (parsed === "help") {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  refuseArguments(parsed.positionals);
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(usageErrorText(error.message, { command: "npm run bench --", text: USAGE }, argv));
-  process.exit(2);
-}
+commandLineOrExit(process.argv.slice(2), {}, { command: "npm run bench --", text: USAGE }, (parsed) => refuseArguments(parsed.positionals));
 await main();

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { UsageError, parseCommandLine, usageErrorText } from "../../scripts/cli-usage.js";
+import { commandLineOrExit } from "../../scripts/cli-usage.js";
 import { median } from "./stats.js";
 
 const USAGE = `Usage:
@@ -74,20 +74,7 @@ function stats(runs: unknown[], key: string): { median: number; range: string; r
 }
 
 const dir = fileURLToPath(new URL("../bench-results/", import.meta.url));
-const argv = process.argv.slice(2);
-let args: string[];
-try {
-  const parsed = parseCommandLine(argv, {});
-  if (parsed === "help") {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  args = parsed.positionals;
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(usageErrorText(error.message, { command: "npm run bench:summary --", text: USAGE }, argv));
-  process.exit(2);
-}
+const args = commandLineOrExit(process.argv.slice(2), {}, { command: "npm run bench:summary --", text: USAGE }, (parsed) => parsed.positionals);
 const files = args.length > 0 ? args : readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => path.join(dir, f));
 if (files.length === 0) {
   console.error(`no saved runs in ${dir}: run \`npm run bench\` first, or pass result files`);

@@ -5,13 +5,29 @@
  *
  *   npm run bench:loadtest [-- --runs N] [--tasks 10,100,1000] [--only merge|orchestration]
  */
-import { formatMergeBench, mergeBench, parseBenchOptions } from "./merge-bench";
+import { UsageError, commandLineOrExit, refuseArguments } from "../../cli-usage";
+import { DEFAULT_RUNS, formatMergeBench, mergeBench, parseBenchOptions } from "./merge-bench";
 import { formatOrchestrationBench, orchestrationBench } from "./orchestration-bench";
 
+const USAGE = `Usage:
+  npm run bench:loadtest -- [--runs N] [--tasks 10,100,1000] [--only merge|orchestration]
+      The distributed run at each task count: the merge's time, peak memory and error, the store's requests and the
+      spread of the tasks' starts. Medians of N runs (default ${DEFAULT_RUNS}).`;
+
+const OPTIONS = { runs: { type: "string" }, tasks: { type: "string" }, only: { type: "string" } } as const;
+
 async function main(argv: readonly string[]): Promise<void> {
-    const options = parseBenchOptions(argv);
-    const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
-    if (only !== undefined && only !== "merge" && only !== "orchestration") throw new Error(`--only takes merge or orchestration, not "${only}"`);
+    const { options, only } = commandLineOrExit(argv, OPTIONS, { command: "npm run bench:loadtest --", text: USAGE }, ({ values, positionals }) => {
+        refuseArguments(positionals);
+        if (values.only !== undefined && values.only !== "merge" && values.only !== "orchestration") {
+            throw new UsageError(`--only takes merge or orchestration, not "${values.only}"`);
+        }
+        try {
+            return { options: parseBenchOptions(argv), only: values.only };
+        } catch (error) {
+            throw new UsageError(error instanceof Error ? error.message : String(error));
+        }
+    });
     const output: string[] = [];
     if (only !== "orchestration") {
         const rows = mergeBench(options);

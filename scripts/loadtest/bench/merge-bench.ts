@@ -38,7 +38,7 @@ const SUBMETRIC = "http_req_duration{expected_response:true}";
 const SERIES = ["http_req_duration", ...TIMINGS, "iteration_duration", SUBMETRIC] as const;
 const STATS = ["p(50)", "p(90)", "p(95)", "p(99)", "p(99.9)", "min", "max", "avg"] as const;
 const DEFAULT_TASKS = [10, 100, 1000];
-const DEFAULT_RUNS = 3;
+export const DEFAULT_RUNS = 3;
 
 type Stats = { [stat in (typeof STATS)[number]]: number };
 
