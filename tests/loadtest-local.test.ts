@@ -1,10 +1,9 @@
 import * as assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CommandContext, EXIT, main } from "../scripts/loadtest/main";
-import { FakeK6, FakeScenario, fifosUnder, installFakeK6, writeScenario } from "./fixtures/fake-k6";
+import { FakeScenario, fakeK6Workspace, fifosUnder, writeScenario } from "./fixtures/fake-k6";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -53,30 +52,21 @@ const SCENARIO: FakeScenario = {
 
 describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
     this.timeout(30_000);
-    let fakeK6: FakeK6;
-    let dir: string;
-    before(() => {
-        fakeK6 = installFakeK6();
-    });
-    after(() => fakeK6.remove());
-    beforeEach(async () => {
-        dir = await mkdtemp(join(tmpdir(), "loadtest-"));
-    });
-    afterEach(() => rm(dir, { recursive: true, force: true }));
+    const workspace = fakeK6Workspace("loadtest-");
 
     const read = (path: string) => JSON.parse(readFileSync(path, "utf8")) as ResultFile;
     const runDirOf = (file: ResultFile) => join(__dirname, "..", "k6", "results", file.run.settings.runId);
 
     it("splits the run into 8 segments and merges them into exactly the unsplit run's result (k6 v2.2's formats)", async () => {
-        const scenario = writeScenario(dir, SCENARIO);
+        const scenario = writeScenario(workspace.dir, SCENARIO);
         const [split, whole] = await Promise.all([
-            loadtest(["--local", "--tasks", "8", scenario, "-e", "BASE_URL=http://127.0.0.1:8000", "--out", join(dir, "split.json")]),
-            loadtest(["--local", "--tasks", "1", scenario, "--out", join(dir, "whole.json")]),
+            loadtest(["--local", "--tasks", "8", scenario, "-e", "BASE_URL=http://127.0.0.1:8000", "--out", join(workspace.dir, "split.json")]),
+            loadtest(["--local", "--tasks", "1", scenario, "--out", join(workspace.dir, "whole.json")]),
         ]);
         assert.equal(split.status, EXIT.passed, split.stderr);
         assert.equal(whole.status, EXIT.passed, whole.stderr);
 
-        const [splitFile, wholeFile] = [read(join(dir, "split.json")), read(join(dir, "whole.json"))];
+        const [splitFile, wholeFile] = [read(join(workspace.dir, "split.json")), read(join(workspace.dir, "whole.json"))];
         assert.equal(splitFile.k6.metrics.http_reqs.values.count, SCENARIO.iterations);
         for (const name of ["http_req_duration", "http_req_duration{name:count-prime}", "http_req_failed", "checks"]) {
             assert.deepEqual(splitFile.k6.metrics[name].values, wholeFile.k6.metrics[name].values, name);
@@ -111,20 +101,20 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
     });
 
     it("exits 99 when a threshold fails over the merged run, as k6 does", async () => {
-        const scenario = writeScenario(dir, { ...SCENARIO, thresholds: { http_req_failed: ["rate<0.001"] } });
-        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(dir, "out.json")]);
+        const scenario = writeScenario(workspace.dir, { ...SCENARIO, thresholds: { http_req_failed: ["rate<0.001"] } });
+        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(workspace.dir, "out.json")]);
         assert.equal(result.status, EXIT.thresholdsFailed, result.stderr);
-        const file = read(join(dir, "out.json"));
+        const file = read(join(workspace.dir, "out.json"));
         assert.deepEqual(file.run.failedThresholds, ["http_req_failed: rate<0.001"]);
         assert.match(result.stdout, /1 of 1 FAILED/);
         await rm(runDirOf(file), { recursive: true, force: true });
     });
 
     it("fails the run, naming the segment and its task, when k6 fails in one segment; the others' data is kept", async () => {
-        const scenario = writeScenario(dir, { ...SCENARIO, failSegmentFrom: "1/3" });
-        const result = await loadtest(["--local", "--tasks", "3", scenario, "--out", join(dir, "out.json")]);
+        const scenario = writeScenario(workspace.dir, { ...SCENARIO, failSegmentFrom: "1/3" });
+        const result = await loadtest(["--local", "--tasks", "3", scenario, "--out", join(workspace.dir, "out.json")]);
         assert.equal(result.status, EXIT.failed);
-        const file = read(join(dir, "out.json"));
+        const file = read(join(workspace.dir, "out.json"));
         assert.equal(file.run.errors.length, 1);
         assert.match(file.run.errors[0], /^segment 1 \(task local-\d, local\) k6-failed: k6 exited with code 107/);
         assert.match(result.stdout, /THE RUN FAILED/);
@@ -134,7 +124,7 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
     });
 
     it("on Ctrl-C stops every local k6, merges what they recorded as incomplete, exits 130; merge <folder> redoes it", async () => {
-        const scenario = writeScenario(dir, { ...SCENARIO, iterations: 100_000, iterationDelayMs: 5, startedMarker: "k6-started" });
+        const scenario = writeScenario(workspace.dir, { ...SCENARIO, iterations: 100_000, iterationDelayMs: 5, startedMarker: "k6-started" });
         const interrupt = new AbortController();
         /** Ctrl-C once every task's k6 handles it and has run a while: a k6 killed as it starts records nothing. */
         const interruptOnceRunning = async (runId: string) => {
@@ -147,12 +137,12 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
             const runId = /^Run (lt-\S+):/.exec(line)?.[1];
             if (runId !== undefined) void interruptOnceRunning(runId);
         };
-        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(dir, "out.json")], interrupt.signal, onPrint);
+        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(workspace.dir, "out.json")], interrupt.signal, onPrint);
         assert.equal(result.status, EXIT.interrupted, result.stderr);
         assert.match(result.stdout, /local-0 \(local k6 process\) stopped/);
         assert.match(result.stdout, /local-1 \(local k6 process\) stopped/);
         assert.match(result.stdout, /VERDICT: INCOMPLETE/);
-        const file = read(join(dir, "out.json"));
+        const file = read(join(workspace.dir, "out.json"));
         assert.equal(file.run.verdict, "incomplete");
         assert.deepEqual(file.tasks.map((task) => task.status), ["stopped", "stopped"]);
         const requests = file.k6.metrics.http_reqs.values.count;
@@ -161,9 +151,9 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
         assert.ok(folder, result.stderr);
         assert.deepEqual(fifosUnder(runDirOf(file)), []);
 
-        const again = await loadtest(["merge", folder, "--out", join(dir, "again.json")]);
+        const again = await loadtest(["merge", folder, "--out", join(workspace.dir, "again.json")]);
         assert.equal(again.status, EXIT.failed, again.stderr);
-        const merged = read(join(dir, "again.json"));
+        const merged = read(join(workspace.dir, "again.json"));
         assert.deepEqual(merged.k6, file.k6);
         assert.equal(merged.run.verdict, "incomplete");
         await rm(runDirOf(file), { recursive: true, force: true });
@@ -171,10 +161,10 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
 
     it("names each task whose requests all failed against a target that is down, with k6's first error; the run fails, and merge keeps it", async () => {
         // The only threshold judges answered requests: with none answered it holds, and k6 exits 0 in each task.
-        const scenario = writeScenario(dir, { ...SCENARIO, iterations: 200, deadTarget: true, thresholds: { "http_req_duration{expected_response:true}": ["p(99)<1000"] } });
-        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(dir, "out.json")]);
+        const scenario = writeScenario(workspace.dir, { ...SCENARIO, iterations: 200, deadTarget: true, thresholds: { "http_req_duration{expected_response:true}": ["p(99)<1000"] } });
+        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(workspace.dir, "out.json")]);
         assert.equal(result.status, EXIT.failed, result.stderr);
-        const file = read(join(dir, "out.json"));
+        const file = read(join(workspace.dir, "out.json"));
         const problem = "all 100 requests failed; k6's first error: GET http://127.0.0.1:8000/api/health: dial: connection refused (k6 error code 1212)";
         assert.deepEqual(file.tasks.map((task) => [task.status, task.problem]), [["completed", problem], ["completed", problem]]);
         assert.equal(file.run.thresholdsPassed, true);
@@ -183,19 +173,19 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
         assert.match(result.stdout, /\n {4}0:1\/2 +local +local-0 +completed +100 +100 +0\n {6}✗ all 100 requests failed; k6's first error: GET http:\/\/127\.0\.0\.1:8000\/api\/health: dial: connection refused/);
         assert.deepEqual(fifosUnder(runDirOf(file)), []);
 
-        const again = await loadtest(["merge", runDirOf(file), "--out", join(dir, "again.json")]);
+        const again = await loadtest(["merge", runDirOf(file), "--out", join(workspace.dir, "again.json")]);
         assert.equal(again.status, EXIT.failed, again.stderr);
-        const merged = read(join(dir, "again.json"));
+        const merged = read(join(workspace.dir, "again.json"));
         assert.deepEqual([merged.tasks, merged.run.verdict, merged.run.errors], [file.tasks, file.run.verdict, file.run.errors]);
         await rm(runDirOf(file), { recursive: true, force: true });
     });
 
     it("names each task whose k6 aborted in setup() (exit 108, no iteration) with k6's abort line, and leaves only files", async () => {
         const reason = "GET http://127.0.0.1:8000/api/health got no answer (dial: connection refused), so no load was sent: start the service with `npm start`";
-        const scenario = writeScenario(dir, { ...SCENARIO, deadTarget: true, setupAbort: reason });
-        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(dir, "out.json")]);
+        const scenario = writeScenario(workspace.dir, { ...SCENARIO, deadTarget: true, setupAbort: reason });
+        const result = await loadtest(["--local", "--tasks", "2", scenario, "--out", join(workspace.dir, "out.json")]);
         assert.equal(result.status, EXIT.failed, result.stderr);
-        const file = read(join(dir, "out.json"));
+        const file = read(join(workspace.dir, "out.json"));
         const aborted = `k6 exited with code 108 (ScriptAborted: the script called test.abort()); k6's first error: test aborted: ${reason} at setup (file:///k6/scenario.ts:31:14(52))`;
         assert.deepEqual(file.tasks.map((task) => [task.status, task.requests, task.problem]), [["k6-failed", 1, aborted], ["k6-failed", 1, aborted]]);
         assert.equal(file.run.verdict, "incomplete");
@@ -207,7 +197,7 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
     });
 
     it("refuses a local k6 older than v1", async () => {
-        const scenario = writeScenario(dir, SCENARIO);
+        const scenario = writeScenario(workspace.dir, SCENARIO);
         process.env.FAKE_K6_VERSION = "v0.57.0";
         try {
             const result = await loadtest(["--local", "--tasks", "2", scenario]);
@@ -219,7 +209,7 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
     });
 
     it("prints the plan and starts nothing with --dry-run", async () => {
-        const scenario = writeScenario(dir, SCENARIO);
+        const scenario = writeScenario(workspace.dir, SCENARIO);
         const result = await loadtest(["--local", "--tasks", "4", scenario, "--dry-run"]);
         assert.equal(result.status, EXIT.passed, result.stderr);
         assert.match(result.stdout, /local: 4 k6 processes\n {4}segments 0:1\/4 1\/4:2\/4 2\/4:3\/4 3\/4:1/);
@@ -227,9 +217,9 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
     });
 
     it("refuses bad input with exit 2 and says why", async () => {
-        const scenario = writeScenario(dir, SCENARIO);
+        const scenario = writeScenario(workspace.dir, SCENARIO);
         const cases: [string[], RegExp][] = [
-            [["--local", "--tasks", "2", join(dir, "missing.ts")], /missing\.ts does not exist/],
+            [["--local", "--tasks", "2", join(workspace.dir, "missing.ts")], /missing\.ts does not exist/],
             [["--local", "--tasks", "2", scenario, "-e", "PEAK_RATE=lots"], /k6 archive .* failed \(exit 107\):\n.*PEAK_RATE=lots is invalid/],
             [["--local", "--tasks", "0", scenario], /--tasks must be a whole number from 1 to 1000/],
             [["--local", "--tasks", "2", scenario, "-e", "SUMMARY_PATH=x.json"], /SUMMARY_PATH is set by the runner/],
@@ -242,7 +232,7 @@ describe("npm run loadtest -- --local (fake k6 on PATH)", function () {
             assert.equal(result.status, EXIT.badInput, argv.join(" "));
             assert.match(result.stderr, message);
         }
-        const badThresholds = writeScenario(dir, { ...SCENARIO, thresholds: { http_req_duration: ["p99 < 300"] } }, "bad.json");
+        const badThresholds = writeScenario(workspace.dir, { ...SCENARIO, thresholds: { http_req_duration: ["p99 < 300"] } }, "bad.json");
         const result = await loadtest(["--local", "--tasks", "2", badThresholds]);
         assert.equal(result.status, EXIT.badInput);
         assert.match(result.stderr, /thresholds cannot be judged:\n {2}http_req_duration: p99 < 300/);

@@ -1,8 +1,7 @@
 import * as assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, utimes } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { FakeK6, FakeScenario, fifosUnder, installFakeK6 } from "../../tests/fixtures/fake-k6";
+import { FakeScenario, fakeK6Workspace, fifosUnder } from "../../tests/fixtures/fake-k6";
 import { runKeys } from "../src/contract";
 import { RunControl, RunManifest, SegmentResult, decodeSegmentResult } from "../src/protocol";
 import { readRecordedMetrics } from "../src/recorder";
@@ -56,19 +55,11 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the load runner (one task of a run)", function () {
     this.timeout(15_000);
-    let fakeK6: FakeK6;
-    let dir: string;
+    const workspace = fakeK6Workspace("runner-");
     let store: DirectoryRunStore;
-
-    before(() => {
-        fakeK6 = installFakeK6();
+    beforeEach(() => {
+        store = new DirectoryRunStore(join(workspace.dir, "store"));
     });
-    after(() => fakeK6.remove());
-    beforeEach(async () => {
-        dir = await mkdtemp(join(tmpdir(), "runner-"));
-        store = new DirectoryRunStore(join(dir, "store"));
-    });
-    afterEach(() => rm(dir, { recursive: true, force: true }));
 
     /** The run's objects as the command writes them, each task given its segment under its id. */
     async function prepare(runManifest: RunManifest, tasks: Record<string, number>, scenario: FakeScenario = SCENARIO): Promise<void> {
@@ -82,7 +73,7 @@ describe("the load runner (one task of a run)", function () {
     async function control(state: RunControl, ageSeconds = 0): Promise<void> {
         await store.put(keys.control, JSON.stringify(state));
         const at = new Date(Date.now() - ageSeconds * 1000);
-        await utimes(join(dir, "store", ...keys.control.split("/")), at, at);
+        await utimes(join(workspace.dir, "store", ...keys.control.split("/")), at, at);
     }
 
     const go = (startInMs: number, extra: RunControl = {}) => control({ ...extra, go: { startAt: new Date(Date.now() + startInMs).toISOString() } });
@@ -103,7 +94,7 @@ describe("the load runner (one task of a run)", function () {
         name: string,
         { stop = new AbortController(), logs = [], skewMs = 0, taskStore = store, k6Logs = [], k6Binary = "k6", sleep = abortableSleep }: TaskOptions = {},
     ): Promise<TaskOutcome> {
-        const workDir = join(dir, name);
+        const workDir = join(workspace.dir, name);
         await mkdir(workDir, { recursive: true });
         const context: RunnerContext = {
             store: taskStore.withClock(new ServerClock(() => Date.now() + skewMs)),
@@ -155,13 +146,13 @@ describe("the load runner (one task of a run)", function () {
             assert.ok(result.testRunDurationMs !== undefined && result.testRunDurationMs > 0 && result.testRunDurationMs <= wallMs, `${result.testRunDurationMs} of ${wallMs}`);
         }
         // Each task's k6 ran in its own directory, with its own summary file and the segment it was given.
-        const summaries = await Promise.all(["task-a", "task-b"].map(async (name) => JSON.parse(await readFile(join(dir, name, "summary.json"), "utf8"))));
+        const summaries = await Promise.all(["task-a", "task-b"].map(async (name) => JSON.parse(await readFile(join(workspace.dir, name, "summary.json"), "utf8"))));
         assert.deepEqual(summaries.map((summary) => [summary.segment, summary.iterations]), [
             ["0.5:1", 100],
             ["0:0.5", 100],
         ]);
         // k6's output pipe went with it: the task's directory holds only files.
-        assert.deepEqual(fifosUnder(dir), []);
+        assert.deepEqual(fifosUnder(workspace.dir), []);
     });
 
     it("takes its times from the store's clock: a task clock a minute behind or 15 s ahead runs on time", async () => {
@@ -232,7 +223,7 @@ describe("the load runner (one task of a run)", function () {
         assert.equal(result.k6ExitCode, 105);
         const requests = readRecordedMetrics(result.recorded).metrics.http_reqs;
         assert.ok(requests?.kind === "counter" && requests.count > 0 && requests.count < 100_000);
-        assert.deepEqual(fifosUnder(dir), []);
+        assert.deepEqual(fifosUnder(workspace.dir), []);
     });
 
     it("stops k6 when the command says stop (a late task elsewhere), and when told to by SIGTERM", async () => {
@@ -250,7 +241,7 @@ describe("the load runner (one task of a run)", function () {
         assert.equal(commandResult.reason, "the command stopped the run: segment 3 (task x, loadgen) saw go too late");
         assert.equal(toldResult.status, "stopped");
         assert.match(toldResult.reason ?? "", /told to stop/);
-        assert.deepEqual(fifosUnder(dir), []);
+        assert.deepEqual(fifosUnder(workspace.dir), []);
     });
 
     it("stops k6 at the run's maximum from a timer of its own, even while a store call hangs", async () => {
@@ -264,7 +255,7 @@ describe("the load runner (one task of a run)", function () {
         const result = resultOf(await running);
         assert.equal(result.status, "stopped");
         assert.match(result.reason ?? "", /maximum of 1 s/);
-        assert.deepEqual(fifosUnder(dir), []);
+        assert.deepEqual(fifosUnder(workspace.dir), []);
     });
 
     it("reports k6's failure with its exit code, what the code means, the first error it logged and its last log lines", async () => {
@@ -276,7 +267,7 @@ describe("the load runner (one task of a run)", function () {
         assert.equal(result.reason, "k6 exited with code 107 (ScriptException: the script threw an exception)");
         assert.deepEqual(result.firstErrors, { log: "Uncaught (in promise) TypeError: Cannot read property of undefined" });
         assert.ok(result.logTail.some((line) => line.includes("Uncaught (in promise) TypeError")));
-        assert.deepEqual(fifosUnder(dir), []);
+        assert.deepEqual(fifosUnder(workspace.dir), []);
     });
 
     it("against a target that is down, keeps the first failed request with k6's error for it; k6 itself exits 0", async () => {
@@ -289,7 +280,7 @@ describe("the load runner (one task of a run)", function () {
         assert.deepEqual(result.firstErrors, { request: "GET http://127.0.0.1:8000/api/health: dial: connection refused (k6 error code 1212)" });
         const failed = readRecordedMetrics(result.recorded).metrics.http_req_failed;
         assert.deepEqual(failed?.kind === "rate" && [failed.passes, failed.total], [SCENARIO.iterations, SCENARIO.iterations]);
-        assert.deepEqual(fifosUnder(dir), []);
+        assert.deepEqual(fifosUnder(workspace.dir), []);
     });
 
     it("when setup() aborts the test, keeps k6's abort line and its exit code 108, with no iteration", async () => {
@@ -301,16 +292,16 @@ describe("the load runner (one task of a run)", function () {
         // setup()'s probe has no response callback, so no http_req_failed: k6's log says what happened.
         assert.deepEqual(result.firstErrors, { log: "test aborted: http://127.0.0.1:8000 did not answer at setup (file:///k6/scenario.ts:31:14(52))" });
         assert.equal(readRecordedMetrics(result.recorded).metrics.iterations, undefined);
-        assert.deepEqual(fifosUnder(dir), []);
+        assert.deepEqual(fifosUnder(workspace.dir), []);
     });
 
     it("reports a k6 that cannot be started, and leaves no pipe", async () => {
         await prepare(manifest({ segments: [0], segmentCount: 1 }), { "task-a": 0 });
         await go(0);
-        const result = resultOf(await task("task-a", { k6Binary: join(dir, "no-such-k6") }));
+        const result = resultOf(await task("task-a", { k6Binary: join(workspace.dir, "no-such-k6") }));
         assert.equal(result.status, "k6-failed");
         assert.match(result.reason ?? "", /no-such-k6 could not be started: spawn .*no-such-k6 ENOENT/);
-        assert.deepEqual(fifosUnder(dir), []);
+        assert.deepEqual(fifosUnder(workspace.dir), []);
     });
 
     it("stops k6 and waits for it when the task fails while k6 runs: neither k6 nor its pipe outlives the task", async () => {
@@ -323,9 +314,9 @@ describe("the load runner (one task of a run)", function () {
         };
         await assert.rejects(task("task-a", { k6Logs, sleep: failingSleep }), /the task's own failure/);
         // k6 was stopped and waited for: it wrote its handleSummary file as it ended.
-        const summary = JSON.parse(await readFile(join(dir, "task-a", "summary.json"), "utf8")) as { iterations: number };
+        const summary = JSON.parse(await readFile(join(workspace.dir, "task-a", "summary.json"), "utf8")) as { iterations: number };
         assert.ok(summary.iterations > 0 && summary.iterations < 100_000, `${summary.iterations} iterations`);
-        assert.deepEqual(fifosUnder(dir), []);
+        assert.deepEqual(fifosUnder(workspace.dir), []);
     });
 
     it("says what is missing when the run has no manifest", async () => {
