@@ -5,19 +5,11 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { freePort } from "../scripts/timeline/model-check/measure";
 
 const ROOT = path.join(__dirname, "..");
 /** npm's own entry file, as `npm` runs it (npm sets npm_execpath for the scripts it runs, mocha's among them). */
 const NPM_CLI = process.env.npm_execpath ?? path.join(path.dirname(process.execPath), "..", "lib", "node_modules", "npm", "bin", "npm-cli.js");
-
-async function freePort(): Promise<number> {
-    const server = net.createServer().listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const { port } = server.address() as net.AddressInfo;
-    server.close();
-    await once(server, "close");
-    return port;
-}
 
 function accepts(port: number): Promise<boolean> {
     return new Promise((resolve) => {

@@ -65,7 +65,7 @@ export interface Server {
 let running: ChildProcess | undefined;
 
 /** A port free on 127.0.0.1 right now (the service is told it: with PORT=0 it would only log the port at info). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
     const probe = net.createServer();
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
     const { port } = probe.address() as net.AddressInfo;
