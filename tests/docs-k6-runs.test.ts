@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { envReader } from "../k6/lib/env";
 import { readLoadProfile, readSmokeProfile, readStressProfile, stressStages } from "../k6/lib/profiles";
-import { codeBlocks, commandLines, shellWords } from "./markdown";
+import { codeBlocks, commandLines, shellCommands, shellWords } from "./markdown";
 
 /**
  * Every k6 run the README and docs/ show in a code block says how long it runs, and runs that long: the profile's
@@ -55,16 +55,10 @@ function statedSeconds(comment: string): number | undefined {
     return match[1] !== undefined ? Number(match[1]) * UNIT_SECONDS[match[2]] : UNIT_SECONDS[match[4]];
 }
 
-/** The commands of a line, split at `&&`, `||`, `;` and `|`, and the line's comment. */
-function commandsOf(line: string): { commands: string[][]; comment: string } {
-    const words = shellWords(line);
-    const commands: string[][] = [[]];
-    for (const word of words) {
-        if (["&&", "||", ";", "|"].includes(word)) commands.push([]);
-        else commands[commands.length - 1].push(word);
-    }
+/** A line's comment: from an unquoted ` # ` on. */
+function commentOf(line: string): string {
     const hash = line.search(/\s#\s/);
-    return { commands, comment: hash < 0 ? "" : line.slice(hash) };
+    return hash < 0 ? "" : line.slice(hash);
 }
 
 describe("the k6 runs the README and docs/ show run as long as they say", () => {
@@ -96,8 +90,8 @@ describe("the k6 runs the README and docs/ show run as long as they say", () => 
             const problems: string[] = [];
             const blocks = codeBlocks(fs.readFileSync(path.join(ROOT, page), "utf8"));
             for (const line of blocks.flatMap((block) => commandLines(block.code))) {
-                const { commands, comment } = commandsOf(line);
-                for (const run of commands.map(k6RunOf)) {
+                const comment = commentOf(line);
+                for (const run of shellCommands(line).map(k6RunOf)) {
                     if (run === undefined) continue;
                     const stated = statedSeconds(comment);
                     if (stated === undefined) {

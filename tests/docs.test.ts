@@ -5,7 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { isConfigKey } from "../config";
 import { estimateFargateCost } from "../scripts/loadtest/pricing";
 import { ENVIRONMENT_STACK_FILES, loadEnvironmentConfig, stackFilePath, stackName } from "./environment-fixtures";
-import { codeBlocks, shellWords } from "./markdown";
+import { SHELL_SEPARATORS, codeBlocks, shellWords } from "./markdown";
 
 /**
  * The README and docs/ stay honest: every relative link and anchor resolves, every page is on the README's map
@@ -173,8 +173,6 @@ function stackFiles(text: string): string[] {
 }
 
 const unique = <T>(items: T[]) => [...new Set(items)];
-
-const SHELL_SEPARATORS = new Set(["&&", "||", ";", "|"]);
 
 /**
  * The folders of `pulumi login file://<folder>` in a code block that no earlier `mkdir -p <folder>` of the same block

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RESULTS_DIR } from "../k6/lib/summary";
-import { codeBlocks, commandLines, shellWords } from "./markdown";
+import { codeBlocks, commandLines, shellCommands } from "./markdown";
 
 /**
  * What the tools write, by default or where the README and docs/ tell them to, is ignored by git: a first run leaves
@@ -25,10 +25,9 @@ function documentedOutputs(): string[] {
     const outputs = pages.flatMap((page) =>
         codeBlocks(fs.readFileSync(path.join(ROOT, page), "utf8"))
             .flatMap((block) => commandLines(block.code))
-            .flatMap((line) => {
-                const words = shellWords(line);
-                return words.filter((_, index) => index > 0 && OUTPUT_OPTIONS.has(words[index - 1]) && words[0] !== "pulumi");
-            }),
+            .flatMap(shellCommands)
+            .filter((words) => words[0] !== "pulumi")
+            .flatMap((words) => words.filter((_, index) => index > 0 && OUTPUT_OPTIONS.has(words[index - 1]))),
     );
     return [...new Set(outputs.map((file) => file.replace(/<[^>]+>/g, "x")))];
 }

@@ -19,6 +19,19 @@ export function shellWords(line: string): string[] {
     return words;
 }
 
+/** What separates one shell command from the next on a line. */
+export const SHELL_SEPARATORS = new Set(["&&", "||", ";", "|"]);
+
+/** A line's commands, each as its words: `a b && c | d` → [a, b], [c], [d]. */
+export function shellCommands(line: string): string[][] {
+    const commands: string[][] = [[]];
+    for (const word of shellWords(line)) {
+        if (SHELL_SEPARATORS.has(word)) commands.push([]);
+        else commands[commands.length - 1].push(word);
+    }
+    return commands;
+}
+
 /** A code block's commands: lines joined where they end in a backslash. */
 export function commandLines(code: string): string[] {
     return code.replace(/\\\n\s*/g, " ").split("\n").filter((line) => line.trim() !== "");
